@@ -1,0 +1,1 @@
+"""The action server: answers from the knowledge base, booking, medications."""

@@ -1,0 +1,57 @@
+"""Answers a topic question from the knowledge base, with sources and the deferral."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import contract
+from actions.knowledge import FALLBACK_TOPIC, KnowledgeBase, Topic, knowledge_base
+
+BOOKING_PAYLOAD = "/booking_evaluation"
+
+
+def compose(kb: KnowledgeBase, topic: Topic, body: Optional[str] = None) -> str:
+    """The answer text: body, its cited sources written out, then the deferral."""
+    parts = [body if body is not None else topic.answer]
+    if topic.sources:
+        lines = [kb.phrases["sources_heading"]] + [f"- {s.citation()}" for s in topic.sources]
+        parts.append("\n".join(lines))
+    if contract.defers_to_clinician(topic.id):
+        parts.append(kb.phrases["deferral"])
+    if topic.offer_booking:
+        parts.append(kb.phrases["booking_offer"])
+    return "\n\n".join(parts)
+
+
+def booking_buttons(kb: KnowledgeBase, topic: Topic) -> List[Dict[str, str]]:
+    if not topic.offer_booking:
+        return []
+    return [{"title": kb.phrases["booking_button"], "payload": BOOKING_PAYLOAD}]
+
+
+def utter_topic(dispatcher: CollectingDispatcher, topic: Topic, **extra: Any) -> None:
+    kb = knowledge_base()
+    flags = ["fallback"] if topic.id == FALLBACK_TOPIC else None
+    dispatcher.utter_message(
+        text=compose(kb, topic),
+        buttons=booking_buttons(kb, topic),
+        json_message=contract.payload(topic.id, topic.sources, flags=flags, **extra),
+    )
+
+
+class ActionAnswer(Action):
+    """Maps the predicted intent to its topic and answers it."""
+
+    def name(self) -> Text:
+        return "action_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        topic = knowledge_base().topic_for_intent(intent)
+        utter_topic(dispatcher, topic)
+        return [SlotSet("last_topic", topic.id)]

@@ -1,0 +1,38 @@
+"""The one builder of the response contract payload (PRODUCT.md, "The response contract").
+
+Every turn's reply carries exactly one `custom` object built here, so the widget, the staff
+console and the tests can rely on its shape.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional
+
+from actions.knowledge import Source
+
+
+def defers_to_clinician(topic: str) -> bool:
+    return topic.startswith(("tms.", "meds.", "safety."))
+
+
+def payload(
+    topic: str,
+    sources: Iterable[Source] = (),
+    medications: Optional[List[Dict[str, str]]] = None,
+    requested_slot: Optional[str] = None,
+    booking: Optional[Dict[str, Any]] = None,
+    flags: Optional[List[str]] = None,
+) -> Dict[str, Any]:
+    body: Dict[str, Any] = {
+        "topic": topic,
+        "sources": [s.as_payload() for s in sources],
+        "defer_to_clinician": defers_to_clinician(topic),
+    }
+    if medications is not None:
+        body["medications"] = medications
+    if requested_slot:
+        body["requested_slot"] = requested_slot
+    if booking:
+        body["booking"] = booking
+    if flags:
+        body["flags"] = flags
+    return body

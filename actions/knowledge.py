@@ -1,0 +1,100 @@
+"""Loads the knowledge base (knowledge/*.yml) and the clinic configuration once.
+
+Everything the assistant says about a topic comes from these files; the actions only
+render it. Loaded lazily and cached so the action server does no file I/O per turn.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import jinja2
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_DIR = Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge"))
+CLINIC_FILE = Path(os.environ.get("CLINIC_FILE", PROJECT_ROOT / "clinic.yml"))
+
+FALLBACK_TOPIC = "fallback"
+FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    url: str
+    publisher: Optional[str] = None
+    reviewed: Optional[str] = None
+
+    def as_payload(self) -> Dict[str, str]:
+        return {"title": self.title, "url": self.url}
+
+    def citation(self) -> str:
+        who = f" ({self.publisher})" if self.publisher else ""
+        return f"{self.title}{who}: {self.url}"
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    intent: str
+    answer: str
+    sources: List[Source] = field(default_factory=list)
+    offer_booking: bool = False
+
+
+def _read_yaml(path: Path) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def intent_for_topic(topic_id: str) -> str:
+    """Topic ids use dots (tms.side_effects); Rasa intents use underscores."""
+    return topic_id.replace(".", "_", 1)
+
+
+class KnowledgeBase:
+    def __init__(self, knowledge_dir: Path = KNOWLEDGE_DIR, clinic_file: Path = CLINIC_FILE):
+        self.clinic: Dict[str, Any] = _read_yaml(clinic_file)
+        raw_sources = _read_yaml(knowledge_dir / "sources.yml")["sources"]
+        self.sources = {
+            sid: Source(id=sid, **{k: str(v) if v is not None else None for k, v in s.items()})
+            for sid, s in raw_sources.items()
+        }
+        self._templates = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+        raw_topics = _read_yaml(knowledge_dir / "topics.yml")["topics"]
+        self.topics = {tid: self._build_topic(tid, t) for tid, t in raw_topics.items()}
+        self._by_intent = {t.intent: t for t in self.topics.values()}
+        self.phrases: Dict[str, str] = {
+            k: self.render(v) for k, v in _read_yaml(knowledge_dir / "phrases.yml")["phrases"].items()
+        }
+
+    def _build_topic(self, topic_id: str, raw: Dict[str, Any]) -> Topic:
+        return Topic(
+            id=topic_id,
+            intent=raw.get("intent") or intent_for_topic(topic_id),
+            answer=self.render(raw["answer"]),
+            sources=[self.sources[s] for s in raw.get("sources") or []],
+            offer_booking=bool(raw.get("offer_booking", False)),
+        )
+
+    def render(self, template: str, **extra: Any) -> str:
+        """Fills {{ clinic.* }} placeholders so clinic facts live only in clinic.yml."""
+        return self._templates.from_string(template.strip()).render(clinic=self.clinic, **extra)
+
+    def topic(self, topic_id: str) -> Topic:
+        return self.topics[topic_id]
+
+    def topic_for_intent(self, intent: Optional[str]) -> Topic:
+        if intent in self._by_intent:
+            return self._by_intent[intent]
+        return self.topics[FALLBACK_TOPIC]
+
+
+@functools.lru_cache(maxsize=1)
+def knowledge_base() -> KnowledgeBase:
+    return KnowledgeBase()

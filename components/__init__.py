@@ -1,0 +1,1 @@
+"""Custom Rasa parts: NLU components, the spaCy pipeline helpers and the guarded channels."""

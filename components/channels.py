@@ -1,0 +1,96 @@
+"""The public REST channel, guarded: every message gets a contract reply, no 5xx.
+
+Registered in credentials.yml as `components.channels.GuardedRestInput`; it keeps Rasa's
+URL (/webhooks/rest/webhook) and request shape ({"sender": ..., "message": ...}).
+"""
+from __future__ import annotations
+
+import logging
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from components import message_guard
+
+logger = logging.getLogger(__name__)
+
+CRISIS_RESPONSE = "utter_crisis"
+EMERGENCY_RESPONSE = "utter_emergency"
+
+
+def _bad_request(reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=400)
+
+
+def crisis_response(request: Request, kind: Optional[str]) -> Dict[str, Any]:
+    """The crisis reply as written in the model's domain (the one place it lives)."""
+    name = EMERGENCY_RESPONSE if kind == "emergency" else CRISIS_RESPONSE
+    agent = getattr(request.app.ctx, "agent", None)
+    variants = agent.domain.responses.get(name) if agent and agent.domain else None
+    if not variants:  # no model loaded: still never leave a visitor in crisis without 988
+        return {"text": message_guard.knowledge_base().phrases["unavailable"], "custom": {
+            "topic": "safety.crisis", "sources": [], "defer_to_clinician": True, "flags": ["crisis"]}}
+    variant = variants[0]
+    return {"text": variant.get("text"), "custom": variant.get("custom")}
+
+
+class GuardedRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("guarded_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises InvalidUsage on malformed JSON
+                return _bad_request("body must be JSON")
+            if not isinstance(body, dict):
+                return _bad_request("body must be a JSON object")
+            sender, raw = body.get("sender"), body.get("message")
+            if not isinstance(sender, (str, int)) or isinstance(sender, bool) or not str(sender).strip():
+                return _bad_request("'sender' must be a non-empty string")
+            if raw is not None and not isinstance(raw, str):
+                return _bad_request("'message' must be a string")
+            sender = str(sender)[:128]
+            text = message_guard.clean(raw)
+            kind = message_guard.crisis_kind(text)
+            reason = message_guard.screen(text)
+            if reason:
+                return response.json(
+                    message_guard.screened_reply(reason, text, crisis_response(request, kind))
+                )
+            return response.json(await self._handle(request, on_new_message, sender, text, kind))
+
+        return webhook
+
+    async def _handle(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        sender: str,
+        text: str,
+        kind: Optional[str],
+    ) -> List[Dict[str, Any]]:
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name(),
+                            metadata=self.get_metadata(request))
+            )
+        except (CancelledError, Exception):
+            # Message text is never logged: it may hold health details or contact data.
+            logger.exception("rest channel: handling a message failed")
+        return message_guard.ensure_contract(collector.messages, text, crisis_response(request, kind))

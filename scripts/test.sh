@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, in the order CI runs it. Uses the model `make` trained (once).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+# Test servers use their own ports and database so they never touch a running assistant.
+export RASA_PORT=5105 ACTION_PORT=5155
+export TEST_DB_DIR="${TEST_DB_DIR:-$(mktemp -d)}"
+MODEL=models/current.tar.gz
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "unit tests"
+.venv/bin/python -m pytest tests/unit -q
+
+step "rasa data validate"
+.venv/bin/rasa data validate --fail-on-warnings
+
+step "NLU evaluation on the held-out set (tests/nlu, not in training)"
+.venv/bin/rasa test nlu --nlu tests/nlu --model "$MODEL" --out results/nlu >/dev/null
+.venv/bin/python scripts/nlu_report.py results/nlu --min-macro-f1 0.95
+
+step "end-to-end test stories"
+.venv/bin/rasa test core --stories tests/stories --model "$MODEL" --out results/core \
+  --fail-on-prediction-errors >/dev/null
+
+step "integration tests against the running assistant"
+scripts/test_servers.sh .venv/bin/python -m pytest tests/integration -q
+
+echo; echo "ALL TESTS PASSED"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs a command while a throw-away assistant (Rasa + action server) is up on test ports,
+# with its own SQLite database; stops both afterwards whatever the command's result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+: "${TEST_DB_DIR:=$(mktemp -d)}"
+export RASA_PORT="${RASA_PORT:-5105}" ACTION_PORT="${ACTION_PORT:-5155}"
+export ASSISTANT_URL="http://127.0.0.1:$RASA_PORT"
+export BOOKING_DB_URL="sqlite:///$TEST_DB_DIR/assistant.db"
+export TRACKER_DB_PATH="$TEST_DB_DIR/assistant.db"
+ENDPOINTS="$TEST_DB_DIR/endpoints.yml"
+cat > "$ENDPOINTS" <<YAML
+action_endpoint:
+  url: "http://127.0.0.1:$ACTION_PORT/webhook"
+tracker_store:
+  type: SQL
+  dialect: sqlite
+  db: "$TEST_DB_DIR/assistant.db"
+lock_store:
+  type: in_memory
+YAML
+mkdir -p logs
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+.venv/bin/rasa run actions --port "$ACTION_PORT" > logs/test-actions.log 2>&1 &
+pids+=($!)
+.venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" --interface 127.0.0.1 \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --enable-api --auth-token "$RASA_AUTH_TOKEN" \
+  > logs/test-rasa.log 2>&1 &
+pids+=($!)
+export ACTION_SERVER_PID="${pids[0]}"
+
+for _ in $(seq 1 180); do
+  if curl -sf "$ASSISTANT_URL/webhooks/rest/" >/dev/null && curl -sf "http://127.0.0.1:$ACTION_PORT/health" >/dev/null; then
+    break
+  fi
+  sleep 1
+done
+curl -sf "$ASSISTANT_URL/webhooks/rest/" >/dev/null || { echo "assistant did not start; see logs/test-rasa.log"; tail -30 logs/test-rasa.log; exit 1; }
+"$@"
