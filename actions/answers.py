@@ -54,4 +54,5 @@ class ActionAnswer(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         topic = knowledge_base().topic_for_intent(intent)
         utter_topic(dispatcher, topic)
-        return [SlotSet("last_topic", topic.id)]
+        # Any other answer closes an open "which medication?" question.
+        return [SlotSet("last_topic", topic.id), SlotSet("pending_medication_question", None)]

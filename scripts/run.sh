@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the assistant: action server (:5055) and Rasa server (:5005, REST + socket.io).
+# Starts the assistant: action server (:5055), Rasa server (:5005, REST + socket.io) and the
+# widget's demo page (:8080).
 # Ctrl-C (or SIGTERM) stops every process this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,8 @@ stop() {
 trap stop INT TERM EXIT
 
 mkdir -p var logs
+# Bookings schema up to date before the first visitor books (Alembic; idempotent).
+.venv/bin/python -m actions.booking.store upgrade
 .venv/bin/rasa run actions --port "$ACTION_PORT" &
 pids+=($!)
 .venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" --interface "$RASA_INTERFACE" \
@@ -22,5 +25,14 @@ pids+=($!)
   --cors $CORS_ORIGINS --enable-api --auth-token "$RASA_AUTH_TOKEN" &
 pids+=($!)
 
-echo "Starting: Rasa on http://$RASA_INTERFACE:$RASA_PORT, actions on :$ACTION_PORT (Ctrl-C stops all)"
+# The widget's demo page (web/) on :8080; the widget talks to Rasa's socket.io channel.
+.venv/bin/python scripts/serve_web.py --port "${WEB_PORT:-8080}" --bind "$RASA_INTERFACE" \
+  --assistant-url "${WIDGET_ASSISTANT_URL:-http://127.0.0.1:$RASA_PORT}" &
+pids+=($!)
+
+# Staff console (console/): http on loopback for local use; behind HTTPS set CONSOLE_COOKIE_SECURE=1.
+.venv/bin/python -m console --host "$RASA_INTERFACE" --port "${CONSOLE_PORT:-8081}" &
+pids+=($!)
+
+echo "Starting: Rasa on http://$RASA_INTERFACE:$RASA_PORT, actions on :$ACTION_PORT, staff console on http://$RASA_INTERFACE:${CONSOLE_PORT:-8081}, demo page with the widget on http://localhost:${WEB_PORT:-8080}/ (Ctrl-C stops all)"
 wait -n "${pids[@]}"

@@ -27,4 +27,12 @@ step "end-to-end test stories"
 step "integration tests against the running assistant"
 scripts/test_servers.sh .venv/bin/python -m pytest tests/integration -q
 
+step "staff console: unit, functional, browser and live-assistant tests"
+scripts/install_browser.sh
+scripts/test_servers.sh .venv/bin/python -m pytest tests/console -q
+
+step "chat widget: browser tests in Chromium against the running assistant (tests/browser)"
+scripts/install_browser.sh
+scripts/test_servers.sh .venv/bin/python -m pytest tests/browser -q
+
 echo; echo "ALL TESTS PASSED"

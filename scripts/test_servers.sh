@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs a command while a throw-away assistant (Rasa + action server) is up on test ports,
-# with its own SQLite database; stops both afterwards whatever the command's result.
+# Runs a command while a throw-away assistant (Rasa + action server + the widget's demo page)
+# is up on test ports, with its own SQLite database; stops all afterwards whatever the result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Test ports are set before env.sh, whose defaults are the `make run` ports.
+export RASA_PORT="${RASA_PORT:-5105}" ACTION_PORT="${ACTION_PORT:-5155}" WEB_PORT="${WEB_PORT:-8180}"
 source scripts/env.sh
 : "${TEST_DB_DIR:=$(mktemp -d)}"
-export RASA_PORT="${RASA_PORT:-5105}" ACTION_PORT="${ACTION_PORT:-5155}"
 export ASSISTANT_URL="http://127.0.0.1:$RASA_PORT"
+export WEB_URL="http://127.0.0.1:$WEB_PORT"
+# The browser origins of the test demo page, for `--cors` and the socket.io channel.
+export CORS_ORIGINS="$WEB_URL http://localhost:$WEB_PORT"
 export BOOKING_DB_URL="sqlite:///$TEST_DB_DIR/assistant.db"
 export TRACKER_DB_PATH="$TEST_DB_DIR/assistant.db"
 ENDPOINTS="$TEST_DB_DIR/endpoints.yml"
@@ -29,12 +33,16 @@ trap cleanup EXIT
 pids+=($!)
 .venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" --interface 127.0.0.1 \
   --credentials credentials.yml --endpoints "$ENDPOINTS" --enable-api --auth-token "$RASA_AUTH_TOKEN" \
-  > logs/test-rasa.log 2>&1 &
+  --cors $CORS_ORIGINS > logs/test-rasa.log 2>&1 &
+pids+=($!)
+.venv/bin/python scripts/serve_web.py --port "$WEB_PORT" --bind 127.0.0.1 --assistant-url "$ASSISTANT_URL" \
+  > logs/test-web.log 2>&1 &
 pids+=($!)
 export ACTION_SERVER_PID="${pids[0]}"
 
 for _ in $(seq 1 180); do
-  if curl -sf "$ASSISTANT_URL/webhooks/rest/" >/dev/null && curl -sf "http://127.0.0.1:$ACTION_PORT/health" >/dev/null; then
+  if curl -sf "$ASSISTANT_URL/webhooks/rest/" >/dev/null && curl -sf "http://127.0.0.1:$ACTION_PORT/health" >/dev/null \
+     && curl -sf "$WEB_URL/demo/" >/dev/null; then
     break
   fi
   sleep 1

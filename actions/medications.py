@@ -1,0 +1,216 @@
+"""Answers "can I take <medication> with TMS?" by the medication's class, with its sources.
+
+The NLU pipeline (components/medication_extractor.py) marks each medication the visitor
+named with a `medication` entity whose value is the generic name. This action groups them
+by class and answers from knowledge/medications.yml: the class note in plain words, how
+strong the evidence is, the class's sources written out, and always the reminder to tell the
+TMS team and the prescriber about every medication and never to change one alone.
+
+- No medication named: ask which one (the meds.specific answer) and remember the question in
+  the slot `pending_medication_question`, so the next message ("Zoloft") completes it.
+- A medicine that is not in the file ("my thyroid pill", "levothyroxine"): say there is no
+  information on it here and defer to the prescriber. Never guess.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import contract
+from actions.answers import booking_buttons, compose
+from actions.knowledge import KnowledgeBase, Source, Topic, knowledge_base
+from components.medications import (
+    ENTITY,
+    MedicationCatalog,
+    MedicationName,
+    Mention,
+    default_matcher,
+    load_catalog,
+    normalise,
+)
+
+# Build the matcher (English word lists, about a second) when the action server starts,
+# not on a visitor's first medication question.
+default_matcher()
+
+TOPIC = "meds.specific"
+PENDING_SLOT = "pending_medication_question"
+# Cited when no class applies (asking which medication, or one not in the file).
+DEFAULT_SOURCE_IDS = ("combo_meta_2014",)
+
+
+def recognised_medications(
+    latest_message: Dict[Text, Any], catalog: Optional[MedicationCatalog] = None
+) -> List[Mention]:
+    """The medications the visitor named, one per generic name, in the order named.
+
+    Read from the NLU's `medication` entities; if there are none (an older model, or a
+    message injected without NLU), the same matcher runs on the text.
+    """
+    catalog = catalog or load_catalog()
+    text = latest_message.get("text") or ""
+    mentions: List[Mention] = []
+    for entity in latest_message.get("entities") or []:
+        if entity.get("entity") != ENTITY:
+            continue
+        mention = _mention_from_entity(entity, text, catalog)
+        if mention:
+            mentions.append(mention)
+    if not mentions and text:
+        mentions = default_matcher().find(text)
+    unique: Dict[str, Mention] = {}
+    for mention in sorted(mentions, key=lambda m: m.start):
+        unique.setdefault(mention.generic, mention)
+    return list(unique.values())
+
+
+def _mention_from_entity(
+    entity: Dict[Text, Any], text: str, catalog: MedicationCatalog
+) -> Optional[Mention]:
+    generic = catalog.lookup(str(entity.get("value") or ""))
+    if generic is None or generic.generic != normalise(str(entity.get("value"))):
+        return None  # not a generic name from the file: never guess
+    info = entity.get("additional_info") or {}
+    start, end = entity.get("start"), entity.get("end")
+    typed = info.get("mention") or entity.get("text")
+    if not typed and isinstance(start, int) and isinstance(end, int):
+        typed = text[start:end]
+    typed = typed or generic.name
+    listed = catalog.lookup(str(info.get("name") or "")) or catalog.lookup(typed)
+    if listed is None or listed.generic != generic.generic:
+        listed = generic
+    distance = 0
+    if normalise(typed) != normalise(listed.name):
+        distance = int(info.get("edit_distance") or 0)
+    return Mention(
+        start if isinstance(start, int) else 0,
+        end if isinstance(end, int) else 0,
+        typed,
+        listed,
+        distance,
+    )
+
+
+def display_name(name: MedicationName) -> str:
+    """ "Lexapro (escitalopram)" for another name, "sertraline" for a generic name."""
+    return name.name if name.is_generic else f"{name.name} ({name.generic})"
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class MedicationAnswer:
+    """Builds the text and the contract payload for one meds.specific turn."""
+
+    def __init__(self, kb: KnowledgeBase, catalog: MedicationCatalog) -> None:
+        self.kb = kb
+        self.catalog = catalog
+        self.topic = kb.topics.get(TOPIC)
+
+    def default_sources(self) -> List[Source]:
+        if self.topic and self.topic.sources:
+            return list(self.topic.sources)
+        return [self.kb.sources[s] for s in DEFAULT_SOURCE_IDS]
+
+    def class_sources(self, mentions: Sequence[Mention]) -> List[Source]:
+        ids: List[str] = []
+        for mention in mentions:
+            for source_id in self.catalog.classes[mention.class_id].sources:
+                if source_id not in ids:
+                    ids.append(source_id)
+        return [self.kb.sources[s] for s in ids]
+
+    def phrase(self, key: str, **values: Any) -> str:
+        return self.kb.render(self.catalog.phrases[key], **values)
+
+    def answer(
+        self, mentions: Sequence[Mention], unlisted: Sequence[str]
+    ) -> Tuple[str, List[Source]]:
+        """The body (before sources and deferral) and the sources to cite."""
+        paragraphs: List[str] = []
+        if len(mentions) > 1:
+            paragraphs.append(self.phrase("intro_several"))
+        by_class: Dict[str, List[Mention]] = {}
+        for mention in mentions:
+            by_class.setdefault(mention.class_id, []).append(mention)
+        for class_id, members in by_class.items():
+            paragraphs.append(self._class_paragraph(class_id, members))
+        for mention in mentions:
+            if mention.distance:
+                paragraphs.append(
+                    self.phrase("read_as", typed=mention.text, name=display_name(mention.name))
+                )
+        if unlisted:
+            paragraphs.append(self.phrase("unknown", names=_join(list(unlisted))))
+        paragraphs.append(self.phrase("tell_the_team"))
+        sources = self.class_sources(mentions) if mentions else self.default_sources()
+        return "\n\n".join(paragraphs), sources
+
+    def _class_paragraph(self, class_id: str, members: Sequence[Mention]) -> str:
+        med_class = self.catalog.classes[class_id]
+        names = _join([display_name(m.name) for m in members])
+        verb = "is" if len(members) == 1 else "are"
+        return " ".join(
+            [
+                f"{names[0].upper()}{names[1:]} {verb} in the {med_class.label} group.",
+                med_class.note,
+                self.catalog.evidence[med_class.evidence],
+            ]
+        )
+
+    def render(self, body: str, sources: Sequence[Source]) -> str:
+        """The full text in the same shape as every other answer (actions.answers.compose)."""
+        base = self.topic or Topic(id=TOPIC, intent="meds_specific", answer=body)
+        topic = Topic(
+            id=TOPIC,
+            intent=base.intent,
+            answer=body,
+            sources=list(sources),
+            offer_booking=base.offer_booking,
+        )
+        return compose(self.kb, topic)
+
+    def buttons(self) -> List[Dict[str, str]]:
+        return booking_buttons(self.kb, self.topic) if self.topic else []
+
+    def ask_which(self) -> str:
+        return self.topic.answer if self.topic else self.phrase("tell_the_team")
+
+
+class ActionAnswerMedications(Action):
+    """Answers a question about the medication(s) the visitor named, by class."""
+
+    def name(self) -> Text:
+        return "action_answer_medications"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        kb = knowledge_base()
+        catalog = load_catalog()
+        builder = MedicationAnswer(kb, catalog)
+        latest = tracker.latest_message or {}
+        mentions = recognised_medications(latest, catalog)
+        unlisted = default_matcher().find_unlisted(latest.get("text") or "", mentions)
+
+        pending: Optional[bool] = None
+        if mentions or unlisted:
+            body, sources = builder.answer(mentions, unlisted)
+        else:
+            body, sources = builder.ask_which(), builder.default_sources()
+            pending = True
+        medications = [
+            {"name": m.generic, "mention": m.text, "class": m.class_id} for m in mentions
+        ]
+        dispatcher.utter_message(
+            text=builder.render(body, sources),
+            buttons=builder.buttons(),
+            json_message=contract.payload(TOPIC, sources, medications=medications),
+        )
+        return [SlotSet("last_topic", TOPIC), SlotSet(PENDING_SLOT, pending)]
