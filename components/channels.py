@@ -2,6 +2,8 @@
 
 Registered in credentials.yml as `components.channels.GuardedRestInput`; it keeps Rasa's
 URL (/webhooks/rest/webhook) and request shape ({"sender": ..., "message": ...}).
+A visitor over the rate limit (components/rate_limit.py) gets HTTP 429 with a `Retry-After`
+header and the `rate_limited` contract reply (a crisis message still gets the crisis reply).
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from components import message_guard
+from components import log_redaction, message_guard, rate_limit
+
+log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +71,14 @@ class GuardedRestInput(RestInput):
             sender = str(sender)[:128]
             text = message_guard.clean(raw)
             kind = message_guard.crisis_kind(text)
+            wait = await rate_limit.limiter().retry_after(
+                sender, rate_limit.client_address(request.ip, request.headers)
+            )
+            if wait:  # over the limit: a contract reply, 429 (a crisis still gets 988, 200)
+                return response.json(
+                    message_guard.rate_limited_reply(text, crisis_response(request, kind)),
+                    status=200 if kind else 429, headers={"Retry-After": str(wait)},
+                )
             reason = message_guard.screen(text)
             if reason:
                 return response.json(

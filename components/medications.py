@@ -90,6 +90,7 @@ class MedicationCatalog:
         self.classes: Dict[str, MedicationClass] = {}
         self.names: Dict[str, MedicationName] = {}
         # Medicines and supplements the assistant knows it has no information on.
+        self.domain_terms: List[str] = [normalise(str(t)) for t in raw.get("domain_terms") or []]
         self.not_covered: Dict[str, str] = {
             normalise(str(n)): str(n) for n in raw.get("not_covered") or []
         }
@@ -369,7 +370,11 @@ class MedicationMatcher:
                 for variant in _deletes(key, max_distance(len(key))):
                     self._index.setdefault(variant, set()).add(key)
         # Words that may never be read as a misspelt medication.
-        not_covered = {w for key in self.catalog.not_covered for w in tokenize_words(key)}
+        not_covered = {
+            w
+            for key in list(self.catalog.not_covered) + self.catalog.domain_terms
+            for w in tokenize_words(key)
+        }
         self.protected = frozenset(
             w for w in english | self.stop_words | not_covered if not self.lookup_exact(w)
         )

@@ -60,6 +60,18 @@ def screened_reply(reason: str, text: str, crisis_response: Dict[str, Any]) -> L
     return [_canned("empty_message" if reason == "empty" else "too_long")]
 
 
+def rate_limited_reply(text: str, crisis_response: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The reply when a visitor is over the rate limit (components/rate_limit.py).
+
+    A crisis signal still gets the crisis resources; anything else the `rate_limited` phrase
+    with a contract payload flagged `rate_limited`.
+    """
+    if crisis_kind(text):
+        return [dict(crisis_response)]
+    payload = {**_fallback_payload(), "flags": ["rate_limited"]}
+    return [{"text": knowledge_base().phrases["rate_limited"], "custom": payload}]
+
+
 def ensure_contract(
     messages: List[Dict[str, Any]], text: str, crisis_response: Dict[str, Any]
 ) -> List[Dict[str, Any]]:

@@ -6,6 +6,8 @@ settings of Rasa's `socketio:` channel. What it adds to Rasa's SocketIOInput:
 - Every visitor message is screened and answered with exactly one contract payload per turn,
   by the same code as the REST channel (components/message_guard.py): the turn is collected,
   checked with `ensure_contract`, then emitted. A crisis signal always gets the crisis reply.
+- Visitors over the rate limit (components/rate_limit.py; per session id and per client
+  address) get the `rate_limited` contract reply instead of a Rasa turn.
 - Every emitted bot message carries `reply_to`: the id of the visitor message it answers (the
   `message_id` of the UserUttered event in the tracker), so feedback can point at a turn.
 - The contract payload is emitted as `{"custom": {...}, "reply_to": ...}` (Rasa's own
@@ -40,7 +42,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from components import message_guard
+from components import message_guard, rate_limit
 from components.channels import crisis_response
 
 logger = logging.getLogger(__name__)
@@ -99,6 +101,13 @@ class GuardedSocketIOOutput(SocketIOOutput):
         await self._send_message(recipient_id, {"custom": json_message})
 
 
+class _TurnCollector(CollectingOutputChannel):
+    """Collects a turn's bot messages; unlike Rasa's, keeps an answer's paragraphs together."""
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self._persist_message(self._message(recipient_id, text=text.strip()))
+
+
 class GuardedSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel with the REST channel's guarantees (see module docstring)."""
 
@@ -146,17 +155,20 @@ class GuardedSocketIOInput(SocketIOInput):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         sender_id: str,
         raw: Any,
+        client: Optional[str] = None,
     ) -> tuple:
         """Runs one visitor turn; returns (message id or None if Rasa never saw it, replies)."""
         if raw is not None and not isinstance(raw, str):
             raw = None
         text = message_guard.clean(raw)
         kind = message_guard.crisis_kind(text)
+        if await rate_limit.limiter().retry_after(sender_id, client):
+            return None, message_guard.rate_limited_reply(text, self._crisis_response(kind))
         reason = message_guard.screen(text)
         if reason:
             return None, message_guard.screened_reply(reason, text, self._crisis_response(kind))
         message_id = uuid.uuid4().hex
-        collector = CollectingOutputChannel()
+        collector = _TurnCollector()
         try:
             await on_new_message(
                 UserMessage(text, collector, sender_id, input_channel=self.name(),
@@ -245,7 +257,9 @@ class GuardedSocketIOInput(SocketIOInput):
                     return
             else:
                 sender_id = sid
-            message_id, replies = await self._turn(on_new_message, sender_id, data.get("message"))
+            message_id, replies = await self._turn(
+                on_new_message, sender_id, data.get("message"), _client_address(sio, sid, self.namespace)
+            )
             output = GuardedSocketIOOutput(sio, self.bot_message_evt, reply_to=message_id)
             for reply in replies:
                 reply = {k: v for k, v in reply.items() if k != "recipient_id"}
@@ -316,6 +330,17 @@ def _answered_turn(events: Any, message_id: str) -> Optional[Dict[str, Any]]:
                 reply["topic"] = custom.get("topic")
                 break
     return reply if found else None
+
+
+def _client_address(sio: AsyncServer, sid: Text, namespace: Optional[str]) -> Optional[str]:
+    """The visitor's address for the rate limit (components/rate_limit.py)."""
+    try:
+        environ = sio.get_environ(sid, namespace=namespace) or {}
+    except Exception:
+        return None
+    request = environ.get("sanic.request")
+    peer = getattr(request, "ip", None) or environ.get("REMOTE_ADDR")
+    return rate_limit.client_address(peer, {"x-forwarded-for": environ.get("HTTP_X_FORWARDED_FOR", "")})
 
 
 def _error(reason: str, status: int = 400) -> HTTPResponse:

@@ -15,7 +15,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def tracker(session_id: str) -> dict:
     response = requests.get(
         f"{ASSISTANT_URL}/conversations/{session_id}/tracker",
-        headers={"Authorization": f"Bearer {RASA_AUTH_TOKEN}"}, timeout=30)
+        params={"token": RASA_AUTH_TOKEN}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -68,7 +68,9 @@ def test_opens_with_notice_greets_and_shows_source_cards(widget: Widget):
     assert turn.locator(".tmsw-feedback button").count() == 2
     assert not widget.page.locator(".tmsw-typing.tmsw-active").is_visible()
     widget.page.wait_for_timeout(300)
-    widget.screenshot("widget-desktop.png")
+    widget.screenshot("widget-desktop.png")  # the question and the start of the answer
+    widget.log.evaluate("log => { log.scrollTop = log.scrollHeight; }")
+    widget.screenshot("widget-desktop-sources.png")  # the end: source cards, thumbs
     assert widget.csp_errors == []
 
 
@@ -185,6 +187,8 @@ def test_works_at_320_px(small_widget: Widget):
     assert page.locator(".tmsw-source-link").first.is_visible()
     page.wait_for_timeout(300)
     widget.screenshot("widget-320px.png")
+    widget.log.evaluate("log => { log.scrollTop = log.scrollHeight; }")
+    widget.screenshot("widget-320px-sources.png")
     assert widget.csp_errors == []
 
 
@@ -199,6 +203,9 @@ def test_crisis_reply_is_prominent_with_tappable_numbers(widget: Widget):
         link = box.locator(f"a[href='{href}']")
         assert link.count() == 1 and link.is_visible(), href
     assert "988" in turn.locator(".tmsw-bot").first.inner_text()
+    # The help box is what the visitor sees first: scrolled into the visible part of the log.
+    log_box, help_box = widget.log.bounding_box(), box.bounding_box()
+    assert log_box["y"] <= help_box["y"] and help_box["y"] + help_box["height"] <= log_box["y"] + log_box["height"]
     widget.screenshot("widget-crisis.png")
 
 

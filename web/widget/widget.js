@@ -222,6 +222,17 @@
   // ---- rendering -----------------------------------------------------------------------
 
   function scrollToEnd() { log.scrollTop = log.scrollHeight; }
+  // A reply taller than the log is shown from its start (a crisis reply's help box comes
+  // first), with the visitor's question just above it when that fits.
+  function scrollToReply(turn) {
+    if (turn.offsetHeight <= log.clientHeight) { scrollToEnd(); return; }
+    var prev = turn.previousElementSibling;
+    var top = turn.offsetTop;
+    if (prev && prev.classList.contains(PREFIX + '-user-turn') && prev.offsetHeight < log.clientHeight / 3) {
+      top = prev.offsetTop;
+    }
+    log.scrollTop = Math.max(0, top - 8);
+  }
 
   function botTurn(replyTo) {
     var last = log.lastElementChild;
@@ -353,7 +364,9 @@
     transcript.push(entry);
     saveTranscript();
     render(entry);
-    scrollToEnd();
+    var last = log.lastElementChild;
+    if (entry.t !== 'user' && last && last.classList.contains(PREFIX + '-bot-turn')) { scrollToReply(last); }
+    else { scrollToEnd(); }
   }
 
   // ---- typing indicator and status -----------------------------------------------------
