@@ -6,15 +6,27 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 SPACY_DIR := build/spacy_en_tms
 MODEL := models/current.tar.gz
-TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard components/*.py)
+# The channels and their helpers run in the server only; the model does not depend on them.
+SERVER_ONLY := components/channels.py components/socketio_channel.py components/message_guard.py \
+	components/rate_limit.py components/log_redaction.py
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
+	$(filter-out $(SERVER_ONLY),$(wildcard components/*.py))
 
-.PHONY: run test train install spacy validate lint bench clean
+.PHONY: run run-prod test test-integration train install spacy validate lint bench clean
 
 run: $(MODEL)
 	scripts/run.sh
 
+# Production profile: PostgreSQL + Redis, N Rasa instances behind a load balancer (README).
+run-prod: $(MODEL)
+	scripts/run_prod.sh
+
 test: $(MODEL)
 	scripts/test.sh
+
+# Reliability suite against the production profile (tests/reliability; also run by `make test`).
+test-integration: $(MODEL)
+	scripts/test_integration.sh
 
 install: $(VENV)/.installed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
@@ -56,3 +56,20 @@ class ActionAnswer(Action):
         utter_topic(dispatcher, topic)
         # Any other answer closes an open "which medication?" question.
         return [SlotSet("last_topic", topic.id), SlotSet("pending_medication_question", None)]
+
+
+class ActionCoreFallback(Action):
+    """When no rule fits the conversation, answer as fallback and forget the message.
+
+    Reverting the user turn (as Rasa's own default fallback does) returns the dialogue
+    to a state the rules know, so the policies cannot loop on the fallback.
+    """
+
+    def name(self) -> Text:
+        return "action_core_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        utter_topic(dispatcher, knowledge_base().topic(FALLBACK_TOPIC))
+        return [UserUtteranceReverted()]

@@ -8,6 +8,7 @@ header and the `rate_limited` contract reply (a crisis message still gets the cr
 from __future__ import annotations
 
 import logging
+import re
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -22,6 +23,8 @@ from components import log_redaction, message_guard, rate_limit
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
 
 logger = logging.getLogger(__name__)
+
+_SENDER_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 CRISIS_RESPONSE = "utter_crisis"
 EMERGENCY_RESPONSE = "utter_emergency"
@@ -68,7 +71,10 @@ class GuardedRestInput(RestInput):
                 return _bad_request("'sender' must be a non-empty string")
             if raw is not None and not isinstance(raw, str):
                 return _bad_request("'message' must be a string")
-            sender = str(sender)[:128]
+            # Control characters and lone surrogates cannot be stored (PostgreSQL rejects NUL).
+            sender = _SENDER_UNSTORABLE.sub("", str(sender)).strip()[:128]
+            if not sender:
+                return _bad_request("'sender' must be a non-empty string")
             text = message_guard.clean(raw)
             kind = message_guard.crisis_kind(text)
             wait = await rate_limit.limiter().retry_after(

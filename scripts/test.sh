@@ -24,15 +24,12 @@ step "end-to-end test stories"
 .venv/bin/rasa test core --stories tests/stories --model "$MODEL" --out results/core \
   --fail-on-prediction-errors >/dev/null
 
-step "integration tests against the running assistant"
-scripts/test_servers.sh .venv/bin/python -m pytest tests/integration -q
-
-step "staff console: unit, functional, browser and live-assistant tests"
+step "against one throw-away running assistant: integration (REST contract, bad input), staff console, chat widget in Chromium"
 scripts/install_browser.sh
-scripts/test_servers.sh .venv/bin/python -m pytest tests/console -q
+# One server start for all three suites; the test that stops the action server runs last.
+scripts/test_servers.sh .venv/bin/python -m pytest tests/integration tests/console tests/browser -q
 
-step "chat widget: browser tests in Chromium against the running assistant (tests/browser)"
-scripts/install_browser.sh
-scripts/test_servers.sh .venv/bin/python -m pytest tests/browser -q
+step "reliability: load, faults, fuzz, booking race on the production profile (PostgreSQL + Redis)"
+scripts/test_integration.sh
 
 echo; echo "ALL TESTS PASSED"

@@ -99,3 +99,8 @@ def form_tracker(domain_dict):
         )
 
     return build
+
+
+def pytest_collection_modifyitems(items):
+    """The test that stops the live action server runs after every other live test."""
+    items.sort(key=lambda item: "action_server_down" in item.nodeid)

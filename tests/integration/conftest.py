@@ -33,7 +33,3 @@ class Visitor:
 def visitor() -> Visitor:
     return Visitor()
 
-
-def pytest_collection_modifyitems(items):
-    """The dead-action-server test stops the action server, so it runs last."""
-    items.sort(key=lambda item: "action_server_down" in item.nodeid)

@@ -25,8 +25,13 @@ def _wait_for_actions(up: bool, seconds: float = 60) -> None:
 
 
 def test_action_server_down_still_answers_then_recovers(visitor):
+    from tests.integration.conftest import Visitor
+
     payload, _, _ = visitor.say("what is tms")
     assert payload["topic"] == "tms.overview"
+    booking = Visitor()
+    payload, _, _ = booking.say("i'd like to book an evaluation")
+    assert payload.get("requested_slot"), "the booking form is asking its first question"
 
     os.kill(int(os.environ["ACTION_SERVER_PID"]), signal.SIGTERM)
     _wait_for_actions(up=False)
@@ -37,6 +42,11 @@ def test_action_server_down_still_answers_then_recovers(visitor):
 
     payload, reply, _ = visitor.say("i want to end my life")
     assert payload["topic"] == "safety.crisis" and "988" in reply
+
+    # Inside the booking form too: the crisis reply needs no action server.
+    payload, reply, replies = booking.say("honestly i just want to die")
+    assert payload["topic"] == "safety.crisis" and "988" in reply
+    assert len([r for r in replies if r.get("text")]) == 1, "nothing else in a crisis turn"
 
     restarted = subprocess.Popen(
         [".venv/bin/rasa", "run", "actions", "--port", ACTION_PORT],

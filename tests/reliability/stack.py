@@ -137,7 +137,8 @@ class Stack:
 
     def _spawn(self, name: str, command: List[str]) -> None:
         self.logs.mkdir(exist_ok=True)
-        log = open(self.logs / f"reliability-{name}.log", "ab")
+        # A fresh log per run; a restarted part appends to its own.
+        log = open(self.logs / f"reliability-{name}.log", "ab" if name in self.procs else "wb")
         self.procs[name] = subprocess.Popen(
             command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
