@@ -6,13 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 SPACY_DIR := build/spacy_en_tms
 MODEL := models/current.tar.gz
-# The channels and their helpers run in the server only; the model does not depend on them.
-SERVER_ONLY := components/channels.py components/socketio_channel.py components/message_guard.py \
-	components/rate_limit.py components/log_redaction.py
-TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') \
-	$(filter-out $(SERVER_ONLY),$(wildcard components/*.py))
-
-.PHONY: run run-prod test test-integration train install spacy validate lint bench clean
+.PHONY: run run-prod test test-integration train install spacy validate lint bench clean $(MODEL)
 
 run: $(MODEL)
 	scripts/run.sh
@@ -40,9 +34,9 @@ $(SPACY_DIR)/meta.json: $(VENV)/.installed scripts/build_spacy_pipeline.py knowl
 
 train: $(MODEL)
 
-$(MODEL): $(VENV)/.installed $(SPACY_DIR)/meta.json $(TRAIN_INPUTS)
-	$(RASA) train --fixed-model-name current --out models --num-threads 2
-	touch $(MODEL)
+# Always asks the script, which trains only when the inputs' hash changed.
+$(MODEL): $(VENV)/.installed $(SPACY_DIR)/meta.json
+	scripts/train_if_changed.sh
 
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings

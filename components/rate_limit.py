@@ -105,7 +105,7 @@ class RateLimiter:
                 import redis.asyncio
 
                 self._redis = redis.asyncio.from_url(
-                    self.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+                    self.redis_url, socket_timeout=2, socket_connect_timeout=2
                 )
             pipe = self._redis.pipeline(transaction=True)
             for key in keys:

@@ -40,13 +40,14 @@ def test_action_server_down_still_answers_then_recovers(visitor):
     assert "fallback" in payload.get("flags", [])
     assert "988" in reply and "@" in reply  # contact details and the crisis line
 
-    payload, reply, _ = visitor.say("i want to end my life")
-    assert payload["topic"] == "safety.crisis" and "988" in reply
+    payload, crisis_reply, _ = visitor.say("i want to end my life")
+    assert payload["topic"] == "safety.crisis" and "988" in crisis_reply
 
     # Inside the booking form too: the crisis reply needs no action server.
-    payload, reply, replies = booking.say("honestly i just want to die")
+    payload, reply, _ = booking.say("honestly i just want to die")
     assert payload["topic"] == "safety.crisis" and "988" in reply
-    assert len([r for r in replies if r.get("text")]) == 1, "nothing else in a crisis turn"
+    assert "requested_slot" not in payload
+    assert reply == crisis_reply, "nothing but the crisis reply in a crisis turn"
 
     restarted = subprocess.Popen(
         [".venv/bin/rasa", "run", "actions", "--port", ACTION_PORT],

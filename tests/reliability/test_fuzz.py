@@ -149,7 +149,7 @@ class SocketVisitor:
             self.session_id = data
 
         self.session_id = None
-        self.run(self.client.connect(url, transports=["websocket"], socketio_path="socket.io"))
+        self.run(self.client.connect(url, socketio_path="socket.io"))  # polling, then WebSocket
 
     def run(self, coroutine, timeout=60):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
