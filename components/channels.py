@@ -7,6 +7,7 @@ header and the `rate_limited` contract reply (a crisis message still gets the cr
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from asyncio import CancelledError
@@ -18,12 +19,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from components import log_redaction, message_guard, rate_limit
+from components import log_redaction, message_guard, rasa_speedups, rate_limit
 
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
+rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (issue 7, README "Performance")
 
 logger = logging.getLogger(__name__)
 
+MAX_METADATA_CHARS = 4096
 _SENDER_UNSTORABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 CRISIS_RESPONSE = "utter_crisis"
@@ -71,6 +74,11 @@ class GuardedRestInput(RestInput):
                 return _bad_request("'sender' must be a non-empty string")
             if raw is not None and not isinstance(raw, str):
                 return _bad_request("'message' must be a string")
+            metadata = body.get("metadata")
+            if metadata is not None and (
+                not isinstance(metadata, dict) or len(json.dumps(metadata)) > MAX_METADATA_CHARS
+            ):  # Rasa stores it with the message; anything but a small object breaks the turn
+                return _bad_request(f"'metadata' must be a JSON object of at most {MAX_METADATA_CHARS} characters")
             # Control characters and lone surrogates cannot be stored (PostgreSQL rejects NUL).
             sender = _SENDER_UNSTORABLE.sub("", str(sender)).strip()[:128]
             if not sender:
@@ -102,6 +110,8 @@ class GuardedRestInput(RestInput):
         text: str,
         kind: Optional[str],
     ) -> List[Dict[str, Any]]:
+        if message_guard.conversation_store_down(getattr(request.app.ctx, "agent", None)):
+            return message_guard.ensure_contract([], text, crisis_response(request, kind))
         collector = CollectingOutputChannel()
         try:
             await on_new_message(

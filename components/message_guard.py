@@ -6,17 +6,22 @@ channels screen the input here and, if Rasa produced no contract payload, add on
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
+import time
 import unicodedata
 from typing import Any, Dict, List, Optional
 
 from actions.knowledge import knowledge_base
 from components.crisis_detector import detect
 
+logger = logging.getLogger(__name__)
+
 MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", "2000"))
-# Control characters other than newline/tab carry no meaning for NLU and can break logs.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than newline/tab carry no meaning for NLU and can break logs;
+# lone surrogates (possible in JSON: "\ud800") cannot be encoded and break the tokenizer.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Matches if the message has at least one letter or digit in any script.
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
 
@@ -70,6 +75,38 @@ def rate_limited_reply(text: str, crisis_response: Dict[str, Any]) -> List[Dict[
         return [dict(crisis_response)]
     payload = {**_fallback_payload(), "flags": ["rate_limited"]}
     return [{"text": knowledge_base().phrases["rate_limited"], "custom": payload}]
+
+
+_last_store_warning = 0.0
+
+
+def conversation_store_down(agent: Any) -> bool:
+    """True if the conversation store (Rasa's SQL tracker store) cannot be reached now.
+
+    Rasa wraps its tracker store in a FailSafeTrackerStore: when the database is down it
+    answers from an empty in-memory tracker, out of context (a booking in progress is
+    forgotten), and the turn is never stored (staff never see it). The channels ask first and
+    give the `unavailable` reply instead (the crisis reply for a crisis). One `SELECT 1` on the
+    store's pool; a connection that died while the database was away is replaced once.
+    """
+    global _last_store_warning
+    store = getattr(agent, "tracker_store", None)
+    store = getattr(store, "_tracker_store", store)  # the store inside the FailSafeTrackerStore
+    engine = getattr(store, "engine", None)
+    if engine is None or not hasattr(engine, "connect"):
+        return False
+    for _ in range(2):
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+            return False
+        except Exception as error:
+            failure = error
+    if time.monotonic() - _last_store_warning > 10:
+        _last_store_warning = time.monotonic()
+        logger.warning("conversation store unreachable (%s): answering with the unavailable reply",
+                       type(failure).__name__)
+    return True
 
 
 def ensure_contract(

@@ -167,6 +167,8 @@ class GuardedSocketIOInput(SocketIOInput):
         reason = message_guard.screen(text)
         if reason:
             return None, message_guard.screened_reply(reason, text, self._crisis_response(kind))
+        if message_guard.conversation_store_down(getattr(getattr(self._app, "ctx", None), "agent", None)):
+            return None, message_guard.ensure_contract([], text, self._crisis_response(kind))
         message_id = uuid.uuid4().hex
         collector = _TurnCollector()
         try:

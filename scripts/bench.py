@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import aiohttp
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,6 +61,7 @@ TRAIN_FLAGS = ["--num-threads", "2"]
 TUNING_VARS = (
     "TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS", "OMP_NUM_THREADS",
     "SANIC_WORKERS", "RASA_RUN_EXTRA_ARGS", "ACTION_SERVER_EXTRA_ARGS", "RASA_LOCK_STORE",
+    "RASA_SPEEDUPS", "MALLOC_ARENA_MAX", "TF_ENABLE_ONEDNN_OPTS",
 )
 
 
@@ -162,7 +164,7 @@ def prepare_stock(cache: Dict[str, Any], retime: bool) -> float:
         STOCK_DIR.mkdir(parents=True)  # rasa init wants an existing (empty) directory
         run_timed([str(RASA), "init", "--no-prompt", "--init-dir", str(STOCK_DIR)], BENCH_DIR,
                   stock_env(), LOG_DIR / "bench-stock-init.log")
-    key = "stock:" + hash_files([p for p in STOCK_DIR.rglob("*.yml") if "models" not in p.parts])
+    key = "stock:" + hash_files([STOCK_DIR / "config.yml", STOCK_DIR / "domain.yml", *sorted((STOCK_DIR / "data").glob("*.yml"))])
     if retime or key not in cache or not STOCK_MODEL.exists():
         log("timing the stock bot's rasa train (cached afterwards)")
         cache[key] = {"train_s": timed_train(STOCK_DIR, stock_env(), STOCK_MODEL, "bench-stock-train.log")}
@@ -230,6 +232,22 @@ def status_kb(pid: int, key: str, source: str = "status") -> int:
     except OSError:
         pass
     return 0
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its descendants."""
+    total = 0
+    for p in tree(pid, proc_children()):
+        try:
+            with open(f"/proc/{p}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / CLK_TCK
 
 
 class RssSampler(threading.Thread):
@@ -338,6 +356,7 @@ class Stats:
     conversations: int = 0
     bookings_started: int = 0
     bookings_made: int = 0
+    bookings_cut: int = 0  # the phase ended mid-booking
 
     def error(self, kind: str) -> None:
         self.errors += 1
@@ -459,6 +478,8 @@ async def ours_conversation(client: Client, sender: str, n: int, rng: random.Ran
         replies = await client.say(sender, answer)
     if custom_of(replies).get("booking"):
         client.stats.bookings_made += 1
+    elif client.expired:
+        client.stats.bookings_cut += 1
 
 
 STOCK_CONVERSATIONS = [
@@ -511,6 +532,7 @@ async def drive(url: str, conversation: Conversation, check: Callable[[Any], Opt
         "max_ms": ms(max(lat) if lat else None), "mean_ms": ms(sum(lat) / len(lat) if lat else None),
         "errors": stats.errors, "error_kinds": stats.error_kinds, "conversations": stats.conversations,
         "bookings_started": stats.bookings_started, "bookings_made": stats.bookings_made,
+        "bookings_cut_by_phase_end": stats.bookings_cut,
     }
 
 
@@ -531,19 +553,30 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
     db = workdir / "assistant.db"
     env = ours_env()
     env.update(BOOKING_DB_URL=f"sqlite:///{db}", RASA_PORT=str(args.ours_port), ACTION_PORT=str(args.action_port))
-    lock_store = "  type: in_memory\n"
     services: List[Service] = []
+    # The project's endpoints (RASA_ENDPOINTS) with the bench's ports and database, so endpoint
+    # settings are benchmarked as deployed; --endpoint-set changes one for an experiment.
+    endpoints_cfg = yaml.safe_load((ROOT / env.get("RASA_ENDPOINTS", "endpoints.yml")).read_text()) or {}
+    endpoints_cfg.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{args.action_port}/webhook"
+    endpoints_cfg["tracker_store"] = {**{k: v for k, v in (endpoints_cfg.get("tracker_store") or {}).items()
+                                         if k not in ("url", "host", "port", "username", "password", "login_db")},
+                                      "type": "SQL", "dialect": "sqlite", "db": str(db)}
+    endpoints_cfg["lock_store"] = {"type": "in_memory"}
     if env.get("RASA_LOCK_STORE") == "redis" or int(env.get("SANIC_WORKERS", "1") or 1) > 1:
         # Several Sanic workers need a shared lock store: a private redis-server for the run.
         redis_port = args.ours_port + 79
         services.append(Service("ours-redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
                                                "--save", "", "--appendonly", "no"], workdir, env, ""))
-        lock_store = f"  type: redis\n  url: 127.0.0.1\n  port: {redis_port}\n  db: 0\n"
+        endpoints_cfg["lock_store"] = {"type": "redis", "url": "127.0.0.1", "port": redis_port, "db": 0}
+    for item in args.endpoint_set:
+        key, _, value = item.partition("=")
+        node = endpoints_cfg
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{args.action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{db}"\n'
-        f"lock_store:\n{lock_store}")
+    endpoints.write_text(yaml.safe_dump(endpoints_cfg, sort_keys=False))
     subprocess.run([str(PYTHON), "-m", "actions.booking.store", "upgrade"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     extra_rasa = env.get("RASA_RUN_EXTRA_ARGS", "").split()
@@ -554,7 +587,7 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
         Service("ours-rasa", [str(RASA), "run", "--model", str(args.model), "--port", str(args.ours_port),
                               "--interface", "127.0.0.1", "--credentials", "credentials.yml",
                               "--endpoints", str(endpoints), "--enable-api", "--auth-token", args.token,
-                              *extra_rasa],
+                              "--cors", *args.cors, *extra_rasa],
                 ROOT, env, f"http://127.0.0.1:{args.ours_port}/webhooks/rest/"),
     ]
 
@@ -571,49 +604,76 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
 def stock_bot(args: argparse.Namespace) -> Bot:
     svc = Service("stock-rasa", [str(RASA), "run", "--model", str(STOCK_MODEL), "--port", str(args.stock_port),
                                  "--interface", "127.0.0.1", "--credentials", "credentials.yml",
-                                 "--endpoints", "endpoints.yml", "--enable-api", "--auth-token", args.token],
+                                 "--endpoints", "endpoints.yml", "--enable-api", "--auth-token", args.token,
+                                 "--cors", *args.cors],
                   STOCK_DIR, stock_env(), f"http://127.0.0.1:{args.stock_port}/webhooks/rest/")
     return Bot("stock", [svc], f"http://127.0.0.1:{args.stock_port}/webhooks/rest/webhook", stock_conversation,
                stock_check)
 
 
-async def bench_bot(bot: Bot, args: argparse.Namespace) -> Dict[str, Any]:
+async def measured(bot: Bot, *drive_args: Any) -> Dict[str, Any]:
+    """One phase, plus the CPU time each service used per turn (robust to other load)."""
+    procs = {s.name: s.proc.pid for s in bot.services if s.proc}
+    before = {name: tree_cpu_s(pid) for name, pid in procs.items()}
+    client_before = sum(os.times()[:2])
+    phase = await drive(bot.rest_url, bot.conversation, bot.check, *drive_args)
+    turns = max(phase["turns"], 1)
+    phase["cpu_ms_per_turn"] = {name: round((tree_cpu_s(pid) - before[name]) * 1000 / turns, 2)
+                                for name, pid in procs.items()}
+    phase["cpu_ms_per_turn"]["load-generator"] = round((sum(os.times()[:2]) - client_before) * 1000 / turns, 2)
+    phase["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
+    return phase
+
+
+async def start_bot(bot: Bot, args: argparse.Namespace, result: Dict[str, Any]) -> RssSampler:
+    """Starts one assistant (alone: start-to-ready is not shared), then a first turn and a warm-up."""
     log(f"{bot.name}: starting {', '.join(s.name for s in bot.services)}")
     started = time.monotonic()
     for svc in bot.services:
         svc.start()
     sampler = RssSampler({s.name: s.proc.pid for s in bot.services if s.proc})
     sampler.start()
-    result: Dict[str, Any] = {}
+    ready = await wait_ready([s for s in bot.services if s.health_url], started)
+    result["ready_s"] = round(ready, 2)
+    log(f"{bot.name}: ready after {ready:.1f}s")
+    # The first visitor after start (cold caches), then a warm-up, both unmeasured.
+    first = await drive(bot.rest_url, bot.conversation, bot.check, 1, None, 1, "first")
+    result["first_turn_ms"] = first["p50_ms"]
+    await drive(bot.rest_url, bot.conversation, bot.check, 1, None, args.warmup_turns, "warmup")
+    return sampler
+
+
+async def bench_bots(bots: List[Bot], args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
+    """Starts the assistants one after the other, then runs every phase on each in turn
+    (alternating which goes first), so both see the same machine at nearly the same time."""
+    results: Dict[str, Dict[str, Any]] = {bot.name: {"phases": {}} for bot in bots}
+    samplers: Dict[str, RssSampler] = {}
     try:
-        ready = await wait_ready([s for s in bot.services if s.health_url], started)
-        result["ready_s"] = round(ready, 2)
-        log(f"{bot.name}: ready after {ready:.1f}s")
-        # The first visitor after start (cold caches), then a short warm-up, both unmeasured.
-        first = await drive(bot.rest_url, bot.conversation, bot.check, 1, None, 1, "first")
-        result["first_turn_ms"] = first["p50_ms"]
-        await drive(bot.rest_url, bot.conversation, bot.check, 1, None, args.warmup_turns, "warmup")
-        phases: Dict[str, Any] = {}
-        bot.between_phases()
-        phases["seq"] = await drive(bot.rest_url, bot.conversation, bot.check, 1, None, args.seq_turns, "seq")
-        log(f"{bot.name}: sequential {fmt_phase(phases['seq'])}")
-        for level in args.levels:
-            bot.between_phases()
-            phases[f"c{level}"] = await drive(bot.rest_url, bot.conversation, bot.check, level, args.duration,
-                                              None, f"c{level}")
-            log(f"{bot.name}: {level:>2} visitors {fmt_phase(phases[f'c{level}'])}")
-        result["phases"] = phases
+        for bot in bots:
+            samplers[bot.name] = await start_bot(bot, args, results[bot.name])
+        plan: List[Tuple[str, Tuple[Any, ...]]] = [("seq", (1, None, args.seq_turns, "seq"))]
+        plan += [(f"c{lv}", (lv, args.duration, None, f"c{lv}")) for lv in args.levels]
+        for i, (phase, drive_args) in enumerate(plan):
+            for bot in (bots if i % 2 == 0 else list(reversed(bots))):
+                bot.between_phases()
+                results[bot.name]["phases"][phase] = await measured(bot, *drive_args)
+                label = "sequential" if phase == "seq" else f"{phase[1:]:>2} visitors"
+                log(f"{bot.name:5}: {label} {fmt_phase(results[bot.name]['phases'][phase])}")
     finally:
-        result["memory"] = sampler.stop()
-        for svc in reversed(bot.services):
-            svc.stop()
-        result["log_errors"] = {s.name: s.log_errors() for s in bot.services}
-    return result
+        for bot in bots:
+            if bot.name in samplers:
+                results[bot.name]["memory"] = samplers[bot.name].stop()
+            for svc in reversed(bot.services):
+                svc.stop()
+            results[bot.name]["log_errors"] = {s.name: s.log_errors() for s in bot.services}
+    return results
 
 
 def fmt_phase(p: Dict[str, Any]) -> str:
+    cpu = ", ".join(f"{k.split('-', 1)[-1]} {v}" for k, v in p.get("cpu_ms_per_turn", {}).items())
     return (f"p50 {p['p50_ms']} ms, p95 {p['p95_ms']} ms, p99 {p['p99_ms']} ms, "
-            f"{p['turns_per_s']} turns/s, {p['turns']} turns, {p['errors']} errors")
+            f"{p['turns_per_s']} turns/s, {p['turns']} turns, {p['errors']} errors; CPU ms/turn: {cpu}"
+            f"; load {p.get('loadavg_1min_after')}")
 
 
 # --------------------------------------------------------------------------- report
@@ -633,6 +693,14 @@ def build_table(res: Dict[str, Any]) -> str:
                              ("errors", "")):
             name = {"turns_per_s": "turns/s"}.get(metric, metric.replace("_ms", ""))
             rows.append((f"{label:13} {name}", po.get(metric), ps.get(metric), ratio(po.get(metric), ps.get(metric))))
+    for phase in ("seq", f"c{max(res['config']['levels'])}"):
+        co = ours["phases"].get(phase, {}).get("cpu_ms_per_turn", {})
+        cs = stock["phases"].get(phase, {}).get("cpu_ms_per_turn", {})
+        label = "sequential" if phase == "seq" else f"{phase[1:]} visitors"
+        rasa_o, rasa_s = co.get("ours-rasa"), cs.get("stock-rasa")
+        rows.append((f"CPU ms/turn rasa, {label}", rasa_o, rasa_s, ratio(rasa_o, rasa_s)))
+        tot_o = round(sum(v for k, v in co.items() if k != "load-generator"), 2) if co else None
+        rows.append((f"CPU ms/turn all, {label}", tot_o, rasa_s, ratio(tot_o, rasa_s)))
     rows.append(("first turn after start ms", ours.get("first_turn_ms"), stock.get("first_turn_ms"),
                  ratio(ours.get("first_turn_ms"), stock.get("first_turn_ms"))))
     rows.append(("start-to-ready s", ours.get("ready_s"), stock.get("ready_s"),
@@ -719,7 +787,8 @@ def parse_args() -> argparse.Namespace:
                    help="seconds per concurrency level (BENCH_DURATION, 25)")
     p.add_argument("--seq-turns", type=int, default=int(env("BENCH_SEQ_TURNS", "60")),
                    help="turns in the sequential phase (BENCH_SEQ_TURNS, 60)")
-    p.add_argument("--warmup-turns", type=int, default=int(env("BENCH_WARMUP_TURNS", "8")))
+    p.add_argument("--warmup-turns", type=int, default=int(env("BENCH_WARMUP_TURNS", "30")),
+                   help="unmeasured turns after the first one (BENCH_WARMUP_TURNS, 30: every conversation kind)")
     p.add_argument("--levels", default=env("BENCH_LEVELS", "1,10,50"), help="concurrent visitors (1,10,50)")
     p.add_argument("--only", choices=("ours", "stock"), help="bench one assistant; the other from --reuse")
     p.add_argument("--reuse", type=Path, help="results JSON to take the other assistant's figures from")
@@ -730,12 +799,16 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--ours-port", type=int, default=int(env("BENCH_RASA_PORT", "5205")))
     p.add_argument("--action-port", type=int, default=int(env("BENCH_ACTION_PORT", "5255")))
     p.add_argument("--stock-port", type=int, default=int(env("BENCH_STOCK_PORT", "5305")))
+    p.add_argument("--endpoint-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="experiment: change ours' endpoints, e.g. action_endpoint.enable_selective_domain=true")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench.json")
     p.add_argument("--plot", type=Path, default=ROOT / "results" / "bench_latency.png")
     p.add_argument("--label", default=env("BENCH_LABEL", ""), help="a name for this configuration")
     args = p.parse_args()
     args.levels = [int(x) for x in str(args.levels).split(",") if x.strip()]
     args.token = os.environ.get("RASA_AUTH_TOKEN") or uuid.uuid4().hex
+    # Both get the `--cors` that scripts/run.sh gives ours (the widget's origins).
+    args.cors = (os.environ.get("CORS_ORIGINS") or "http://localhost:8080").split()
     args.model = args.model.resolve()
     return args
 
@@ -747,7 +820,9 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Any]:
         "config": {"duration_s": args.duration, "seq_turns": args.seq_turns, "levels": args.levels,
                    "warmup_turns": args.warmup_turns, "model": str(args.model.relative_to(ROOT))
                    if ROOT in args.model.parents else str(args.model),
+                   "model_sha": file_sha(args.model) if args.model.exists() else None,
                    "ours_tuning": {k: os.environ[k] for k in TUNING_VARS if k in os.environ},
+                   "endpoint_set": args.endpoint_set,
                    "cpus": os.cpu_count(), "python": platform.python_version(),
                    "loadavg_at_start": os.getloadavg()},
     }
@@ -769,9 +844,10 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Any]:
         log(f"held-out NLU macro-F1 {res['nlu']['macro_f1']:.4f}")
 
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+        results = await bench_bots([ours_bot(args, Path(tmp)) if name == "ours" else stock_bot(args)
+                                    for name in bots], args)
         for name in bots:
-            bot = ours_bot(args, Path(tmp)) if name == "ours" else stock_bot(args)
-            res[name] = await bench_bot(bot, args)
+            res[name] = results[name]
             res[name]["train_s"] = round(ours_train, 1) if name == "ours" and ours_train else (
                 round(stock_train, 1) if name == "stock" and stock_train else None)
     res["config"]["loadavg_at_end"] = os.getloadavg()

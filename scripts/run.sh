@@ -18,7 +18,8 @@ trap stop INT TERM EXIT
 mkdir -p var logs
 # Bookings schema up to date before the first visitor books (Alembic; idempotent).
 .venv/bin/python -m actions.booking.store upgrade
-.venv/bin/rasa run actions --port "$ACTION_PORT" &
+# rasa_sdk listens on SANIC_HOST (default 0.0.0.0): keep the action server on loopback too.
+SANIC_HOST="${ACTION_INTERFACE:-$RASA_INTERFACE}" .venv/bin/rasa run actions --port "$ACTION_PORT" &
 pids+=($!)
 .venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" --interface "$RASA_INTERFACE" \
   --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \

@@ -33,6 +33,9 @@ def test_crisis_inside_a_huge_message_still_wins(visitor):
     {"sender": "abc", "message": 42},
     {"sender": {"x": 1}, "message": "hi"},
     {"sender": "abc", "message": ["a"]},
+    {"sender": "abc", "message": "hi", "metadata": [1, 2]},
+    {"sender": "abc", "message": "hi", "metadata": {"x": "y" * 5000}},
+    {"sender": "\u0000\u0001", "message": "hi"},
 ])
 def test_malformed_bodies_get_a_clear_400(visitor, body):
     if isinstance(body, str):

@@ -67,7 +67,8 @@ class Stack:
         self.rate_prefix = f"rel{self.run}rl"
         admin = sa.engine.make_url(ADMIN_URL)
         self.direct_url = admin.set(database=self.db_name)
-        self.proxied_url = self.direct_url.set(host="127.0.0.1", port=self.proxy_port)
+        self.proxied_url = self.direct_url.set(host="127.0.0.1", port=self.proxy_port) \
+            .update_query_dict({"connect_timeout": "5"})
         self.procs: Dict[str, subprocess.Popen] = {}
         self._engine: Optional[sa.engine.Engine] = None
         self.logs = ROOT / "logs"

@@ -79,8 +79,9 @@ def test_rasa_instance_killed_mid_booking(stack):
     direct = f"{stack.instance(1)}/webhooks/rest/webhook"
     payload, _, replies = visitor.say("yes", url=direct)
     assert payload.get("requested_slot") == "appointment_time", payload
-    times = [b["payload"] for r in replies for b in (r.get("buttons") or []) if "appointment_time" in b["payload"]]
-    payload, _, _ = visitor.say(times[-1], url=direct)
+    times = [b["payload"] for r in replies for b in (r.get("buttons") or [])
+             if "appointment_time" in b["payload"] and '"more"' not in b["payload"]]
+    payload, _, _ = visitor.say(times[0], url=direct)
     assert payload.get("requested_slot") == "consent"
     payload, _, _ = visitor.say("yes", url=direct)
     assert payload.get("requested_slot") == "confirm"
@@ -103,12 +104,17 @@ def test_postgresql_unavailable_for_a_few_seconds(stack):
     FIGURES["faults_injected"] += 1
     cut_at = time.monotonic()
     outage_replies = 0
+    answered = ["what is tms"]
     while time.monotonic() - cut_at < 5:
         started = time.monotonic()
         payload, text, _ = visitor.say("does tms hurt")  # status 200 and one payload: asserted
         assert unavailable in text and "fallback" in payload.get("flags", []), text
         assert time.monotonic() - started < 30, "a visitor waited too long for the error reply"
         outage_replies += 1
+        time.sleep(0.5)  # a visitor's pace (30 messages a minute is the rate limit)
+    # A crisis during the outage still gets the crisis resources.
+    payload, text, _ = visitor.say("i want to kill myself")
+    assert payload["topic"] == "safety.crisis" and "988" in text
     stack.restore_database()
 
     # Recovers by itself: pooled connections that died are replaced on the next attempts.
@@ -117,6 +123,7 @@ def test_postgresql_unavailable_for_a_few_seconds(stack):
         payload, text, _ = visitor.say("does tms hurt")
         if unavailable not in text:
             recovered_after = round(time.monotonic() - cut_at, 1)
+            answered.append("does tms hurt")
             break
         time.sleep(1)
     assert recovered_after is not None, "no recovery within 60 s of PostgreSQL coming back"
@@ -127,5 +134,10 @@ def test_postgresql_unavailable_for_a_few_seconds(stack):
     for _ in range(2 * INSTANCES):
         payload, text, _ = visitor.say("is tms safe")
         assert unavailable not in text
+        answered.append("is tms safe")
+    # The stored conversation is exactly the answered turns: nothing from the outage half-stored,
+    # nothing answered out of context from an empty tracker.
+    stored = [e["text"] for e in stack.events(visitor.sender) if e.get("event") == "user"]
+    assert stored == answered, stored
     FIGURES["db_outage_replies_during_cut"] = outage_replies
     FIGURES["db_outage_recovered_after_seconds"] = recovered_after

@@ -1,4 +1,4 @@
-"""No personal data in the logs: after everything the suite did (contact details in messages,
+"""The logs after the whole suite. No personal data: after everything the suite did (contact details in messages,
 bookings with names, emails, database errors while PostgreSQL was cut), the INFO-level logs of
 every part hold no email address, phone number, visitor name or message text the tests sent."""
 import re
@@ -23,3 +23,11 @@ def test_logs_hold_no_personal_data(stack):
         found += [(path.name, s) for s in SENT if s in text]
     assert not found, f"personal data in the logs: {found[:10]}"
     FIGURES["log_lines_checked_for_pii"] = checked
+
+
+def test_no_turn_failed_with_an_exception(stack):
+    """Every fault above is handled before or inside Rasa; no input made a turn raise."""
+    failures = sum(path.read_text(errors="replace").count("handling a message failed")
+                   for path in stack.logs.glob("reliability-rasa*.log"))
+    FIGURES["turn_exceptions_in_logs"] = failures
+    assert failures == 0
