@@ -6,14 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  echo "Stopping..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop INT TERM EXIT
+source scripts/processes.sh
 
 mkdir -p var logs
 # Bookings schema up to date before the first visitor books (Alembic; idempotent).

@@ -66,14 +66,7 @@ case "${1:-all}" in
   *) echo "usage: $0 [setup|actions|rasa I|lb]" >&2; exit 2 ;;
 esac
 
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  echo "Stopping..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap stop INT TERM EXIT
+source scripts/processes.sh
 
 mkdir -p var logs
 run_setup
