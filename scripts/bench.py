@@ -1,24 +1,29 @@
 """`make bench`: our assistant against the stock `rasa init` starter bot, under the same load.
 
-    scripts/bench.sh [--duration 25] [--seq-turns 60] [--levels 1,10,50] [--only ours|stock]
+    scripts/bench.sh [--duration 25] [--seq-turns 60] [--levels 1,10,50] [--only ours|stock --reuse J]
 
-1. The stock starter bot is created with `rasa init --no-prompt` in build/bench/stock and trained
-   once; train times (stock and ours, the same `rasa train` command, a fresh Rasa cache) are cached
-   in build/bench/cache.json, ours by a hash of the training inputs.
-2. Each assistant is started the same way (`rasa run`, REST channel, --enable-api; ours also with
-   its action server, a throw-away SQLite tracker/booking database and the settings of
-   scripts/env.sh), on ports of its own (ours 5205/5255, stock 5305): start-to-ready is measured.
+1. The stock starter bot is created with `rasa init --no-prompt` in build/bench/stock; both
+   trainings are timed once with the same command (`rasa train --force --num-threads 2`, a fresh
+   Rasa cache, a temp output dir) and cached in build/bench/cache.json by a hash of the inputs.
+2. Each assistant is started the same way (`rasa run`, REST channel, --enable-api, --cors) on
+   ports of its own (ours 5205 + action server 5255, stock 5305), one after the other, and its
+   start-to-ready time measured. Ours runs with scripts/env.sh's settings, its endpoints.yml
+   (ports and a throw-away SQLite database swapped in) and its action server; the stock bot as
+   `rasa init` made it. SANIC_WORKERS>1 gives ours that many Rasa workers and a private
+   redis-server for the lock store they need.
 3. One asyncio/aiohttp load generator drives both: sequential turns, then 1/10/50 concurrent
-   visitors for --duration seconds each. Every visitor runs realistic multi-turn conversations
-   (ours: TMS and medication questions and a booking answered from `requested_slot`; stock: the
-   starter bot's greet/mood conversations), each with a new sender id, without think time.
-4. Prints the table (latency p50/p95/p99, turns/s, errors, peak RSS per process tree,
-   start-to-ready, train time, ratios ours/stock, held-out NLU macro-F1) and writes
-   results/bench.json and results/bench_latency.png.
+   visitors for --duration seconds each, alternating the assistants phase by phase so both see
+   the machine in the same state. Each visitor runs realistic multi-turn conversations without
+   think time (ours: TMS and medication questions, and a booking answered from `requested_slot`;
+   stock: the starter bot's greet/mood conversations), each with a new sender id.
+4. Prints the table (latency p50/p95/p99, turns/s, errors, CPU ms per turn, peak RSS/PSS per
+   process tree, start-to-ready, train time, ratios ours/stock, the held-out NLU macro-F1 from
+   `rasa test nlu --nlu tests/nlu`) and writes results/bench.json and results/bench_latency.png.
 
-Errors: a failed request (non-200, timeout, connection error), a reply that breaks the
-contract (ours: exactly one `custom` payload; stock: at least one message), or ours answering
-with the "assistant unavailable" fallback (the channel's cover for a failed turn).
+Errors: a failed request (non-200, timeout, connection error), a reply that breaks the contract
+(ours: exactly one `custom` payload; stock: at least one message), or ours answering with the
+"assistant unavailable" fallback (the channel's cover for a failed turn). CPU ms per turn (from
+/proc) is the figure least disturbed by other work on the machine; latencies are not.
 """
 from __future__ import annotations
 
@@ -61,7 +66,7 @@ TRAIN_FLAGS = ["--num-threads", "2"]
 TUNING_VARS = (
     "TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS", "OMP_NUM_THREADS",
     "SANIC_WORKERS", "RASA_RUN_EXTRA_ARGS", "ACTION_SERVER_EXTRA_ARGS", "RASA_LOCK_STORE",
-    "RASA_SPEEDUPS", "MALLOC_ARENA_MAX", "TF_ENABLE_ONEDNN_OPTS",
+    "RASA_SPEEDUPS", "MALLOC_ARENA_MAX", "TF_ENABLE_ONEDNN_OPTS", "ACTIONS_PRELOAD",
 )
 
 
@@ -564,6 +569,8 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
     endpoints_cfg["lock_store"] = {"type": "in_memory"}
     if env.get("RASA_LOCK_STORE") == "redis" or int(env.get("SANIC_WORKERS", "1") or 1) > 1:
         # Several Sanic workers need a shared lock store: a private redis-server for the run.
+        if not shutil.which("redis-server"):
+            raise SystemExit("SANIC_WORKERS>1 needs redis-server (Debian: apt-get install redis-server)")
         redis_port = args.ours_port + 79
         services.append(Service("ours-redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
                                                "--save", "", "--appendonly", "no"], workdir, env, ""))
@@ -766,6 +773,7 @@ def plot(res: Dict[str, Any], path: Path) -> None:
     ax1.set(xscale="log", yscale="log", xlabel="concurrent visitors", ylabel="latency per turn (ms)",
             title="Latency vs concurrency")
     ax2.set(xscale="log", xlabel="concurrent visitors", ylabel="turns/s", title="Throughput vs concurrency")
+    ax2.set_ylim(bottom=0)
     for ax in (ax1, ax2):
         ax.set_xticks(levels)
         ax.set_xticklabels([str(lv) for lv in levels])
