@@ -37,8 +37,8 @@ def next_safety_action(tracker: DialogueStateTracker) -> Optional[str]:
 class CrisisPolicy(Policy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # Above RulePolicy (6) so that, at equal confidence, crisis wins over a form.
-        return {"priority": 7}
+        # The highest: above RulePolicy (6), which would run a form, and BookingNamePolicy (7).
+        return {"priority": 8}
 
     def train(
         self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any

@@ -24,6 +24,8 @@ MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", "2000"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Matches if the message has at least one letter or digit in any script.
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
+# Rasa reads "/restart" as its restart command (default intent -> action_restart).
+RESTART_COMMAND = re.compile(r"^\s*/restart\s*$", re.I)
 
 
 def clean(text: Any) -> str:
@@ -117,4 +119,7 @@ def ensure_contract(
         return messages
     if crisis_kind(text):
         return messages + [dict(crisis_response)]
+    if RESTART_COMMAND.match(text):  # Rasa restarted the conversation and had nothing to say
+        payload = {**_fallback_payload(), "topic": "chitchat.capabilities", "flags": ["restarted"]}
+        return messages + [{"text": knowledge_base().phrases["restarted"], "custom": payload}]
     return messages + [_canned("unavailable")]

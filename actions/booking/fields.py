@@ -26,9 +26,12 @@ _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[\s'’.\-,][^\W\d_]*)*\.?$", re.U)
 _NOT_NAME_WORDS = {
     "yes", "no", "yeah", "nope", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "thank",
     "idk", "none", "nothing", "na", "n/a", "what", "why", "how", "when", "where", "who", "which",
-    "does", "do", "can", "could", "should", "would", "will", "is", "are", "tms", "insurance",
+    "does", "do", "can", "could", "should", "would", "is", "are", "tms", "insurance",
     "appointment", "book", "booking", "cancel", "stop", "help", "medication", "medications",
     "evaluation", "anonymous", "prefer", "rather", "not", "don't", "dont", "test",
+    # Ways to stop or put off the booking ("never mind", "forget it", "maybe later").
+    "never", "mind", "forget", "it", "quit", "exit", "bye", "goodbye", "later", "maybe", "now",
+    "changed", "my", "me", "i", "you", "want", "wait", "back", "over", "skip", "pass", "please",
 }
 
 

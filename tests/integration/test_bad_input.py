@@ -52,3 +52,11 @@ def test_server_still_answers_after_bad_input(visitor):
     visitor.post({"sender": visitor.sender, "message": "\udcff" * 10})
     payload, _, _ = visitor.say("what is tms")
     assert payload["topic"] == "tms.overview"
+
+
+def test_a_typed_restart_command_starts_over_with_a_contract_reply(visitor):
+    visitor.say("I'd like to book an evaluation")
+    payload, reply, _ = visitor.say("/restart")
+    assert payload["topic"] == "chitchat.capabilities", payload
+    assert "start over" in reply
+    assert payload.get("requested_slot") is None  # the booking was reset, not resumed
