@@ -1,7 +1,7 @@
 """CrisisOverride: the deterministic crisis safety net inside the Rasa NLU pipeline.
 
 Why: PRODUCT.md "Crisis first" says detection must not rest on the ML classifier alone. This
-component runs last in the pipeline (after DIETClassifier and FallbackClassifier) and applies
+component runs last in the pipeline (after the intent classifier and FallbackClassifier) and applies
 ``components.crisis_detector`` to every message:
 
 - a crisis or emergency signal sets the intent to ``safety_crisis`` / ``safety_emergency``

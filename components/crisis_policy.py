@@ -4,7 +4,7 @@ With a form active, Rasa's RulePolicy runs the form before any rule, so a crisis
 mid-booking would first go to the action server (and get no reply at all if it is down).
 This policy predicts the crisis response straight after the visitor's message, ahead of
 the form, and then ends the form, so the crisis turn holds nothing else and needs no
-custom action. The NLU's CrisisOverride (deterministic lexicon) and DIET set the intent.
+custom action. The NLU's CrisisOverride (deterministic lexicon) and the intent classifier set the intent.
 """
 from __future__ import annotations
 

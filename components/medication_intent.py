@@ -1,6 +1,6 @@
 """MedicationIntentRouter: a TMS question that names a medication is a medication question.
 
-"Does Abilify change how well TMS works?" reads to DIET like `tms_effectiveness`, and the
+"Does Abilify change how well TMS works?" reads to the intent classifier like `tms_effectiveness`, and the
 visitor would get the general effectiveness answer without a word about Abilify. The
 medication extractor (components/medication_extractor.py) finds the name deterministically
 (measured: no false positives on 4,353 non-medication sentences), so when it has found one and
