@@ -279,6 +279,8 @@ BENIGN_IDIOM_LINES = [
     "I'm killing myself laughing",
     "the headaches after tms are killing me",
     "I'm dying to get started with treatment",
+    "this heat is going to be the death of me",
+    "these stairs will be the death of me lol",
 ]
 
 # Idiom-only messages the detector must label "idiom" (so the component can undo an ML alarm).
@@ -296,6 +298,7 @@ IDIOM_ONLY_LINES = [
     "the deadline is Friday",
     "I was bored to death",
     "I was scared to death",
+    "my kids will be the death of me",
 ]
 
 BENIGN_NEGATION_LINES = [
