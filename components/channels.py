@@ -23,6 +23,7 @@ from components import log_redaction, message_guard, rasa_speedups, rate_limit
 
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
 rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (issue 7, README "Performance")
+rasa_speedups.freeze_imports()  # forked Sanic workers keep sharing the imported modules
 
 logger = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 import skops.io as sio
+from scipy import sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -134,10 +135,17 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             pipeline = None
         return cls(config, model_storage, resource, pipeline)
 
+    def _predict_proba(self, texts: List[Text]) -> np.ndarray:
+        # What Pipeline.predict_proba computes, without FeatureUnion's joblib dispatch
+        # (~4% of the server's CPU per turn for two small transforms; README "Performance").
+        union = self.pipeline.named_steps["features"]
+        features = sparse.hstack([t.transform(texts) for _, t in union.transformer_list]).tocsr()
+        return self.pipeline.named_steps["classifier"].predict_proba(features)
+
     def process(self, messages: List[Message]) -> List[Message]:
         if self.pipeline is None:
             return messages
-        probabilities = self.pipeline.predict_proba([clip(m.get(TEXT)) for m in messages])
+        probabilities = self._predict_proba([clip(m.get(TEXT)) for m in messages])
         classes = self.pipeline.classes_
         for message, row in zip(messages, probabilities):
             order = np.argsort(row)[::-1][: self.config["ranking_length"]]

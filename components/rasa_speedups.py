@@ -15,9 +15,24 @@ dependency order worked out once per target list, with the same inputs, outputs 
 (a missing input is passed as its name, as dask does; a RuntimeError becomes GraphRunError).
 `rasa train` and `rasa test` do not load the channels, so they keep dask.
 
+Loading a tracker turns each stored event back into an object with `Event.resolve_by_type`,
+which walks the whole Event class tree (`all_subclasses`, with an `inspect.isabstract` per
+class) for every event: ~9% of the server's CPU under load (py-spy, README). `install()`
+looks the name up in a table built from the same walk, in the same order (first match wins);
+an unknown name rebuilds the table (a custom event imported later) and then ends as Rasa's
+own function does ("topic" -> None, else the default, else the same ValueError).
+
+`SQLTrackerStore` loads and saves a tracker through the ORM: every stored event of the
+session becomes an `SQLEvent` object, and each query is rebuilt and re-keyed for
+SQLAlchemy's cache; load + save were ~37% of the server's CPU under load. `install()` runs the
+same SQL (events of the latest session by id; their count before appending the new ones)
+as Core statements built once per store, reading only the `data` column and inserting the
+new rows in one executemany, in the same transaction as before. Same table, same rows.
+
 Installed on import by components/channels.py (the Rasa server loads it via credentials.yml);
 idempotent; a Rasa version without these methods is left alone. RASA_SPEEDUPS chooses
-(to measure each): "all" (default), "0" (none), or a comma list of "validator", "graph".
+(to measure each): "all" (default), "0" (none), or a comma list of "validator", "graph",
+"events", "sql".
 """
 from __future__ import annotations
 
@@ -111,6 +126,111 @@ def _run_graph_sequentially(
     return dict(results[target] for target in run_targets)
 
 
+_EVENT_TYPES: Dict[Text, type] = {}
+
+
+def _event_types() -> Dict[Text, type]:
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    table: Dict[Text, type] = {}
+    for cls in rasa.shared.utils.common.all_subclasses(Event):
+        table.setdefault(cls.type_name, cls)
+    return table
+
+
+def _resolve_by_type(type_name: Text, default: Optional[type] = None) -> Optional[type]:
+    cls = _EVENT_TYPES.get(type_name)
+    if cls is None:
+        _EVENT_TYPES.clear()
+        _EVENT_TYPES.update(_event_types())
+        cls = _EVENT_TYPES.get(type_name)
+    if cls is not None:
+        return cls
+    # The rest of Rasa's Event.resolve_by_type, unchanged.
+    if type_name == "topic":
+        return None  # backwards compatibility to support old TopicSet evts
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+def _sql_statements(store: Any) -> Dict[Text, Any]:
+    """The store's queries, built once: Core statements with a bound sender id."""
+    statements = store.__dict__.get("_speedup_statements")
+    if statements is None:
+        import sqlalchemy as sa
+        from rasa.shared.core.events import SessionStarted
+
+        table = store.SQLEvent.__table__
+        sender = table.c.sender_id == sa.bindparam("sender_id")
+        session_start = (
+            sa.select(sa.func.max(table.c.timestamp))
+            .where(sender, table.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        this_session = sa.or_(table.c.timestamp >= session_start, session_start.is_(None))
+        statements = {
+            "all_sessions": sa.select(table.c.data).where(sender).order_by(table.c.id),
+            "this_session": sa.select(table.c.data).where(sender, this_session).order_by(table.c.id),
+            "count": sa.select(sa.func.count(table.c.id)).where(sender, this_session),
+            "insert": table.insert(),
+        }
+        store.__dict__["_speedup_statements"] = statements
+    return statements
+
+
+async def _sql_retrieve(self: Any, sender_id: Text, fetch_events_from_all_sessions: bool) -> Any:
+    import json
+
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    key = "all_sessions" if fetch_events_from_all_sessions else "this_session"
+    with self.session_scope() as session:
+        rows = session.execute(_sql_statements(self)[key], {"sender_id": sender_id}).scalars().all()
+    events = [json.loads(data) for data in rows]
+    if self.domain and events:
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+    return None
+
+
+async def _sql_save(self: Any, tracker: Any) -> None:
+    import json
+
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    await self.stream_events(tracker)
+    statements = _sql_statements(self)
+    with self.session_scope() as session:
+        stored = session.execute(statements["count"], {"sender_id": tracker.sender_id}).scalar()
+        rows = []
+        for event in list(tracker.events)[stored:]:
+            data = event.as_dict()
+            rows.append({
+                "sender_id": tracker.sender_id,
+                "type_name": event.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                "action_name": data.get("name"),
+                "data": json.dumps(data),
+            })
+        if rows:
+            session.execute(statements["insert"], rows)
+        session.commit()
+
+
+def freeze_imports() -> None:
+    """Move everything imported so far (Rasa, TensorFlow, ...) out of the garbage collector's
+    reach. The Rasa server imports all of it before Sanic forks its workers
+    (`SANIC_WORKERS`); without this, each worker's collections write to those objects and
+    copy the pages they share with the parent. RASA_FREEZE_IMPORTS=0 turns it off."""
+    import gc
+
+    if os.environ.get("RASA_FREEZE_IMPORTS", "1") != "0":
+        gc.collect()
+        gc.freeze()
+
+
 def enabled() -> List[str]:
     value = os.environ.get("RASA_SPEEDUPS", "all").strip().lower()
     if value in ("0", "none", "off", "false", ""):
@@ -147,4 +267,23 @@ def _patch_graph() -> Tuple[type, str, Any]:
     return DaskGraphRunner, "run", _run_graph_sequentially
 
 
-PATCHES = {"validator": _patch_validator, "graph": _patch_graph}
+def _patch_events() -> Tuple[type, str, Any]:
+    from rasa.shared.core.events import Event
+
+    return Event, "resolve_by_type", staticmethod(_resolve_by_type)
+
+
+def _patch_sql() -> Tuple[type, str, Any]:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ORIGINALS.setdefault("sql.save", SQLTrackerStore.save)
+    SQLTrackerStore.save = _sql_save
+    return SQLTrackerStore, "_retrieve", _sql_retrieve
+
+
+PATCHES = {
+    "validator": _patch_validator,
+    "graph": _patch_graph,
+    "events": _patch_events,
+    "sql": _patch_sql,
+}

@@ -81,3 +81,9 @@ def test_empty_and_huge_text_are_classified_without_error(storage):
     for text in ["", "   ", "a" * 100_000]:
         assert classify(component, text).get("intent")["name"] in EXAMPLES
     assert len(lic.clip("x" * 100_000)) == lic.MAX_CHARS
+
+
+def test_fast_path_gives_the_pipelines_own_probabilities(storage):
+    component, _, _ = trained(storage)
+    texts = ["hi", "does tms hurt", "insurance?", "", "ok thanks a lot for the info"]
+    assert (component._predict_proba(texts) == component.pipeline.predict_proba(texts)).all()

@@ -1,4 +1,5 @@
 """components/rasa_speedups.py: the same results as Rasa's own code, with less work per turn."""
+import asyncio
 from typing import Any, Dict
 
 import jsonschema
@@ -122,6 +123,155 @@ def test_install_patches_what_is_enabled(monkeypatch):
 
 def test_everything_is_on_by_default(monkeypatch):
     monkeypatch.delenv("RASA_SPEEDUPS", raising=False)
-    assert rasa_speedups.enabled() == ["validator", "graph"]
+    assert rasa_speedups.enabled() == ["validator", "graph", "events", "sql"]
     monkeypatch.setenv("RASA_SPEEDUPS", "0")
     assert rasa_speedups.enabled() == []
+
+
+def _rasa_resolve_by_type():
+    from rasa.shared.core.events import Event
+
+    return rasa_speedups.ORIGINALS.get("events", Event.resolve_by_type)
+
+
+def test_event_lookup_gives_what_rasa_gives_for_every_event_type():
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    names = {cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)}
+    assert {"user", "bot", "action", "slot", "session_started", "active_loop"} <= names
+    for name in names:
+        assert rasa_speedups._resolve_by_type(name) is _rasa_resolve_by_type()(name)
+
+
+def test_event_lookup_keeps_rasas_unknown_name_handling():
+    from rasa.shared.core.events import UserUttered
+
+    assert rasa_speedups._resolve_by_type("topic") is None
+    assert rasa_speedups._resolve_by_type("no_such_event", UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        rasa_speedups._resolve_by_type("no_such_event")
+
+
+def test_event_lookup_finds_an_event_class_defined_after_the_first_lookup():
+    from rasa.shared.core.events import Event
+
+    rasa_speedups._resolve_by_type("user")  # the table exists now
+
+    class LateEvent(Event):  # noqa: D401 - a custom event imported later
+        type_name = "late_event_for_test"
+
+        def __eq__(self, other):
+            return isinstance(other, LateEvent)
+
+        def __hash__(self):
+            return 1
+
+        def as_story_string(self):
+            return None
+
+    assert rasa_speedups._resolve_by_type("late_event_for_test") is LateEvent
+
+
+def test_a_tracker_round_trips_through_dicts_with_the_patch(monkeypatch):
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    monkeypatch.setattr(Event, "resolve_by_type", staticmethod(rasa_speedups._resolve_by_type))
+    events = [ActionExecuted("action_listen"), UserUttered("hi", {"name": "chitchat_greet"}),
+              SlotSet("last_topic", "tms.overview")]
+    dicts = [e.as_dict() for e in events]
+    assert [Event.from_parameters(d) for d in dicts] == events
+    tracker = DialogueStateTracker.from_dict("t", dicts, [])
+    assert list(tracker.events) == events
+
+
+# ----------------------------------------------------------------------------- SQL tracker store
+def _rasa_sql():
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    return (rasa_speedups.ORIGINALS.get("sql.save", SQLTrackerStore.save),
+            rasa_speedups.ORIGINALS.get("sql", SQLTrackerStore._retrieve))
+
+
+def _store(path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    return SQLTrackerStore(domain=Domain.from_dict({"slots": {"last_topic": {
+        "type": "text", "mappings": [{"type": "custom"}]}}}), dialect="sqlite", db=str(path))
+
+
+def _conversation(sender, turns, session_starts=(0,)):
+    from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted, SlotSet,
+                                         UserUttered)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker(sender, [])
+    clock = 1000.0
+    for turn in range(turns):
+        if turn in session_starts:
+            clock += 1  # action_session_start shares SessionStarted's timestamp, so a
+            for event in (ActionExecuted("action_session_start"), SessionStarted()):  # reload keeps it
+                event.timestamp = clock
+                tracker.update(event)
+            listen = ActionExecuted("action_listen")
+            listen.timestamp = clock = clock + 1
+            tracker.update(listen)
+        for event in (UserUttered(f"question {turn}", {"name": "tms_overview", "confidence": 0.9}),
+                      ActionExecuted("action_answer"), BotUttered(f"answer {turn}"),
+                      SlotSet("last_topic", f"t{turn}"), ActionExecuted("action_listen")):
+            event.timestamp = clock = clock + 1
+            tracker.update(event)
+    return tracker
+
+
+def _rows(path):
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute("select sender_id, type_name, timestamp, intent_name, action_name, data"
+                          " from events order by id").fetchall()
+
+
+async def _save_in_steps(save, store, tracker, steps=(4, 11, None)):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    for end in steps:  # like a live chat: the tracker grows, each save appends the new events
+        partial = DialogueStateTracker(tracker.sender_id, [])
+        for event in list(tracker.events)[:end]:
+            partial.update(event)
+        await save(store, partial)
+
+
+def test_sql_save_writes_the_rows_rasa_writes(tmp_path):
+    asyncio.run(_sql_save_writes_the_rows_rasa_writes(tmp_path))
+
+
+async def _sql_save_writes_the_rows_rasa_writes(tmp_path):
+    rasa_save, _ = _rasa_sql()
+    tracker = _conversation("visitor-1", turns=3)
+    ours, theirs = tmp_path / "ours.db", tmp_path / "theirs.db"
+    await _save_in_steps(rasa_speedups._sql_save, _store(ours), tracker)
+    await _save_in_steps(rasa_save, _store(theirs), tracker)
+    assert _rows(ours) == _rows(theirs) and len(_rows(ours)) == len(tracker.events)
+
+
+@pytest.mark.parametrize("all_sessions", [False, True])
+def test_sql_retrieve_gives_what_rasa_gives(tmp_path, all_sessions):
+    asyncio.run(_sql_retrieve_gives_what_rasa_gives(tmp_path, all_sessions))
+
+
+async def _sql_retrieve_gives_what_rasa_gives(tmp_path, all_sessions):
+    rasa_save, rasa_retrieve = _rasa_sql()
+    store = _store(tmp_path / "t.db")
+    await rasa_save(store, _conversation("visitor-1", turns=4, session_starts=(0, 2)))
+    await rasa_save(store, _conversation("visitor-2", turns=1))
+    ours = await rasa_speedups._sql_retrieve(store, "visitor-1", all_sessions)
+    theirs = await rasa_retrieve(store, "visitor-1", all_sessions)
+    assert list(ours.events) == list(theirs.events)
+    assert ours.current_slot_values() == theirs.current_slot_values()
+    # only the latest session (from its SessionStarted on) unless all are asked for
+    assert len(ours.events) == (4 * 5 + 2 * 3 if all_sessions else 2 * 5 + 3)
+    assert await rasa_speedups._sql_retrieve(store, "nobody", all_sessions) is None
