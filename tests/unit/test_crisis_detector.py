@@ -394,6 +394,44 @@ BENIGN_QUESTION_LINES = [
 BENIGN_LINES = BENIGN_IDIOM_LINES + BENIGN_NEGATION_LINES + BENIGN_QUESTION_LINES
 
 
+# A blind batch (written without the lexicon, 2026-11-25) missed these five; each is now a
+# family pattern, tested here with the batch line and variants the batch did not have.
+BLIND_BATCH_CRISIS_LINES = [
+    "i want to sh again, relapsed after 6 months clean",
+    "the sh urges are bad tonight",
+    "i relapsed on sh last night",
+    "survived an attempt in 2021, now I'm making a plan again",
+    "I had two attempts and I'm planning again",
+    "Last night I stood on the balcony for an hour deciding whether to jump.",
+    "was standing at the edge of the bridge thinking i should jump",
+    "I'm trying to decide whether to end it",
+    "tomorrow I will not be more in this world",
+    "i won't be in this world next week",
+    "is better that I am dead, I have decided",
+    "it would be better if i was gone",
+]
+BLIND_BATCH_BENIGN_LINES = [
+    "my sister will murder me if I forget her birthday",
+    "after two attempts to book online i gave up, can you help me plan my visit",
+    "my first attempt failed, I'll try the online form again",
+    "after my attempt at tms failed i plan to try again",
+    "I stood on the balcony to take a call, then had to jump on a zoom",
+    "deciding whether to do tms or not",
+    "sh, be quiet",
+    "is it better if I am on meds during tms",
+]
+
+
+@pytest.mark.parametrize("text", BLIND_BATCH_CRISIS_LINES)
+def test_blind_batch_miss_is_now_detected(text):
+    assert get_detector().detect(text).kind == CRISIS
+
+
+@pytest.mark.parametrize("text", BLIND_BATCH_BENIGN_LINES)
+def test_blind_batch_neighbour_raises_no_alarm(text):
+    assert get_detector().detect(text).kind not in (CRISIS, EMERGENCY)
+
+
 def test_tables_are_large_enough():
     alarms = EMERGENCY_LINES + CRISIS_LINES + INFORMATIONAL_CRISIS_LINES + AMBIVALENT_CRISIS_LINES
     assert len(alarms) >= 150
