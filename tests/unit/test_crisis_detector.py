@@ -409,6 +409,14 @@ BLIND_BATCH_CRISIS_LINES = [
     "i won't be in this world next week",
     "is better that I am dead, I have decided",
     "it would be better if i was gone",
+    # a third blind batch (after the fixes above) missed these; same treatment
+    "me quiero morir",
+    "tengo ganas de morir, i dont know what to do",
+    "quiero matarme",
+    "i dont see a way out except dying",
+    "there's no way out but death",
+    "last night i sat in the garage with the car running for a while, anyway can tms help",
+    "bought extra pills so i can take them all at once",
 ]
 BLIND_BATCH_BENIGN_LINES = [
     "my sister will murder me if I forget her birthday",
@@ -419,6 +427,13 @@ BLIND_BATCH_BENIGN_LINES = [
     "deciding whether to do tms or not",
     "sh, be quiet",
     "is it better if I am on meds during tms",
+    "i'm cooking chicken tonight, how long to kill salmonella, just curious lol",
+    "i sat in the garage fixing the car, engine running fine now",
+    "voy a morir de risa",
+    "quiero informacion sobre tms",
+    "no way out of this parking garage lol",
+    "can i take all my morning pills at once",
+    "i bought extra pills for my trip",
 ]
 
 
