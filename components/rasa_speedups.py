@@ -44,7 +44,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 logger = logging.getLogger(__name__)
 
 _installed = False
-ORIGINALS: Dict[str, Any] = {}  # what each patch replaced (tests compare against it)
+ORIGINALS: Dict[str, Any] = {}  # "patch.attribute" -> what it replaced (tests compare against it)
 
 
 @functools.lru_cache(maxsize=None)
@@ -247,38 +247,42 @@ def install() -> None:
         if name not in PATCHES:
             logger.warning(f"rasa_speedups: unknown RASA_SPEEDUPS item {name!r}; known: {', '.join(PATCHES)}")
             continue
-        owner, attribute, replacement = PATCHES[name]()
-        if not hasattr(owner, attribute) or (name == "graph" and not hasattr(owner, "_build_dask_graph")):
-            logger.warning(f"rasa_speedups: {owner.__name__}.{attribute} not as expected; not patched")
+        targets = PATCHES[name]()
+        missing = [f"{owner.__name__}.{attribute}" for owner, attribute, _ in targets
+                   if not hasattr(owner, attribute)]
+        if missing or (name == "graph" and not hasattr(targets[0][0], "_build_dask_graph")):
+            logger.warning(f"rasa_speedups: {name}: {', '.join(missing) or 'graph runner'} not as expected; not patched")
             continue
-        ORIGINALS.setdefault(name, getattr(owner, attribute))
-        setattr(owner, attribute, replacement)
+        for owner, attribute, replacement in targets:  # all of a patch's targets, or none
+            ORIGINALS.setdefault(f"{name}.{attribute}", getattr(owner, attribute))
+            setattr(owner, attribute, replacement)
 
 
-def _patch_validator() -> Tuple[type, str, Any]:
+Target = Tuple[type, str, Any]  # (owner, attribute, replacement)
+
+
+def _patch_validator() -> List[Target]:
     from rasa.core.actions.action import RemoteAction
 
-    return RemoteAction, "_validate_action_result", _validate_action_result
+    return [(RemoteAction, "_validate_action_result", _validate_action_result)]
 
 
-def _patch_graph() -> Tuple[type, str, Any]:
+def _patch_graph() -> List[Target]:
     from rasa.engine.runner.dask import DaskGraphRunner
 
-    return DaskGraphRunner, "run", _run_graph_sequentially
+    return [(DaskGraphRunner, "run", _run_graph_sequentially)]
 
 
-def _patch_events() -> Tuple[type, str, Any]:
+def _patch_events() -> List[Target]:
     from rasa.shared.core.events import Event
 
-    return Event, "resolve_by_type", staticmethod(_resolve_by_type)
+    return [(Event, "resolve_by_type", staticmethod(_resolve_by_type))]
 
 
-def _patch_sql() -> Tuple[type, str, Any]:
+def _patch_sql() -> List[Target]:
     from rasa.core.tracker_store import SQLTrackerStore
 
-    ORIGINALS.setdefault("sql.save", SQLTrackerStore.save)
-    SQLTrackerStore.save = _sql_save
-    return SQLTrackerStore, "_retrieve", _sql_retrieve
+    return [(SQLTrackerStore, "_retrieve", _sql_retrieve), (SQLTrackerStore, "save", _sql_save)]
 
 
 PATCHES = {

@@ -22,6 +22,7 @@ from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from components.linear_intent_classifier import (  # noqa: E402
     LinearIntentClassifier,
     build_pipeline,
+    clip,
 )
 
 CANDIDATES = [
@@ -39,7 +40,7 @@ def training_examples() -> tuple[list[str], np.ndarray]:
     texts, labels = [], []
     for path in sorted(glob.glob("data/nlu/*.yml")):
         for message in load_data(path).intent_examples:
-            texts.append(message.get("text"))
+            texts.append(clip(message.get("text")))  # as LinearIntentClassifier.train
             labels.append(message.get("intent"))
     return texts, np.array(labels)
 

@@ -84,7 +84,7 @@ SCHEMA = GraphSchema({
 
 
 # Rasa's own run(), even if the channels (which install the patches) were imported before.
-dask_run = rasa_speedups.ORIGINALS.get("graph", DaskGraphRunner.run)
+dask_run = rasa_speedups.ORIGINALS.get("graph.run", DaskGraphRunner.run)
 
 
 def runner(tmp_path) -> DaskGraphRunner:
@@ -131,7 +131,7 @@ def test_everything_is_on_by_default(monkeypatch):
 def _rasa_resolve_by_type():
     from rasa.shared.core.events import Event
 
-    return rasa_speedups.ORIGINALS.get("events", Event.resolve_by_type)
+    return rasa_speedups.ORIGINALS.get("events.resolve_by_type", Event.resolve_by_type)
 
 
 def test_event_lookup_gives_what_rasa_gives_for_every_event_type():
@@ -192,7 +192,7 @@ def _rasa_sql():
     from rasa.core.tracker_store import SQLTrackerStore
 
     return (rasa_speedups.ORIGINALS.get("sql.save", SQLTrackerStore.save),
-            rasa_speedups.ORIGINALS.get("sql", SQLTrackerStore._retrieve))
+            rasa_speedups.ORIGINALS.get("sql._retrieve", SQLTrackerStore._retrieve))
 
 
 def _store(path):
