@@ -58,6 +58,9 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
 
+        # The model is loaded (before_server_start) by now: out of the collector's reach too.
+        webhook.listener("after_server_start")(rasa_speedups.freeze_loaded_model)
+
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})

@@ -5,7 +5,9 @@
 1. The stock starter bot is created with `rasa init --no-prompt` in build/bench/stock; both
    trainings are timed once with the same command (`rasa train --force --num-threads 2`, a fresh
    Rasa cache, a temp output dir) and cached in build/bench/cache.json by a hash of the inputs.
-2. Each assistant is started the same way (`rasa run`, REST channel, --enable-api, --cors) on
+2. Each assistant is started with `rasa run` and the same options (REST channel, --enable-api,
+   --cors; ours through `python -m components.rasa_main run`, the same command with TensorFlow
+   kept out of the process, components/lazy_imports.py; RASA_LAZY_IMPORTS=0 turns that off) on
    ports of its own (ours 5205 + action server 5255, stock 5305), one after the other, and its
    start-to-ready time measured. Ours runs with scripts/env.sh's settings, its endpoints.yml
    (ports and a throw-away SQLite database swapped in) and its action server; the stock bot as
@@ -591,7 +593,7 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
     services += [
         Service("ours-actions", [str(RASA), "run", "actions", "--port", str(args.action_port), *extra_actions],
                 ROOT, env, f"http://127.0.0.1:{args.action_port}/health"),
-        Service("ours-rasa", [str(RASA), "run", "--model", str(args.model), "--port", str(args.ours_port),
+        Service("ours-rasa", [str(PYTHON), "-m", "components.rasa_main", "run", "--model", str(args.model), "--port", str(args.ours_port),
                               "--interface", "127.0.0.1", "--credentials", "credentials.yml",
                               "--endpoints", str(endpoints), "--enable-api", "--auth-token", args.token,
                               "--cors", *args.cors, *extra_rasa],

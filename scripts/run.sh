@@ -14,7 +14,7 @@ mkdir -p var logs
 # rasa_sdk listens on SANIC_HOST (default 0.0.0.0): keep the action server on loopback too.
 SANIC_HOST="${ACTION_INTERFACE:-$RASA_INTERFACE}" .venv/bin/rasa run actions --port "$ACTION_PORT" &
 pids+=($!)
-.venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" --interface "$RASA_INTERFACE" \
+.venv/bin/python -m components.rasa_main run --model models/current.tar.gz --port "$RASA_PORT" --interface "$RASA_INTERFACE" \
   --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
   --cors $CORS_ORIGINS --enable-api --auth-token "$RASA_AUTH_TOKEN" &
 pids+=($!)

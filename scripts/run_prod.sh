@@ -43,7 +43,7 @@ run_actions() {
 
 run_rasa() {
   local i="$1"
-  exec .venv/bin/rasa run --model "${RASA_MODEL:-models/current.tar.gz}" \
+  exec .venv/bin/python -m components.rasa_main run --model "${RASA_MODEL:-models/current.tar.gz}" \
     --port "$((RASA_INSTANCE_BASE_PORT + i))" --interface "$RASA_INTERFACE" \
     --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
     --cors $CORS_ORIGINS --enable-api --auth-token "$RASA_AUTH_TOKEN"
