@@ -50,7 +50,8 @@ _load_lock = threading.RLock()
 
 
 def top_level_names(source: str) -> Optional[frozenset]:
-    """The names a module's top level binds; None when it cannot be told (star import)."""
+    """The names a module's top level binds; None when it cannot be told (a star import or
+    a module `__getattr__`)."""
     names = set()
 
     def visit(body: list) -> bool:
@@ -74,7 +75,9 @@ def top_level_names(source: str) -> Optional[frozenset]:
                     return False
         return True
 
-    return frozenset(names) if visit(ast.parse(source).body) else None
+    if not visit(ast.parse(source).body) or "__getattr__" in names:  # PEP 562: any name
+        return None
+    return frozenset(names)
 
 
 class DeferredModule(ModuleType):
@@ -82,7 +85,7 @@ class DeferredModule(ModuleType):
 
     def __getattr__(self, name: str) -> Any:
         defined = self.__spec__.loader.names
-        if defined is not None and name not in defined and not name.startswith("__"):
+        if defined is not None and name not in defined:
             raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         with _load_lock:
             if type(self) is DeferredModule:

@@ -38,7 +38,7 @@ pids+=($!)
 .venv/bin/python scripts/serve_web.py --port "$WEB_PORT" --bind 127.0.0.1 --assistant-url "$ASSISTANT_URL" \
   > logs/test-web.log 2>&1 &
 pids+=($!)
-export ACTION_SERVER_PID="${pids[0]}"
+export ACTION_SERVER_PID="${pids[0]}" RASA_SERVER_PID="${pids[1]}"
 
 for _ in $(seq 1 180); do
   if curl -sf "$ASSISTANT_URL/webhooks/rest/" >/dev/null && curl -sf "http://127.0.0.1:$ACTION_PORT/health" >/dev/null \
