@@ -5,7 +5,11 @@
 JSON-Schema 2020-12 meta-schema, on every call: ~19 ms of CPU per custom action call on this
 machine, more than the whole NLU pipeline, on the one event loop that serves every visitor.
 `install()` makes it validate against the same schema with a validator built once (~0.5 ms):
-same checks, same `ValidationError` (and message) for a bad response.
+same checks, same `ValidationError` (and message) for a bad response. A valid response (every
+one, in practice) is first checked by the same schema compiled to Python with fastjsonschema
+(~20x faster: jsonschema's `oneOf` over ~20 event types per returned event was 3.6 ms per
+action call on booking turns, a fifth of their time); anything it rejects goes through
+jsonschema as before, so a bad response still gets jsonschema's error.
 
 Every message also runs the prediction graph three times (NLU, then a policy prediction
 after each action) through `DaskGraphRunner.run`, which rebuilds the minimal schema and a
@@ -58,10 +62,36 @@ def _validator(action_class: type) -> Any:
     return cls(schema)
 
 
+@functools.lru_cache(maxsize=None)
+def _compiled(action_class: type) -> Any:
+    """The schema compiled with fastjsonschema, or None (not installed, or it cannot compile it)."""
+    try:
+        import fastjsonschema
+
+        return fastjsonschema.compile(action_class.action_response_format_spec())
+    except Exception:  # the jsonschema path alone still checks everything
+        logger.warning("rasa_speedups: fastjsonschema unavailable; action responses use jsonschema only")
+        return None
+
+
+def _passes_compiled(action_class: type, result: Any) -> bool:
+    compiled = _compiled(action_class)
+    if compiled is None:
+        return False
+    try:
+        compiled(result)
+    except Exception:  # JsonSchemaException, or anything odd: let jsonschema decide and explain
+        return False
+    return True
+
+
 def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
     from jsonschema.exceptions import best_match
 
     from rasa.shared.constants import DOCS_BASE_URL
+
+    if _passes_compiled(type(self), result):
+        return True
 
     # The error jsonschema.validate() would raise (the best match), with Rasa's message.
     e = best_match(_validator(type(self)).iter_errors(result))

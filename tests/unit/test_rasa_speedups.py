@@ -52,6 +52,69 @@ def test_an_invalid_response_raises_the_same_error_as_before(action, bad):
     assert "Failed to validate Action server response" in raised.value.message
 
 
+def _event_samples():
+    """One real event of each kind Rasa serialises, as an action server would return it."""
+    from rasa.shared.core import events as ev
+
+    return [e.as_dict() for e in [
+        ev.SlotSet("state", "OR"), ev.SlotSet("adult", True), ev.SlotSet("booking_failures", 0.0),
+        ev.SlotSet("requested_slot", None), ev.ActiveLoop("booking_form"), ev.ActiveLoop(None),
+        ev.BotUttered("hi", {"custom": {"topic": "x"}}, {"utter_action": "utter_x"}),
+        ev.FollowupAction("action_listen"), ev.Restarted(), ev.AllSlotsReset(),
+        ev.ActionExecuted("action_answer", policy="RulePolicy", confidence=1.0),
+        ev.UserUttered("hello", {"name": "greet", "confidence": 0.9},
+                       [{"entity": "medication", "value": "sertraline", "start": 0, "end": 3}]),
+        ev.SessionStarted(), ev.ActionReverted(), ev.UserUtteranceReverted(), ev.StoryExported(),
+        ev.ConversationPaused(), ev.ConversationResumed(), ev.LoopInterrupted(True),
+        ev.ActionExecutionRejected("action_x"), ev.EntitiesAdded([{"entity": "e", "value": 1}]),
+        ev.ReminderScheduled("intent_x", __import__("datetime").datetime(2026, 12, 1)),
+        ev.ReminderCancelled(name="r"), ev.AgentUttered("x"),
+    ]]
+
+
+def _mutations(value):
+    """The value with each field in turn set to another JSON type, or removed."""
+    kinds = [None, True, 0, 1.0, 1.5, "s", [], [1], {}, {"a": 1}]
+    if isinstance(value, dict):
+        for key in list(value):
+            yield {k: v for k, v in value.items() if k != key}
+            for kind in kinds:
+                yield {**value, key: kind}
+            for inner in _mutations(value[key]):
+                yield {**value, key: inner}
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            for inner in _mutations(item):
+                yield value[:i] + [inner] + value[i + 1:]
+        for kind in kinds:
+            yield value + [kind]
+
+
+def test_the_compiled_schema_agrees_with_jsonschema_on_valid_and_broken_responses(action):
+    """The fast path decides only 'valid'; it must never pass what jsonschema rejects."""
+    samples = _event_samples()
+    responses = [{"events": samples, "responses": [GOOD["responses"][0]]}, GOOD, {}, *BAD]
+    for event in samples:
+        responses += [{"events": [mutated]} for mutated in _mutations(event)]
+    responses += [{**GOOD, "responses": mutated} for mutated in _mutations(GOOD["responses"])]
+    responses += [{"events": kind} for kind in (None, 1, "x", {}, True)]
+    assert len(responses) > 1000
+    valid = invalid = 0
+    for response in responses:
+        jsonschema_says_valid = original(response) is None
+        assert rasa_speedups._passes_compiled(RemoteAction, response) == jsonschema_says_valid, response
+        valid += jsonschema_says_valid
+        invalid += not jsonschema_says_valid
+    assert valid > 50 and invalid > 200  # both sides of the schema are exercised
+
+
+def test_without_the_compiled_schema_jsonschema_still_decides(action, monkeypatch):
+    monkeypatch.setattr(rasa_speedups, "_compiled", lambda cls: None)
+    assert rasa_speedups._validate_action_result(action, GOOD) is True
+    with pytest.raises(jsonschema.ValidationError):
+        rasa_speedups._validate_action_result(action, BAD[0])
+
+
 # ----------------------------------------------------------------------------- graph runner
 
 
