@@ -6,10 +6,11 @@ JSON-Schema 2020-12 meta-schema, on every call: ~19 ms of CPU per custom action 
 machine, more than the whole NLU pipeline, on the one event loop that serves every visitor.
 `install()` makes it validate against the same schema with a validator built once (~0.5 ms):
 same checks, same `ValidationError` (and message) for a bad response. A valid response (every
-one, in practice) is first checked by the same schema compiled to Python with fastjsonschema
-(~20x faster: jsonschema's `oneOf` over ~20 event types per returned event was 3.6 ms per
-action call on booking turns, a fifth of their time); anything it rejects goes through
-jsonschema as before, so a bad response still gets jsonschema's error.
+one, in practice) is first checked with fastjsonschema, each event against the one `oneOf`
+alternative its `event` names (`_split_by_event` says why that is the same verdict): jsonschema
+tried all ~20 alternatives per returned event, ~5 ms for a 17-event booking response; this
+takes ~0.2 ms. Anything it rejects goes through jsonschema as before, so a bad response still
+gets jsonschema's error.
 
 Every message also runs the prediction graph three times (NLU, then a policy prediction
 after each action) through `DaskGraphRunner.run`, which rebuilds the minimal schema and a
@@ -62,15 +63,45 @@ def _validator(action_class: type) -> Any:
     return cls(schema)
 
 
+def _split_by_event(schema: Dict[Text, Any]) -> Optional[Tuple[Dict[Text, Any], Dict[Text, Any]]]:
+    """(the schema without the per-event `oneOf`, {event name: that event's alternative}), or
+    None if the schema is not shaped as expected. Each alternative pins `event` to its own
+    constant and `event` is required, so an event is valid under `oneOf` exactly when it is
+    valid under the one alternative named by its `event`: checking that one alternative
+    instead of all ~20 gives the same verdict at a fraction of the work."""
+    import copy
+
+    items = schema.get("properties", {}).get("events", {}).get("items", {})
+    alternatives = items.get("oneOf")
+    if not isinstance(alternatives, list) or "event" not in items.get("required", []):
+        return None
+    by_event: Dict[Text, Any] = {}
+    for alternative in alternatives:
+        name = alternative.get("properties", {}).get("event", {}).get("const")
+        if not isinstance(name, str) or name in by_event:
+            return None
+        by_event[name] = alternative
+    skeleton = copy.deepcopy(schema)
+    del skeleton["properties"]["events"]["items"]["oneOf"]
+    return skeleton, by_event
+
+
 @functools.lru_cache(maxsize=None)
 def _compiled(action_class: type) -> Any:
-    """The schema compiled with fastjsonschema, or None (not installed, or it cannot compile it)."""
+    """fastjsonschema checks for the response skeleton and for each event kind, or None (not
+    installed, or the schema is not shaped as `_split_by_event` expects)."""
     try:
         import fastjsonschema
 
-        return fastjsonschema.compile(action_class.action_response_format_spec())
+        split = _split_by_event(action_class.action_response_format_spec())
+        if split is None:
+            raise ValueError("unexpected action response schema")
+        skeleton, by_event = split
+        return fastjsonschema.compile(skeleton), {
+            name: fastjsonschema.compile(alternative) for name, alternative in by_event.items()
+        }
     except Exception:  # the jsonschema path alone still checks everything
-        logger.warning("rasa_speedups: fastjsonschema unavailable; action responses use jsonschema only")
+        logger.warning("rasa_speedups: no compiled schema; action responses use jsonschema only")
         return None
 
 
@@ -78,9 +109,12 @@ def _passes_compiled(action_class: type, result: Any) -> bool:
     compiled = _compiled(action_class)
     if compiled is None:
         return False
+    skeleton, by_event = compiled
     try:
-        compiled(result)
-    except Exception:  # JsonSchemaException, or anything odd: let jsonschema decide and explain
+        skeleton(result)  # events (if any) is then a list of objects with a string `event`
+        for event in result.get("events") or []:
+            by_event[event["event"]](event)
+    except Exception:  # invalid, an unknown event, or anything odd: jsonschema decides and explains
         return False
     return True
 

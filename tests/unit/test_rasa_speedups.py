@@ -108,6 +108,17 @@ def test_the_compiled_schema_agrees_with_jsonschema_on_valid_and_broken_response
     assert valid > 50 and invalid > 200  # both sides of the schema are exercised
 
 
+def test_a_schema_not_split_by_event_is_left_to_jsonschema():
+    items = {"type": "object", "required": ["event"], "oneOf": [
+        {"properties": {"event": {"const": "slot"}}}, {"properties": {"event": {"const": "slot"}}}]}
+    assert rasa_speedups._split_by_event({"properties": {"events": {"items": items}}}) is None
+    no_required = {**items, "required": [], "oneOf": items["oneOf"][:1]}
+    assert rasa_speedups._split_by_event({"properties": {"events": {"items": no_required}}}) is None
+    skeleton, by_event = rasa_speedups._split_by_event(RemoteAction.action_response_format_spec())
+    assert "oneOf" not in skeleton["properties"]["events"]["items"] and {"slot", "user", "bot"} <= set(by_event)
+    assert "oneOf" in RemoteAction.action_response_format_spec()["properties"]["events"]["items"]
+
+
 def test_without_the_compiled_schema_jsonschema_still_decides(action, monkeypatch):
     monkeypatch.setattr(rasa_speedups, "_compiled", lambda cls: None)
     assert rasa_speedups._validate_action_result(action, GOOD) is True
