@@ -152,6 +152,25 @@ def test_turned_off_it_imports_as_rasa_does():
     assert result["installed"] is False and result["tensorflow"] is True
 
 
+def test_a_model_with_tensorflow_components_still_gets_them_whole():
+    result = _run("""
+    import json, sys
+    from components import lazy_imports
+    lazy_imports.install()
+    import rasa.core.run
+    from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    import rasa.utils.train_utils as train_utils
+    print(json.dumps({"tensorflow": "tensorflow" in sys.modules,
+                      "train_utils_run": lazy_imports.is_loaded("rasa.utils.train_utils"),
+                      "callback": train_utils.RasaTrainingLogger.__module__,
+                      "ted": TEDPolicy.__name__, "diet": DIETClassifier.__name__}))
+    """)
+    assert result == {"tensorflow": True, "train_utils_run": True,
+                      "callback": "rasa.utils.tensorflow.callback", "ted": "TEDPolicy",
+                      "diet": "DIETClassifier"}
+
+
 @pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
 def test_the_model_loads_and_parses_without_tensorflow_and_the_training_graph_is_the_same():
     result = _run(f"""
