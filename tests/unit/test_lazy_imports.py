@@ -161,9 +161,10 @@ def test_a_model_with_tensorflow_components_still_gets_them_whole():
     from rasa.core.policies.ted_policy import TEDPolicy
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
     import rasa.utils.train_utils as train_utils
+    callback = train_utils.RasaTrainingLogger.__module__  # the first use runs the module
     print(json.dumps({"tensorflow": "tensorflow" in sys.modules,
                       "train_utils_run": lazy_imports.is_loaded("rasa.utils.train_utils"),
-                      "callback": train_utils.RasaTrainingLogger.__module__,
+                      "callback": callback,
                       "ted": TEDPolicy.__name__, "diet": DIETClassifier.__name__}))
     """)
     assert result == {"tensorflow": True, "train_utils_run": True,
