@@ -34,14 +34,23 @@ same SQL (events of the latest session by id; their count before appending the n
 as Core statements built once per store, reading only the `data` column and inserting the
 new rows in one executemany, in the same transaction as before. Same table, same rows.
 
+`RulePolicy._get_possible_keys` finds the rules that match the conversation by testing every
+rule (~300 here, each re-read from its JSON key and reversed) against the latest state, then
+the survivors against each earlier state back to the start of the conversation, although no
+rule is longer than 3 states: ~10% of the server's CPU under load. `install()` keeps each
+rule's states parsed, tests against the latest state only the rules whose intent (or other
+required value) that state holds, and stops once every surviving rule is shorter than the
+turns seen; each test is Rasa's own `_does_rule_match_state`, so the same rules come back.
+
 Installed on import by components/channels.py (the Rasa server loads it via credentials.yml);
 idempotent; a Rasa version without these methods is left alone. RASA_SPEEDUPS chooses
 (to measure each): "all" (default), "0" (none), or a comma list of "validator", "graph",
-"events", "sql".
+"events", "sql", "rules".
 """
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -50,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 _installed = False
 ORIGINALS: Dict[str, Any] = {}  # "patch.attribute" -> what it replaced (tests compare against it)
+_RULE_STATES: Dict[Text, Tuple[Dict[Text, Dict[Text, Any]], ...]] = {}
 
 
 @functools.lru_cache(maxsize=None)
@@ -219,6 +229,87 @@ def _resolve_by_type(type_name: Text, default: Optional[type] = None) -> Optiona
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+def _reversed_rule(rule_key: Text) -> Tuple[Dict[Text, Dict[Text, Any]], ...]:
+    """A rule's states, latest first, lists as tuples (as `_does_rule_match_state` compares)."""
+    cached = _RULE_STATES.get(rule_key)
+    if cached is None:
+        cached = tuple(
+            {kind: {name: tuple(v) if isinstance(v, list) else v for name, v in sub.items()}
+             for kind, sub in state.items()}
+            for state in reversed(json.loads(rule_key))
+        )
+        _RULE_STATES[rule_key] = cached
+    return cached
+
+
+def _anchor(rule_state: Dict[Text, Dict[Text, Any]]) -> Optional[Tuple[Text, Text, Any]]:
+    """One (kind, name, value) a conversation state must hold for the rule state to match:
+    `_does_rule_match_state` requires every set value other than SHOULD_NOT_BE_SET to be
+    equal. The intent if there is one (the most selective), else the first such value."""
+    from rasa.shared.core.constants import SHOULD_NOT_BE_SET, USER
+
+    required = [(kind, name, v) for kind, sub in rule_state.items() for name, v in sub.items()
+                if v and v != SHOULD_NOT_BE_SET]
+    intents = [item for item in required if item[0] == USER and item[1] == "intent"]
+    return (intents or required or [None])[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _rule_index(rule_keys: frozenset) -> Tuple[Dict[Any, list], list]:
+    """Rules by the anchor of their latest state; rules with none (conversation starters,
+    no set values) are candidates for every state."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    by_anchor: Dict[Any, list] = {}
+    anchorless = []
+    for key in rule_keys:
+        states = _reversed_rule(key)
+        anchor = _anchor(states[0]) if states and states[0].get(PREVIOUS_ACTION) else None
+        (by_anchor.setdefault(anchor, []) if anchor else anchorless).append((key, states))
+    return by_anchor, anchorless
+
+
+def _first_candidates(lookup: Dict[Text, Any], state: Dict[Text, Dict[Text, Any]]) -> list:
+    by_anchor, candidates = _rule_index(frozenset(lookup))
+    candidates = list(candidates)
+    try:
+        for kind, sub in state.items():
+            for name, value in sub.items():
+                candidates += by_anchor.get((kind, name, value), ())
+    except TypeError:  # an unhashable value in the state: check every rule
+        return [(key, _reversed_rule(key)) for key in lookup]
+    return candidates
+
+
+def _rule_state_applies(policy: Any, rule_state: Dict, current_previous: Any, state: Dict) -> bool:
+    # RulePolicy._is_rule_applicable for a turn the rule reaches back to.
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    rule_previous = rule_state.get(PREVIOUS_ACTION)
+    if not rule_previous or not current_previous:
+        return not rule_previous and not current_previous
+    return policy._does_rule_match_state(rule_state, state)
+
+
+def _get_possible_keys(self: Any, lookup: Dict[Text, Any], states: List[Dict]) -> set:
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    if type(self)._is_rule_applicable is not RulePolicy._is_rule_applicable:
+        rasas = ORIGINALS.get("rules._get_possible_keys", RulePolicy._get_possible_keys)
+        return rasas(self, lookup, states)  # a subclass decides what applies
+    candidates = None
+    for depth, state in enumerate(reversed(states)):
+        if candidates is None:
+            candidates = _first_candidates(lookup, state)
+        elif all(len(rule) <= depth for _, rule in candidates):
+            break  # every rule left is shorter: it applies to all earlier turns
+        previous = state.get(PREVIOUS_ACTION)
+        candidates = [(key, rule) for key, rule in candidates
+                      if len(rule) <= depth or _rule_state_applies(self, rule[depth], previous, state)]
+    return set(lookup) if candidates is None else {key for key, _ in candidates}
+
+
 def _sql_statements(store: Any) -> Dict[Text, Any]:
     """The store's queries, built once: Core statements with a bound sender id."""
     statements = store.__dict__.get("_speedup_statements")
@@ -357,9 +448,16 @@ def _patch_sql() -> List[Target]:
     return [(SQLTrackerStore, "_retrieve", _sql_retrieve), (SQLTrackerStore, "save", _sql_save)]
 
 
+def _patch_rules() -> List[Target]:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    return [(RulePolicy, "_get_possible_keys", _get_possible_keys)]
+
+
 PATCHES = {
     "validator": _patch_validator,
     "graph": _patch_graph,
     "events": _patch_events,
     "sql": _patch_sql,
+    "rules": _patch_rules,
 }
