@@ -54,6 +54,8 @@ BOUNDARY = "|"  # the clause-boundary token in normalised text
 # Messages longer than this are matched around anchors only; shorter ones whole.
 GATE_ABOVE = 1_500
 _MERGE_GAP = 20
+_RECENT_MESSAGES = 256  # results remembered per detector ...
+_RECENT_MAX_CHARS = 2_000  # ... for messages up to this long (bounded memory)
 
 # Non-ASCII handling (each a regex, so the scan runs in C; str.translate with a dict does not).
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u200e\u200f\u2060-\u2064\ufeff\u00ad\u180e]+")
@@ -139,6 +141,9 @@ class CrisisDetector:
 
     def __init__(self, lexicon: Dict[str, Any], gate_above: int = GATE_ABOVE) -> None:
         self._gate_above = gate_above
+        # Each message is checked twice in the Rasa server (the channel's guard, then
+        # CrisisOverride in NLU): remember the latest short messages' results.
+        self._recent = functools.lru_cache(maxsize=_RECENT_MESSAGES)(self._detect)
         norm = lexicon.get("normalisation") or {}
         self._macros = self._expand_macros(lexicon.get("macros") or {})
         homoglyphs = {str(k): str(v) for k, v in (norm.get("homoglyphs") or {}).items()}
@@ -406,6 +411,12 @@ class CrisisDetector:
         return found
 
     def detect(self, text: str) -> Detection:
+        """Classify one message (the same answer as `_detect`, remembered for short ones)."""
+        if len(text) > _RECENT_MAX_CHARS:
+            return self._detect(text)
+        return self._recent(text)
+
+    def _detect(self, text: str) -> Detection:
         """Classify one message; see the module docstring.
 
         Signals are tried in priority order (emergency families first) and the first one

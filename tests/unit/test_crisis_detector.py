@@ -749,3 +749,17 @@ def test_lexicon_rejects_an_unknown_macro():
     lexicon["crisis"] = lexicon["crisis"] + [{"name": "broken", "patterns": [r"\b{NOPE}\b"]}]
     with pytest.raises(LexiconError):
         CrisisDetector(lexicon)
+
+
+def test_a_remembered_answer_is_the_computed_one_and_long_messages_are_not_remembered():
+    detector = CrisisDetector(load_lexicon())
+    texts = ["I want to end it all", "what is tms", "I'm dying to know the cost", "i took 30 pills"]
+    first = [detector.detect(t) for t in texts]
+    assert first == [detector._detect(t) for t in texts]
+    assert [d.kind for d in first] == [CRISIS, None, IDIOM, EMERGENCY]
+    assert [detector.detect(t) for t in texts] == first  # from memory now
+    assert detector._recent.cache_info().hits == len(texts)
+    long_text = "tell me about tms " * 200 + "I want to kill myself"
+    assert detector.detect(long_text).kind == CRISIS
+    assert detector.detect(long_text).kind == CRISIS
+    assert detector._recent.cache_info().currsize == len(texts)
