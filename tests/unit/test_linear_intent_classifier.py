@@ -1,4 +1,5 @@
 """LinearIntentClassifier: trains, persists through Rasa's model storage, loads, ranks."""
+import numpy as np
 import pytest
 import skops.io as sio
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -85,5 +86,20 @@ def test_empty_and_huge_text_are_classified_without_error(storage):
 
 def test_fast_path_gives_the_pipelines_own_probabilities(storage):
     component, _, _ = trained(storage)
-    texts = ["hi", "does tms hurt", "insurance?", "", "ok thanks a lot for the info"]
-    assert (component._predict_proba(texts) == component.pipeline.predict_proba(texts)).all()
+    texts = ["hi", "does tms hurt", "insurance?", "", "ok thanks a lot for the info",
+             "tms tms tms hurt hurt", "Ünïcödé ZZZ qqq", "a" * 5000, "does rtms hurt? hi hi hello"]
+    ours, theirs = component._predict_proba(texts), component.pipeline.predict_proba(texts)
+    # the same features, summed in another order (lic.tfidf): equal to the last bits
+    assert np.abs(ours - theirs).max() < 1e-12
+    assert (np.argsort(ours, axis=1) == np.argsort(theirs, axis=1)).all()
+
+
+def test_tfidf_features_are_sklearns_own(storage):
+    component, _, _ = trained(storage)
+    texts = ["hi", "", "tms tms tms hurt hurt", "Ünïcödé ZZZ qqq", "is cigna in network? cigna!"]
+    for name, vectorizer in component.pipeline.named_steps["features"].transformer_list:
+        ours, theirs = lic.tfidf(vectorizer, vectorizer.idf_, texts), vectorizer.transform(texts)
+        ours.sort_indices()
+        theirs.sort_indices()
+        assert (ours.indptr == theirs.indptr).all() and (ours.indices == theirs.indices).all()
+        assert (ours.data == theirs.data).all() and ours.data.size > 10
