@@ -104,6 +104,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self.pipeline = pipeline
+        self._idf_for: Optional[Pipeline] = None  # the pipeline self._idf was read from
+        self._idf: Dict[Text, np.ndarray] = {}
 
     @classmethod
     def create(
@@ -156,18 +158,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # What Pipeline.predict_proba computes, without FeatureUnion's joblib dispatch
         # (~4% of the server's CPU per turn for two small transforms; README "Performance").
         union = self.pipeline.named_steps["features"]
+        if self._idf_for is not self.pipeline:  # train() replaces the pipeline
+            self._idf = {name: vectorizer.idf_ for name, vectorizer in union.transformer_list}
+            self._idf_for = self.pipeline
         features = sparse.hstack(
             [tfidf(vectorizer, self._idf[name], texts) for name, vectorizer in union.transformer_list]
         ).tocsr()
         return self.pipeline.named_steps["classifier"].predict_proba(features)
-
-    @property
-    def _idf(self) -> Dict[Text, np.ndarray]:
-        if self.__dict__.get("_idf_pipeline") is not self.pipeline:
-            union = self.pipeline.named_steps["features"]
-            self.__dict__["_idf_by_name"] = {name: v.idf_ for name, v in union.transformer_list}
-            self.__dict__["_idf_pipeline"] = self.pipeline
-        return self.__dict__["_idf_by_name"]
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.pipeline is None:

@@ -55,11 +55,12 @@ import logging
 import os
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET, USER
+
 logger = logging.getLogger(__name__)
 
 _installed = False
 ORIGINALS: Dict[str, Any] = {}  # "patch.attribute" -> what it replaced (tests compare against it)
-_RULE_STATES: Dict[Text, Tuple[Dict[Text, Dict[Text, Any]], ...]] = {}
 
 
 @functools.lru_cache(maxsize=None)
@@ -229,25 +230,20 @@ def _resolve_by_type(type_name: Text, default: Optional[type] = None) -> Optiona
     raise ValueError(f"Unknown event name '{type_name}'.")
 
 
+@functools.lru_cache(maxsize=None)
 def _reversed_rule(rule_key: Text) -> Tuple[Dict[Text, Dict[Text, Any]], ...]:
     """A rule's states, latest first, lists as tuples (as `_does_rule_match_state` compares)."""
-    cached = _RULE_STATES.get(rule_key)
-    if cached is None:
-        cached = tuple(
-            {kind: {name: tuple(v) if isinstance(v, list) else v for name, v in sub.items()}
-             for kind, sub in state.items()}
-            for state in reversed(json.loads(rule_key))
-        )
-        _RULE_STATES[rule_key] = cached
-    return cached
+    return tuple(
+        {kind: {name: tuple(v) if isinstance(v, list) else v for name, v in sub.items()}
+         for kind, sub in state.items()}
+        for state in reversed(json.loads(rule_key))
+    )
 
 
 def _anchor(rule_state: Dict[Text, Dict[Text, Any]]) -> Optional[Tuple[Text, Text, Any]]:
     """One (kind, name, value) a conversation state must hold for the rule state to match:
     `_does_rule_match_state` requires every set value other than SHOULD_NOT_BE_SET to be
     equal. The intent if there is one (the most selective), else the first such value."""
-    from rasa.shared.core.constants import SHOULD_NOT_BE_SET, USER
-
     required = [(kind, name, v) for kind, sub in rule_state.items() for name, v in sub.items()
                 if v and v != SHOULD_NOT_BE_SET]
     intents = [item for item in required if item[0] == USER and item[1] == "intent"]
@@ -258,8 +254,6 @@ def _anchor(rule_state: Dict[Text, Dict[Text, Any]]) -> Optional[Tuple[Text, Tex
 def _rule_index(rule_keys: frozenset) -> Tuple[Dict[Any, list], list]:
     """Rules by the anchor of their latest state; rules with none (conversation starters,
     no set values) are candidates for every state."""
-    from rasa.shared.core.constants import PREVIOUS_ACTION
-
     by_anchor: Dict[Any, list] = {}
     anchorless = []
     for key in rule_keys:
@@ -270,8 +264,8 @@ def _rule_index(rule_keys: frozenset) -> Tuple[Dict[Any, list], list]:
 
 
 def _first_candidates(lookup: Dict[Text, Any], state: Dict[Text, Dict[Text, Any]]) -> list:
-    by_anchor, candidates = _rule_index(frozenset(lookup))
-    candidates = list(candidates)
+    by_anchor, anchorless = _rule_index(frozenset(lookup))
+    candidates = list(anchorless)
     try:
         for kind, sub in state.items():
             for name, value in sub.items():
@@ -283,8 +277,6 @@ def _first_candidates(lookup: Dict[Text, Any], state: Dict[Text, Dict[Text, Any]
 
 def _rule_state_applies(policy: Any, rule_state: Dict, current_previous: Any, state: Dict) -> bool:
     # RulePolicy._is_rule_applicable for a turn the rule reaches back to.
-    from rasa.shared.core.constants import PREVIOUS_ACTION
-
     rule_previous = rule_state.get(PREVIOUS_ACTION)
     if not rule_previous or not current_previous:
         return not rule_previous and not current_previous
@@ -293,7 +285,6 @@ def _rule_state_applies(policy: Any, rule_state: Dict, current_previous: Any, st
 
 def _get_possible_keys(self: Any, lookup: Dict[Text, Any], states: List[Dict]) -> set:
     from rasa.core.policies.rule_policy import RulePolicy
-    from rasa.shared.core.constants import PREVIOUS_ACTION
 
     if type(self)._is_rule_applicable is not RulePolicy._is_rule_applicable:
         rasas = ORIGINALS.get("rules._get_possible_keys", RulePolicy._get_possible_keys)
