@@ -76,7 +76,7 @@ def test_prediction_runs_the_form_with_the_name_set_and_outranks_rules(tmp_path)
     prediction = _policy(BookingNamePolicy, tmp_path).predict_action_probabilities(
         asked("full_name", said("Lee Moreno", "stop")), DOMAIN)
     assert DOMAIN.action_names_or_texts[prediction.max_confidence_index] == "booking_form"
-    assert prediction.max_confidence == 1.0 and prediction.is_no_user_prediction
+    assert prediction.max_confidence == pytest.approx(1.0) and prediction.is_no_user_prediction
     assert prediction.optional_events == [SlotSet("full_name", "Lee Moreno")]
     assert 6 < prediction.policy_priority < CrisisPolicy.get_default_config()["priority"]
 
@@ -84,4 +84,4 @@ def test_prediction_runs_the_form_with_the_name_set_and_outranks_rules(tmp_path)
 def test_no_opinion_gives_no_events(tmp_path):
     prediction = _policy(BookingNamePolicy, tmp_path).predict_action_probabilities(
         asked("full_name", said("stop", "stop")), DOMAIN)
-    assert prediction.max_confidence == 0.0 and not prediction.optional_events
+    assert prediction.max_confidence == pytest.approx(0.0) and not prediction.optional_events

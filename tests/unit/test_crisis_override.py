@@ -37,15 +37,15 @@ def _run(component: CrisisOverride, message: Message) -> Message:
 
 def test_crisis_text_overrides_a_confident_non_safety_prediction(component):
     message = _run(component, _message("I want to die", [("tms_overview", 0.91), ("safety_crisis", 0.04)]))
-    assert message.get(INTENT) == {"name": "safety_crisis", "confidence": 1.0}
+    assert message.get(INTENT) == pytest.approx({"name": "safety_crisis", "confidence": 1.0})
     ranking = message.get(INTENT_RANKING_KEY)
-    assert ranking[0] == {"name": "safety_crisis", "confidence": 1.0}
+    assert ranking[0] == pytest.approx({"name": "safety_crisis", "confidence": 1.0})
     assert [r["name"] for r in ranking].count("safety_crisis") == 1
     record = message.get(CRISIS_OVERRIDE_KEY)
     assert record["kind"] == "crisis"
     assert record["pattern"] == "wish_to_die"
     assert record["action"] == "override"
-    assert record["previous_intent"] == {"name": "tms_overview", "confidence": 0.91}
+    assert record["previous_intent"] == pytest.approx({"name": "tms_overview", "confidence": 0.91})
 
 
 def test_crisis_overrides_nlu_fallback(component):
@@ -57,7 +57,7 @@ def test_crisis_overrides_nlu_fallback(component):
             top=("nlu_fallback", 0.45),
         ),
     )
-    assert message.get(INTENT) == {"name": "safety_crisis", "confidence": 1.0}
+    assert message.get(INTENT) == pytest.approx({"name": "safety_crisis", "confidence": 1.0})
     assert message.get(INTENT_RANKING_KEY)[0]["name"] == "safety_crisis"
     assert message.get(CRISIS_OVERRIDE_KEY)["previous_intent"]["name"] == "nlu_fallback"
 
@@ -66,7 +66,7 @@ def test_emergency_text_gives_the_emergency_intent(component):
     message = _run(
         component, _message("I already took them", [("affirm", 0.7), ("safety_crisis", 0.2)])
     )
-    assert message.get(INTENT) == {"name": "safety_emergency", "confidence": 1.0}
+    assert message.get(INTENT) == pytest.approx({"name": "safety_emergency", "confidence": 1.0})
     assert message.get(CRISIS_OVERRIDE_KEY)["kind"] == "emergency"
 
 
@@ -75,7 +75,7 @@ def test_emergency_predicted_by_ml_is_not_lowered_to_crisis(component):
         component,
         _message("I want to die", [("safety_emergency", 0.8), ("safety_crisis", 0.15)]),
     )
-    assert message.get(INTENT) == {"name": "safety_emergency", "confidence": 1.0}
+    assert message.get(INTENT) == pytest.approx({"name": "safety_emergency", "confidence": 1.0})
 
 
 def test_crisis_inside_a_booking_answer_still_overrides(component):
@@ -94,7 +94,7 @@ def test_idiom_only_message_loses_an_ml_crisis_prediction(component):
             [("safety_crisis", 0.6), ("tms_overview", 0.3), ("chitchat_greet", 0.05)],
         ),
     )
-    assert message.get(INTENT) == {"name": "tms_overview", "confidence": 0.3}
+    assert message.get(INTENT) == pytest.approx({"name": "tms_overview", "confidence": 0.3})
     assert all(r["name"] != "safety_crisis" for r in message.get(INTENT_RANKING_KEY))
     record = message.get(CRISIS_OVERRIDE_KEY)
     assert record["kind"] == "idiom"
@@ -117,14 +117,14 @@ def test_idiom_with_a_real_signal_keeps_the_alarm(component):
         component,
         _message("this traffic is killing me and honestly I want to die", [("safety_crisis", 0.7), ("out_of_scope", 0.2)]),
     )
-    assert message.get(INTENT) == {"name": "safety_crisis", "confidence": 1.0}
+    assert message.get(INTENT) == pytest.approx({"name": "safety_crisis", "confidence": 1.0})
     assert message.get(CRISIS_OVERRIDE_KEY)["action"] == "override"
 
 
 def test_idiom_with_a_non_safety_prediction_is_left_alone(component):
     original = [("chitchat_greet", 0.8), ("out_of_scope", 0.1)]
     message = _run(component, _message("I'm dead tired, hi", original))
-    assert message.get(INTENT) == {"name": "chitchat_greet", "confidence": 0.8}
+    assert message.get(INTENT) == pytest.approx({"name": "chitchat_greet", "confidence": 0.8})
     assert message.get(CRISIS_OVERRIDE_KEY) is None
 
 
@@ -150,7 +150,7 @@ def test_ml_crisis_prediction_without_lexicon_signal_stands(component):
     message = _run(
         component, _message("everything feels so heavy lately", [("safety_crisis", 0.75), ("out_of_scope", 0.1)])
     )
-    assert message.get(INTENT) == {"name": "safety_crisis", "confidence": 0.75}
+    assert message.get(INTENT) == pytest.approx({"name": "safety_crisis", "confidence": 0.75})
     assert message.get(CRISIS_OVERRIDE_KEY) is None
 
 
@@ -174,7 +174,7 @@ def test_every_message_of_a_batch_is_processed(component):
 def test_message_without_a_prior_prediction_is_handled(component):
     message = Message(data={TEXT: "i want to die"})
     _run(component, message)
-    assert message.get(INTENT) == {"name": "safety_crisis", "confidence": 1.0}
+    assert message.get(INTENT) == pytest.approx({"name": "safety_crisis", "confidence": 1.0})
     assert message.get(INTENT_RANKING_KEY)[0]["name"] == "safety_crisis"
 
 

@@ -102,4 +102,6 @@ def test_tfidf_features_are_sklearns_own(storage):
         ours.sort_indices()
         theirs.sort_indices()
         assert (ours.indptr == theirs.indptr).all() and (ours.indices == theirs.indices).all()
-        assert (ours.data == theirs.data).all() and ours.data.size > 10
+        # The same features up to rounding: the last bit differs between CPUs (SIMD paths).
+        assert ours.data.size > 10
+        np.testing.assert_allclose(ours.data, theirs.data, rtol=1e-9, atol=1e-12)

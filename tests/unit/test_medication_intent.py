@@ -24,7 +24,7 @@ def route(message: Message) -> Message:
                                     "meds_combination", "meds_stopping", "meds_overview", "nlu_fallback"])
 def test_general_questions_naming_a_medication_become_meds_specific(intent):
     message = route(parsed(intent))
-    assert message.get("intent") == {"name": "meds_specific", "confidence": 0.9}
+    assert message.get("intent") == pytest.approx({"name": "meds_specific", "confidence": 0.9})
     ranking = [entry["name"] for entry in message.get("intent_ranking")]
     assert ranking[0] == "meds_specific" and ranking.count("meds_specific") == 1
     assert message.get("medication_intent")["previous_intent"]["name"] == intent

@@ -68,6 +68,6 @@ def test_the_answered_turn_is_found_by_message_id():
         SlotSet("last_topic", "tms.side_effects", timestamp=6.0),
         UserUttered("thanks", message_id="3" * 32, timestamp=7.0),
     ]
-    assert _answered_turn(events, "2" * 32) == {"bot_ts": 5.0, "topic": "tms.side_effects"}
-    assert _answered_turn(events, "1" * 32) == {"bot_ts": 3.0, "topic": None}
+    assert _answered_turn(events, "2" * 32) == pytest.approx({"bot_ts": 5.0, "topic": "tms.side_effects"})
+    assert _answered_turn(events, "1" * 32) == pytest.approx({"bot_ts": 3.0, "topic": None})
     assert _answered_turn(events, "f" * 32) is None
