@@ -7,7 +7,7 @@ the booking name check (actions/booking/fields.clean_name: letters only, no "sto
 "no"/question words, two or more words), this policy fills `full_name` with it and runs the
 form, whose validator checks the name again as for any other answer.
 
-Safety first: a crisis or emergency intent is never taken as a name (CrisisPolicy answers it,
+Safety first: a crisis or emergency intent is never taken as a name (RiskPolicy answers it,
 and has the higher priority), and a visitor who types "stop", "cancel" or "never mind" is not
 either, so those still end the booking.
 """
@@ -55,7 +55,7 @@ class BookingNamePolicy(Policy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Above RulePolicy (6), whose rule for e.g. `stop` would end the form; below
-        # CrisisPolicy (8).
+        # RiskPolicy (8).
         return {"priority": 7}
 
     def train(

@@ -142,7 +142,7 @@ class CrisisDetector:
     def __init__(self, lexicon: Dict[str, Any], gate_above: int = GATE_ABOVE) -> None:
         self._gate_above = gate_above
         # Each message is checked twice in the Rasa server (the channel's guard, then
-        # CrisisOverride in NLU): remember the latest short messages' results.
+        # RiskClassifier in NLU): remember the latest short messages' results.
         self._recent = functools.lru_cache(maxsize=_RECENT_MESSAGES)(self._detect)
         norm = lexicon.get("normalisation") or {}
         self._macros = self._expand_macros(lexicon.get("macros") or {})

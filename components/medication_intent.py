@@ -10,7 +10,7 @@ switches the intent to `meds_specific`, whose answer covers each named medicatio
 Left alone: safety intents (crisis first), `safety_medical_advice` (a personal decision about
 a medication gets the "ask your clinician" answer), `meds_management` ("refill my Lamictal"),
 `inform` (a name given when asked "which medication?"), booking and chit-chat intents. Runs
-before CrisisOverride, so a crisis signal still wins. The change is recorded on the message
+before RiskClassifier, so a crisis signal still wins. The change is recorded on the message
 as `medication_intent` (previous intent and confidence) for staff.
 """
 from __future__ import annotations

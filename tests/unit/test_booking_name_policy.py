@@ -13,7 +13,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from components.booking_name_policy import BookingNamePolicy, name_to_take
-from components.crisis_policy import CrisisPolicy
+from components.risk_policy import RiskPolicy
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 
@@ -78,7 +78,7 @@ def test_prediction_runs_the_form_with_the_name_set_and_outranks_rules(tmp_path)
     assert DOMAIN.action_names_or_texts[prediction.max_confidence_index] == "booking_form"
     assert prediction.max_confidence == pytest.approx(1.0) and prediction.is_no_user_prediction
     assert prediction.optional_events == [SlotSet("full_name", "Lee Moreno")]
-    assert 6 < prediction.policy_priority < CrisisPolicy.get_default_config()["priority"]
+    assert 6 < prediction.policy_priority < RiskPolicy.get_default_config()["priority"]
 
 
 def test_no_opinion_gives_no_events(tmp_path):

@@ -1,0 +1,156 @@
+"""The risk model, its corpus and how it combines with the lexicon (components/risk_model.py)."""
+from pathlib import Path
+
+import pytest
+
+from components.crisis_detector import NOTHING, Detection
+from components.risk_model import (
+    CLEAR,
+    LABELS,
+    NONE,
+    POSSIBLE,
+    AnswerModel,
+    RiskModel,
+    RiskScores,
+    RiskThresholds,
+    corpus_digest,
+    decide,
+    is_spanish,
+    load_corpus,
+    load_followups,
+)
+
+THRESHOLDS = RiskThresholds(clear=0.4, possible=0.5, lexicon_veto=0.9)
+LEXICON_CRISIS = Detection("crisis", "wish_to_die")
+LEXICON_EMERGENCY = Detection("emergency", "overdose_taken")
+
+
+def scores(none=0.0, possible=0.0, crisis=0.0, emergency=0.0) -> RiskScores:
+    return RiskScores(none=none, possible=possible, crisis=crisis, emergency=emergency)
+
+
+# ---------------------------------------------------------------- decide: the combination
+
+
+def test_model_alone_reaches_clear_risk_without_any_lexicon_word():
+    decision = decide(scores(none=0.1, possible=0.3, crisis=0.6), NOTHING, THRESHOLDS)
+    assert (decision.level, decision.kind, decision.source) == (CLEAR, "crisis", "model")
+
+
+def test_lexicon_alarm_is_clear_risk_even_when_the_model_is_unsure():
+    decision = decide(scores(none=0.6, possible=0.3, crisis=0.1), LEXICON_CRISIS, THRESHOLDS)
+    assert (decision.level, decision.source) == (CLEAR, "lexicon")
+
+
+def test_lexicon_alarm_the_model_is_sure_of_becomes_a_check_in_never_silence():
+    decision = decide(scores(none=0.95, possible=0.03, crisis=0.02), LEXICON_CRISIS, THRESHOLDS)
+    assert (decision.level, decision.source) == (POSSIBLE, "lexicon_vetoed")
+
+
+def test_emergency_from_either_detector_is_an_emergency():
+    assert decide(scores(none=0.2, crisis=0.3, emergency=0.5), NOTHING, THRESHOLDS).kind == "emergency"
+    assert decide(scores(none=0.1, crisis=0.9), LEXICON_EMERGENCY, THRESHOLDS).kind == "emergency"
+    assert decide(scores(none=0.1, crisis=0.6, emergency=0.3), NOTHING, THRESHOLDS).kind == "crisis"
+
+
+def test_possible_risk_between_the_thresholds_and_none_below():
+    assert decide(scores(none=0.4, possible=0.45, crisis=0.15), NOTHING, THRESHOLDS).level == POSSIBLE
+    assert decide(scores(none=0.7, possible=0.2, crisis=0.1), NOTHING, THRESHOLDS).level == NONE
+
+
+def test_decision_record_names_no_matched_words():
+    record = decide(scores(none=0.1, crisis=0.9), LEXICON_CRISIS, THRESHOLDS).as_dict()
+    assert record["pattern"] == "wish_to_die" and record["level"] == CLEAR
+    assert set(record["scores"]) == set(LABELS)
+    assert record["signal"] == pytest.approx(0.9, abs=1e-3)
+
+
+# ---------------------------------------------------------------- the corpus
+
+
+def test_corpus_has_every_label_in_thousands_of_lines():
+    texts, labels, families = load_corpus()
+    assert len(texts) >= 5000
+    for label in LABELS:
+        assert labels.count(label) >= 300, label
+    assert labels.count(NONE) >= labels.count("crisis")  # at least as many benign lines
+    assert len({t.lower() for t in texts}) == len(texts)
+    assert all(f.split(".")[0] in LABELS for f in families)
+
+
+def test_followups_hold_yes_and_no_answers():
+    texts, yes = load_followups()
+    assert sum(yes) >= 100 and len(yes) - sum(yes) >= 100
+
+
+def test_corpus_errors_name_the_file(tmp_path: Path):
+    (tmp_path / "bad.yml").write_text("crisis:\n  family: not a list\n")
+    with pytest.raises(ValueError, match="bad.yml"):
+        load_corpus(tmp_path)
+
+
+def test_digest_changes_with_the_corpus(tmp_path: Path):
+    (tmp_path / "a.yml").write_text('none:\n  x: ["hello"]\n')
+    before = corpus_digest(tmp_path)
+    (tmp_path / "a.yml").write_text('none:\n  x: ["hello there"]\n')
+    assert corpus_digest(tmp_path) != before
+
+
+# ---------------------------------------------------------------- the trained model
+
+
+@pytest.fixture(scope="module")
+def model() -> RiskModel:
+    texts, labels, _ = load_corpus()
+    return RiskModel.train(texts, labels)
+
+
+def test_probabilities_are_a_distribution(model):
+    for text in ["", "hi", "x" * 5000, "how long is a tms session"]:
+        s = model.score(text)
+        assert s.none + s.possible + s.crisis + s.emergency == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("text", [
+    "i have decided to end my life this weekend",
+    "i bought a rope and i know which tree",
+    "ya no quiero vivir, quiero morirme",
+])
+def test_plain_clear_risk_scores_high(model, text):
+    assert model.score(text).clear >= 0.5
+
+
+@pytest.mark.parametrize("text", [
+    "how many tms sessions does a course usually take",
+    "do you take blue cross insurance",
+    "what are the office hours on friday",
+])
+def test_plain_questions_score_low(model, text):
+    assert model.score(text).signal < 0.5
+
+
+def test_saved_model_loads_back_the_same(model, tmp_path: Path):
+    model.save(tmp_path / "m.skops")
+    loaded = RiskModel.load(tmp_path / "m.skops")
+    text = "nothing ever gets better for me"
+    assert loaded.score(text).as_dict() == pytest.approx(model.score(text).as_dict())
+
+
+def test_check_in_answer_model_tells_yes_from_no():
+    answers = AnswerModel.train(*load_followups())
+    assert answers.p_yes("yes, sometimes") > 0.5
+    assert answers.p_yes("no, i'm just tired, how much does it cost") < 0.5
+
+
+# ---------------------------------------------------------------- language
+
+
+@pytest.mark.parametrize("text,spanish", [
+    ("ya no quiero vivir, estoy muy cansada de todo", True),
+    ("me muero de hambre jaja, a que hora abren", True),
+    ("i don't want to live anymore", False),
+    ("is tms covered by my insurance", False),
+    ("", False),
+])
+def test_spanish_is_recognised(text, spanish):
+    assert is_spanish(text) is spanish
