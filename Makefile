@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 SPACY_DIR := build/spacy_en_tms
 MODEL := models/current.tar.gz
-.PHONY: run run-prod test test-integration train install spacy validate lint bench clean $(MODEL)
+.PHONY: run run-prod test test-integration train install spacy validate lint bench eval-safety clean $(MODEL)
 
 run: $(MODEL)
 	scripts/run.sh
@@ -43,6 +43,11 @@ validate: $(VENV)/.installed
 
 bench: $(MODEL)
 	scripts/bench.sh
+
+# Risk handling on the frozen blind sets (tests/safety_eval): the risk model alone and the whole
+# assistant, per level (docs/safety.md).
+eval-safety: $(MODEL)
+	scripts/test_servers.sh sh -c '$(PY) scripts/eval_safety.py --url "$$ASSISTANT_URL"'
 
 clean:
 	rm -rf models build results .rasa

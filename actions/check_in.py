@@ -29,19 +29,12 @@ from actions.medications import ActionAnswerMedications
 CHECK_IN_TOPIC = "safety.check_in"
 CHECK_IN_RESPONSES = ("utter_check_in", "utter_check_in_es")
 CRISIS_RESPONSES = ("utter_crisis", "utter_crisis_es", "utter_emergency", "utter_emergency_es")
-QUESTION_PREFIXES = ("tms_", "meds_", "clinic_", "booking_what_to_expect")
-MIN_CONFIDENCE = 0.4
 
 
-def _question_intent(parse_data: Dict[str, Any], before_override: bool = False) -> Optional[str]:
-    """The informational intent of a parsed message, if it asked a question."""
-    intent = parse_data.get("intent") or {}
-    if before_override:
-        intent = (parse_data.get("risk") or {}).get("previous_intent") or {}
-    name = str(intent.get("name") or "")
-    if name.startswith(QUESTION_PREFIXES) and float(intent.get("confidence") or 0.0) >= MIN_CONFIDENCE:
-        return name
-    return None
+def _question_intent(parse_data: Dict[str, Any]) -> Optional[str]:
+    """The informational question a parsed message asked (the NLU's RiskClassifier records it)."""
+    question = (parse_data.get("risk") or {}).get("question") or {}
+    return str(question["name"]) if question.get("name") else None
 
 
 def _user_message_before(events: List[Dict[str, Any]], bot_actions: tuple) -> Optional[Dict[str, Any]]:
@@ -103,7 +96,7 @@ class ActionAnswerEarlierQuestion(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         parse = _user_message_before(tracker.events, CRISIS_RESPONSES) or {}
-        intent = _question_intent(parse, before_override=True)
+        intent = _question_intent(parse)
         if intent:
             return await answer_as_then(dispatcher, tracker, domain, parse, intent)
         phrases = knowledge_base().phrases

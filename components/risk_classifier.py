@@ -59,11 +59,14 @@ from components.risk_model import (
     is_spanish,
     load_corpus,
     load_followups,
+    with_ordinary_messages,
 )
 
 logger = logging.getLogger(__name__)
 
 RISK_KEY = "risk"
+# Intents that ask for information the assistant can give after a crisis reply or a check-in.
+QUESTION_PREFIXES = ("tms_", "meds_", "clinic_", "booking_what_to_expect")
 MODEL_FILE = "risk_model.skops"
 ANSWER_MODEL_FILE = "check_in_answer_model.skops"
 # With no model, the lexicon's verdict is all there is: scores that decide nothing.
@@ -84,6 +87,8 @@ class RiskClassifier(GraphComponent, IntentClassifier):
             # An intent classifier's safety intent lowered to its next best intent needs at
             # least this confidence, else nlu_fallback.
             "downgrade_threshold": 0.2,
+            "question_min_confidence": 0.1,
+            "question_margin": 5.0,
             "random_seed": 42,
         }
 
@@ -123,7 +128,11 @@ class RiskClassifier(GraphComponent, IntentClassifier):
 
     # ------------------------------------------------------------------ training
     def train(self, training_data: TrainingData) -> Resource:
-        texts, labels, _ = load_corpus(CORPUS_DIR)
+        ordinary = [
+            (m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples
+            if m.get(TEXT) and m.get(INTENT) not in self._safety_intents
+        ]
+        texts, labels, _ = with_ordinary_messages(load_corpus(CORPUS_DIR), ordinary)
         self.model = RiskModel.train(texts, labels, C=float(self.config["C"]), seed=self.config["random_seed"])
         answers, yes = load_followups(CORPUS_DIR)
         self.answer_model = AnswerModel.train(answers, yes, seed=self.config["random_seed"])
@@ -176,6 +185,7 @@ class RiskClassifier(GraphComponent, IntentClassifier):
                 INTENT_NAME_KEY: previous.get(INTENT_NAME_KEY),
                 PREDICTED_CONFIDENCE_KEY: previous.get(PREDICTED_CONFIDENCE_KEY),
             }
+            record["question"] = self._question(message)
             if decision.level == CLEAR:
                 self._raise_alarm(message, decision)
                 record["action"] = "override"
@@ -184,6 +194,27 @@ class RiskClassifier(GraphComponent, IntentClassifier):
                 record["action"] = "downgrade"
             message.set(RISK_KEY, record, add_to_output=True)
         return messages
+
+    def _question(self, message: Message) -> Optional[Dict[str, Any]]:
+        """The informational question a message asks besides any risk, or None.
+
+        A message such as "i'm going to end it tonight, is tms covered by insurance" is ranked
+        first as a crisis by the intent classifier; its question is the best other intent when
+        that is informational and stands out (at least ``question_min_confidence`` and
+        ``question_margin`` times the runner-up).
+        """
+        ranking = [
+            e for e in (message.get(INTENT_RANKING_KEY) or [])
+            if e.get(INTENT_NAME_KEY) not in self._safety_intents
+            and e.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME
+        ]
+        if not ranking or not str(ranking[0].get(INTENT_NAME_KEY)).startswith(QUESTION_PREFIXES):
+            return None
+        best = float(ranking[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        runner_up = float(ranking[1].get(PREDICTED_CONFIDENCE_KEY) or 0.0) if len(ranking) > 1 else 0.0
+        if best < self.config["question_min_confidence"] or best < self.config["question_margin"] * runner_up:
+            return None
+        return {INTENT_NAME_KEY: ranking[0][INTENT_NAME_KEY], PREDICTED_CONFIDENCE_KEY: round(best, 4)}
 
     def _raise_alarm(self, message: Message, decision: RiskDecision) -> None:
         name = self.config["emergency_intent"] if decision.kind == EMERGENCY else self.config["crisis_intent"]

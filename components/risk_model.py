@@ -87,6 +87,25 @@ def load_corpus(directory: Path = CORPUS_DIR) -> Tuple[List[str], List[str], Lis
     return texts, labels, families
 
 
+def with_ordinary_messages(
+    corpus: Tuple[List[str], List[str], List[str]], ordinary: Sequence[Tuple[str, str]]
+) -> Tuple[List[str], List[str], List[str]]:
+    """The corpus plus everyday messages labelled ``none``: ``ordinary`` holds (text, intent)
+    pairs from the assistant's NLU training data, safety intents left out. Greetings, thanks,
+    "bye" and plain questions are most of what visitors send; without them a model trained
+    only on risk and near-miss lines has no idea what an ordinary "goodbye" is."""
+    texts, labels, families = (list(part) for part in corpus)
+    seen = {" ".join(t.lower().split()) for t in texts}
+    for text, intent in ordinary:
+        key = " ".join(str(text).lower().split())
+        if key and key not in seen:
+            seen.add(key)
+            texts.append(str(text))
+            labels.append(NONE)
+            families.append(f"{NONE}.nlu_{intent}")
+    return texts, labels, families
+
+
 def load_followups(directory: Path = CORPUS_DIR) -> Tuple[List[str], List[int]]:
     """(texts, is_yes) of the answers to a check-in question (``followups`` in the corpus:
     ``yes_or_risk`` and ``no`` families)."""
@@ -233,13 +252,16 @@ class RiskThresholds:
 
     clear: P(crisis) + P(emergency) at or above it is clear risk.
     possible: P(not none) at or above it (and not clear) is possible risk: a check-in.
-    lexicon_veto: a lexicon alarm is lowered to a check-in only when the model gives the
-        message at least this P(none) (the lexicon is the precise backstop, the model knows
-        idioms it has no pattern for); above 1.0 the lexicon is never lowered.
+    lexicon_check_in: a lexicon alarm the model doubts (P(none) at least this) is answered with
+        a check-in instead of the crisis reply: the lexicon cannot tell "my aunt died by
+        suicide years ago" from a disclosure, the model often can, and the visitor is still asked.
+    lexicon_veto: the model overrules a lexicon alarm only when it gives the message at
+        least this P(none) (an idiom the lexicon has no pattern for); above 1.0, never.
     """
 
     clear: float = 0.5
     possible: float = 0.5
+    lexicon_check_in: float = 1.01
     lexicon_veto: float = 1.01
 
 
@@ -249,7 +271,7 @@ class RiskDecision:
     kind: Optional[str]  # crisis / emergency when clear
     scores: RiskScores
     lexicon: Detection
-    source: str  # what decided: "lexicon", "model", "both", "lexicon_vetoed" or "none"
+    source: str  # "lexicon", "model", "both", "lexicon_doubted", "lexicon_overruled" or "none"
 
     def as_dict(self) -> Dict[str, object]:
         return {
@@ -266,23 +288,31 @@ class RiskDecision:
 def decide(scores: RiskScores, lexicon: Detection, thresholds: RiskThresholds) -> RiskDecision:
     """The message's risk level from the model's scores and the lexicon's detection.
 
-    - An emergency in either wins: the lexicon's emergency families are narrow (something
-      taken, a seizure now), and the model's emergency class is only trusted as clear risk.
-    - Clear risk when the model's P(clear) reaches its threshold or the lexicon alarms, unless
-      the model is sure enough it is nothing (``lexicon_veto``): then a check-in, never silence.
+    - Clear risk when the model's P(clear) reaches its threshold or the lexicon alarms; an
+      emergency in either makes it an emergency (the lexicon's emergency families are narrow:
+      something taken, a seizure now).
+    - A lexicon alarm the model doubts (``lexicon_check_in``) gets a check-in; one the model is
+      sure is nothing (``lexicon_veto``) is overruled.
     - Possible risk when P(not none) reaches its threshold.
     """
     model_clear = scores.clear >= thresholds.clear
-    lexicon_alarm = lexicon.is_alarm
-    if lexicon_alarm and scores.none >= thresholds.lexicon_veto and not model_clear:
-        return RiskDecision(POSSIBLE, None, scores, lexicon, "lexicon_vetoed")
-    if model_clear or lexicon_alarm:
-        emergency = lexicon.kind == EMERGENCY or (model_clear and scores.emergency > scores.crisis)
-        source = "both" if model_clear and lexicon_alarm else ("model" if model_clear else "lexicon")
+    verdict = "alarm" if lexicon.is_alarm else None  # the lexicon's, after the model's view
+    if verdict and not model_clear:
+        if scores.none >= thresholds.lexicon_veto:
+            verdict = "overruled"
+        elif scores.none >= thresholds.lexicon_check_in:
+            verdict = "doubted"
+    if model_clear or verdict == "alarm":
+        emergency = (verdict == "alarm" and lexicon.kind == EMERGENCY) or (
+            model_clear and scores.emergency > scores.crisis)
+        source = "both" if model_clear and verdict == "alarm" else ("model" if model_clear else "lexicon")
         return RiskDecision(CLEAR, EMERGENCY if emergency else CRISIS, scores, lexicon, source)
+    if verdict == "doubted":
+        return RiskDecision(POSSIBLE, None, scores, lexicon, "lexicon_doubted")
+    source = "lexicon_overruled" if verdict == "overruled" else None
     if scores.signal >= thresholds.possible:
-        return RiskDecision(POSSIBLE, None, scores, lexicon, "model")
-    return RiskDecision(NONE, None, scores, lexicon, "none")
+        return RiskDecision(POSSIBLE, None, scores, lexicon, source or "model")
+    return RiskDecision(NONE, None, scores, lexicon, source or "none")
 
 
 # ---------------------------------------------------------------------------- language

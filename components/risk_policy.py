@@ -48,8 +48,6 @@ def _base(action: Optional[str]) -> Optional[str]:
 
 
 CRISIS_REPLIES = {CRISIS, EMERGENCY}
-# Intents whose message is a question the visitor may want answered after a crisis reply.
-QUESTION_PREFIXES = ("tms_", "meds_", "clinic_", "booking_what_to_expect")
 
 
 def turns(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
@@ -63,11 +61,9 @@ def turns(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
     return result
 
 
-def is_question(parse_data: Dict[str, Any], min_confidence: float = 0.4) -> bool:
-    """True when the message (before any safety override) asked an informational question."""
-    previous = (risk_of(parse_data).get("previous_intent") or {})
-    name = str(previous.get("name") or "")
-    return name.startswith(QUESTION_PREFIXES) and float(previous.get("confidence") or 0.0) >= min_confidence
+def is_question(parse_data: Dict[str, Any]) -> bool:
+    """True when the message also asked an informational question (RiskClassifier's record)."""
+    return bool(risk_of(parse_data).get("question"))
 
 
 @DefaultV1Recipe.register(

@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Set
 
-CRISIS_TOPICS = ("safety.crisis", "safety.emergency")
-CRISIS_FLAGS = ("crisis", "emergency")
+# A check-in (possible risk) is flagged for staff like a crisis reply.
+CRISIS_TOPICS = ("safety.crisis", "safety.emergency", "safety.check_in")
+CRISIS_FLAGS = ("crisis", "emergency", "check_in")
 HANDOFF_TOPIC = "handoff.human"
 FALLBACK_TOPIC = "fallback"
 FALLBACK_INTENTS = ("nlu_fallback",)

@@ -6,12 +6,18 @@ Only the training corpus (data/risk/) is used: every line is scored by a model t
 it (stratified k-fold), the lexicon is run on every line, and the thresholds are chosen on
 those out-of-fold results:
 
-- clear: the lowest P(clear) threshold at which the model calls at most --max-benign-clear of
-  the benign lines clear; the lowest, because a missed crisis costs far more;
-- possible: the lowest P(not none) threshold that keeps benign check-ins and crisis replies
-  together at most --max-benign-flag;
-- lexicon_veto: the P(none) above which a lexicon alarm becomes a check-in, kept only if it
-  removes more benign alarms than it lowers clear-risk lines (never below a check-in).
+In this order, recall first (a missed crisis is the worst failure; a false alarm costs less):
+
+1. possible: the highest P(not none) threshold at which --min-flagged of the clear-risk lines
+   and --min-possible of the possible lines still get a check-in or the crisis reply (higher
+   recall costs check-ins on everyday messages: the trade-off is in docs/safety.md);
+2. clear: the lowest P(clear) threshold at which the model alone calls at most
+   --max-benign-clear of the benign lines clear;
+3. lexicon_veto: the lowest P(none) at which the model may overrule a lexicon alarm while
+   silencing at most --max-overruled of the clear-risk lines;
+4. lexicon_check_in: the lowest P(none) at which a lexicon alarm gets a check-in instead of the
+   crisis reply while at most --max-doubted of the clear-risk lines lose their crisis reply;
+5. the conversation's signal floor (RiskPolicy): see ``conversation_floor``.
 
 It prints the per-level figures for the chosen values, per family, for docs/safety.md, and the
 values to put in config.yml (RiskClassifier: thresholds).
@@ -19,6 +25,8 @@ values to put in config.yml (RiskClassifier: thresholds).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import pickle
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -28,11 +36,15 @@ import numpy as np
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
 from components.crisis_detector import detect  # noqa: E402
 from components.risk_model import (  # noqa: E402
     CLEAR, LABELS, NONE, POSSIBLE, RiskModel, RiskScores, RiskThresholds, decide, load_corpus,
+    with_ordinary_messages,
 )
 
 
@@ -67,70 +79,133 @@ def figures(labels, got) -> Dict[str, float]:
     }
 
 
+def conversation_floor(scores, labels, threshold: float, decay: float, max_pairs: float) -> float:
+    """The lowest signal a message must carry for earlier turns to add up to a check-in.
+
+    Simulates two-turn conversations from out-of-fold scores: pairs of benign lines must reach
+    a check-in by adding up at most ``max_pairs`` of the time; the figure for pairs of possible
+    lines that are each below the threshold is printed beside it.
+    """
+    rng = np.random.default_rng(7)
+    signal = np.array([s.signal for s in scores])
+    kinds = np.array(labels)
+    benign = signal[kinds == NONE]
+    weak_possible = signal[(kinds == POSSIBLE) & (signal < threshold)]
+    first, second = rng.choice(benign, 20000), rng.choice(benign, 20000)
+    for floor in np.round(np.arange(0.05, threshold, 0.01), 2):
+        pairs = (second >= floor) & (second < threshold) & (second + decay * first >= threshold)
+        if pairs.mean() <= max_pairs:
+            if len(weak_possible) > 1:
+                a, b = rng.choice(weak_possible, 5000), rng.choice(weak_possible, 5000)
+                caught = ((b >= floor) & (b + decay * a >= threshold)).mean()
+                print(f"two turns: floor {floor}: benign pairs -> check-in {pairs.mean():.2%}, "
+                      f"pairs of sub-threshold possible lines -> check-in {caught:.1%}")
+            return float(floor)
+    return float(threshold)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--cache-dir", help="keep out-of-fold scores here between runs")
     ap.add_argument("--C", type=float, nargs="+", default=[0.3, 1.0, 3.0])
-    ap.add_argument("--max-benign-clear", type=float, default=0.01)
-    ap.add_argument("--max-benign-flag", type=float, default=0.04)
+    ap.add_argument("--max-benign-clear", type=float, default=0.02)
+    ap.add_argument("--min-flagged", type=float, default=0.98)
+    ap.add_argument("--min-possible", type=float, default=0.94)
+    ap.add_argument("--max-overruled", type=float, default=0.0005)
+    ap.add_argument("--max-doubted", type=float, default=0.005)
+    ap.add_argument("--max-benign-pairs", type=float, default=0.01)
+    ap.add_argument("--decay", type=float, default=0.6)
     args = ap.parse_args()
 
-    texts, labels, families = load_corpus()
+    nlu = load_data(str(ROOT / "data" / "nlu"))
+    ordinary = [(m.get("text"), m.get("intent")) for m in nlu.intent_examples
+                if m.get("intent") not in ("safety_crisis", "safety_emergency")]
+    texts, labels, families = with_ordinary_messages(load_corpus(), ordinary)
     print(f"corpus: {len(texts)} lines {dict(Counter(labels))}")
     lexicon = [detect(t) for t in texts]
     y = np.array([LABELS.index(l) for l in labels])
 
     best_C, best_scores, best_loss = None, None, float("inf")
     for C in args.C:
-        scores = out_of_fold(texts, labels, args.folds, C)
+        key = hashlib.sha256(repr((texts, labels)).encode()).hexdigest()[:16]
+        cache = Path(args.cache_dir) / f"risk_oof_{key}_{C}_{args.folds}.pkl" if args.cache_dir else None
+        if cache and cache.exists():
+            scores = pickle.loads(cache.read_bytes())
+        else:
+            scores = out_of_fold(texts, labels, args.folds, C)
+            if cache:
+                cache.write_bytes(pickle.dumps(scores))
         proba = np.array([[getattr(s, l) for l in LABELS] for s in scores])
         loss = log_loss(y, proba, labels=list(range(len(LABELS))))
         print(f"C={C}: out-of-fold log loss {loss:.4f}")
         if loss < best_loss:
             best_C, best_scores, best_loss = C, scores, loss
     scores = best_scores
-    benign = [i for i, l in enumerate(labels) if l == NONE]
+    # The near-miss lines of the corpus are the hard benign test; everyday messages are scored apart.
+    benign = [i for i, (l, f) in enumerate(zip(labels, families)) if l == NONE and ".nlu_" not in f]
+    everyday = [i for i, f in enumerate(families) if ".nlu_" in f]
+    clear_lines = [i for i, l in enumerate(labels) if l in ("crisis", "emergency")]
+    possible_lines = [i for i, l in enumerate(labels) if l == POSSIBLE]
+    grid = [round(float(t), 2) for t in np.arange(0.05, 0.99, 0.01)]
 
-    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    # The model's own false alarms first; the lexicon's are then weighed by the veto.
+    def share(rows, thresholds, levels_wanted) -> float:
+        return rate([decide(scores[i], lexicon[i], thresholds).level in levels_wanted for i in rows])
+
+    # 1. Recall first: the highest "possible" threshold at which clear-risk and possible lines
+    #    still reach a check-in or the crisis reply (--min-flagged of each).
+    possible_t = max(t for t in grid if rate([scores[i].signal >= t or lexicon[i].is_alarm for i in clear_lines])
+                     >= args.min_flagged and rate([scores[i].signal >= t for i in possible_lines]) >= args.min_possible)
+    # 2. The model's own crisis replies: the lowest P(clear) threshold at which it calls at
+    #    most --max-benign-clear of the benign lines clear.
     clear_t = next(t for t in grid if rate([scores[i].clear >= t for i in benign]) <= args.max_benign_clear)
-
-    veto_best, veto_gain = 1.01, 0
-    for veto in (0.999, 0.995, 0.99, 0.98, 0.95, 0.9):
-        removed = sum(1 for i in benign if lexicon[i].is_alarm and scores[i].none >= veto and scores[i].clear < clear_t)
-        lowered = sum(1 for i, l in enumerate(labels)
-                      if l in ("crisis", "emergency") and lexicon[i].is_alarm
-                      and scores[i].none >= veto and scores[i].clear < clear_t)
-        print(f"lexicon veto at P(none) >= {veto}: benign alarms removed {removed}, clear lines lowered {lowered}")
-        if removed - lowered > veto_gain:
-            veto_best, veto_gain = veto, removed - lowered
-    possible_t = next(
-        t for t in grid
-        if rate([decide(scores[i], lexicon[i], RiskThresholds(clear_t, t, veto_best)).level != NONE
-                 for i in benign]) <= args.max_benign_flag
-    )
-    chosen = RiskThresholds(clear=float(clear_t), possible=float(possible_t), lexicon_veto=float(veto_best))
+    # 3. The model overrules a lexicon alarm (no reply about risk at all) only where it would
+    #    silence at most --max-overruled of the clear-risk lines.
+    veto = 1.01
+    for t in sorted(grid, reverse=True):
+        silenced = rate([lexicon[i].is_alarm and scores[i].clear < clear_t and scores[i].none >= t
+                         and scores[i].signal < possible_t for i in clear_lines])
+        if silenced > args.max_overruled:
+            break
+        veto = t
+    # 4. A lexicon alarm the model doubts gets a check-in instead of the crisis reply, down to
+    #    the P(none) where --max-doubted of the clear-risk lines would lose their crisis reply.
+    check_in = veto
+    for t in sorted((t for t in grid if t < veto), reverse=True):
+        lost = rate([lexicon[i].is_alarm and scores[i].clear < clear_t and scores[i].none >= t for i in clear_lines])
+        if lost > args.max_doubted:
+            break
+        check_in = t
+    chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in, lexicon_veto=veto)
     got = levels(scores, lexicon, chosen)
     print(f"\nchosen (C={best_C}): {chosen}")
-    for name, value in figures(labels, got).items():
+    near_miss_labels = ["everyday" if ".nlu_" in f else l for l, f in zip(labels, families)]
+    for name, value in figures(near_miss_labels, got).items():
         print(f"  {name}: {value:.1%}")
     lexicon_only = [CLEAR if d.is_alarm else NONE for d in lexicon]
+    everyday_levels = Counter(got[i] for i in everyday)
+    print(f"  everyday messages (NLU data, n={len(everyday)}): "
+          + ", ".join(f"{k} {v / len(everyday):.1%}" for k, v in sorted(everyday_levels.items())))
     print("lexicon alone:")
-    for name, value in figures(labels, lexicon_only).items():
+    for name, value in figures(near_miss_labels, lexicon_only).items():
         print(f"  {name}: {value:.1%}")
 
     print("\nper family (share at each level):")
     by_family: Dict[str, Counter] = defaultdict(Counter)
     for fam, g in zip(families, got):
         by_family[fam][g] += 1
-    for fam in sorted(by_family):
+    for fam in sorted(f for f in by_family if ".nlu_" not in f):
         counts = by_family[fam]
         n = sum(counts.values())
         cells = "  ".join(f"{lvl} {counts[lvl] / n:5.1%}" for lvl in (NONE, POSSIBLE, CLEAR))
         print(f"  {fam:<48} n={n:<4} {cells}")
+    floor = conversation_floor(scores, near_miss_labels, chosen.possible, args.decay, args.max_benign_pairs)
     print("\nconfig.yml, RiskClassifier:")
     print(f"    C: {best_C}")
-    print(f"    thresholds: {{clear: {chosen.clear}, possible: {chosen.possible}, lexicon_veto: {chosen.lexicon_veto}}}")
+    print(f"    thresholds: {{clear: {chosen.clear}, possible: {chosen.possible}, "
+          f"lexicon_check_in: {chosen.lexicon_check_in}, lexicon_veto: {chosen.lexicon_veto}}}")
+    print("config.yml, RiskPolicy:")
+    print(f"    decay: {args.decay}\n    signal_floor: {floor}\n    check_in_threshold: {chosen.possible}")
 
 
 if __name__ == "__main__":

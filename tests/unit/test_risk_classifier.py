@@ -58,6 +58,17 @@ def test_clear_risk_overrides_a_confident_question_and_keeps_what_it_was(trained
     assert risk["previous_intent"] == pytest.approx({"name": "tms_procedure", "confidence": 0.91})
 
 
+def test_the_question_asked_beside_the_risk_is_recorded(trained):
+    message = run(trained, _message("im going to end it tonight, is tms covered by insurance",
+                                    [("safety_crisis", 0.4), ("tms_insurance", 0.5), ("clinic_insurance", 0.01)]))
+    assert message.get(RISK_KEY)["question"] == pytest.approx({"name": "tms_insurance", "confidence": 0.5})
+    crisis_only = run(trained, _message("i want to kill myself", [("safety_crisis", 0.95), ("clinic_contact", 0.02),
+                                                                  ("affirm", 0.01)]))
+    assert crisis_only.get(RISK_KEY)["question"] is None
+    unclear = run(trained, _message("hmm", [("tms_overview", 0.3), ("clinic_contact", 0.25)]))
+    assert unclear.get(RISK_KEY)["question"] is None
+
+
 def test_clear_risk_overrides_nlu_fallback(trained):
     message = run(trained, _message("i have decided to end my life this weekend", [("chitchat_greet", 0.2)],
                                     top=("nlu_fallback", 0.35)))

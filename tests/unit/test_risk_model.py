@@ -42,9 +42,11 @@ def test_lexicon_alarm_is_clear_risk_even_when_the_model_is_unsure():
     assert (decision.level, decision.source) == (CLEAR, "lexicon")
 
 
-def test_lexicon_alarm_the_model_is_sure_of_becomes_a_check_in_never_silence():
+def test_the_model_overrules_the_lexicon_only_when_sure_there_is_no_risk():
     decision = decide(scores(none=0.95, possible=0.03, crisis=0.02), LEXICON_CRISIS, THRESHOLDS)
-    assert (decision.level, decision.source) == (POSSIBLE, "lexicon_vetoed")
+    assert (decision.level, decision.source) == ("none", "lexicon_overruled")
+    unsure = decide(scores(none=0.85, possible=0.1, crisis=0.05), LEXICON_CRISIS, THRESHOLDS)
+    assert unsure.level == CLEAR
 
 
 def test_emergency_from_either_detector_is_an_emergency():
@@ -154,3 +156,13 @@ def test_check_in_answer_model_tells_yes_from_no():
 ])
 def test_spanish_is_recognised(text, spanish):
     assert is_spanish(text) is spanish
+
+
+def test_a_lexicon_alarm_the_model_doubts_gets_a_check_in():
+    thresholds = RiskThresholds(clear=0.4, possible=0.5, lexicon_check_in=0.7, lexicon_veto=0.95)
+    doubted = decide(scores(none=0.8, possible=0.1, crisis=0.1), LEXICON_CRISIS, thresholds)
+    assert (doubted.level, doubted.source) == (POSSIBLE, "lexicon_doubted")
+    believed = decide(scores(none=0.6, possible=0.2, crisis=0.2), LEXICON_CRISIS, thresholds)
+    assert believed.level == CLEAR
+    overruled = decide(scores(none=0.97, possible=0.02, crisis=0.01), LEXICON_CRISIS, thresholds)
+    assert overruled.level == NONE

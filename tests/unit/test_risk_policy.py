@@ -27,6 +27,8 @@ def said(intent: str, level: str = "none", signal: float = 0.0, spanish: bool = 
     """A visitor message as the NLU leaves it: intent plus the RiskClassifier's record."""
     risk = {"level": level, "signal": signal, "spanish": spanish,
             "previous_intent": {"name": asked or intent, "confidence": confidence}}
+    if asked and asked.startswith(("tms_", "meds_", "clinic_")):
+        risk["question"] = {"name": asked, "confidence": confidence}
     if answer_yes is not None:
         risk["answer_yes"] = answer_yes
     intent_data = {"name": intent, "confidence": confidence}
