@@ -88,7 +88,7 @@ class RiskClassifier(GraphComponent, IntentClassifier):
             # least this confidence, else nlu_fallback.
             "downgrade_threshold": 0.2,
             "question_min_confidence": 0.1,
-            "question_margin": 5.0,
+            "question_margin": 3.0,
             "random_seed": 42,
         }
 
@@ -196,25 +196,24 @@ class RiskClassifier(GraphComponent, IntentClassifier):
         return messages
 
     def _question(self, message: Message) -> Optional[Dict[str, Any]]:
-        """The informational question a message asks besides any risk, or None.
+        """The informational question a message asks besides any risk or answer, or None.
 
-        A message such as "i'm going to end it tonight, is tms covered by insurance" is ranked
-        first as a crisis by the intent classifier; its question is the best other intent when
-        that is informational and stands out (at least ``question_min_confidence`` and
-        ``question_margin`` times the runner-up).
+        "i'm going to end it tonight, is tms covered by insurance" is ranked first as a crisis
+        by the intent classifier, "no, nothing like that. how long does tms take" as a "no";
+        the question is the best informational intent in the ranking when it is at least
+        ``question_min_confidence`` and ``question_margin`` times the next informational one.
         """
-        ranking = [
+        informational = [
             e for e in (message.get(INTENT_RANKING_KEY) or [])
-            if e.get(INTENT_NAME_KEY) not in self._safety_intents
-            and e.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME
+            if str(e.get(INTENT_NAME_KEY)).startswith(QUESTION_PREFIXES)
         ]
-        if not ranking or not str(ranking[0].get(INTENT_NAME_KEY)).startswith(QUESTION_PREFIXES):
+        if not informational:
             return None
-        best = float(ranking[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        runner_up = float(ranking[1].get(PREDICTED_CONFIDENCE_KEY) or 0.0) if len(ranking) > 1 else 0.0
+        best = float(informational[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+        runner_up = float(informational[1].get(PREDICTED_CONFIDENCE_KEY) or 0.0) if len(informational) > 1 else 0.0
         if best < self.config["question_min_confidence"] or best < self.config["question_margin"] * runner_up:
             return None
-        return {INTENT_NAME_KEY: ranking[0][INTENT_NAME_KEY], PREDICTED_CONFIDENCE_KEY: round(best, 4)}
+        return {INTENT_NAME_KEY: informational[0][INTENT_NAME_KEY], PREDICTED_CONFIDENCE_KEY: round(best, 4)}
 
     def _raise_alarm(self, message: Message, decision: RiskDecision) -> None:
         name = self.config["emergency_intent"] if decision.kind == EMERGENCY else self.config["crisis_intent"]

@@ -7,7 +7,8 @@ took for a crisis. A linear model over word and character n-grams, trained on a 
 several thousand varied lines (``data/risk/``), generalises to phrasings nobody listed.
 
 Four classes: ``none``, ``possible`` (answered with a check-in), ``crisis`` and ``emergency``
-(together "clear risk"). Probabilities are calibrated (Platt scaling over internal folds), so
+(together "clear risk"). Probabilities are calibrated (Platt scaling over internal folds) over TF-IDF of hashed word and character n-grams
+(``components/hashed_ngrams.py``: fast enough to run on every message), so
 the thresholds that turn them into a level (``RiskThresholds``) mean what they say; they are
 chosen by cross-validation on the training corpus only (``scripts/risk_cv.py``,
 docs/safety.md). How the model and the lexicon combine is ``decide``.
@@ -28,11 +29,11 @@ import numpy as np
 import skops.io as sio
 import yaml
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import Pipeline, make_union
+from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from components.crisis_detector import CRISIS, EMERGENCY, Detection, get_detector
+from components.hashed_ngrams import HashedNgrams
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "risk"
 
@@ -45,7 +46,7 @@ LEVELS = (NONE, POSSIBLE, CLEAR)
 # sentence or two, and a pasted page must not cost more than a short message.
 HEAD_CHARS = 1_500
 TAIL_CHARS = 500
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "components.hashed_ngrams.HashedNgrams")
 
 
 # ---------------------------------------------------------------------------- the corpus
@@ -144,10 +145,7 @@ def model_text(text: str) -> str:
 
 
 def build_pipeline(C: float = 1.0, folds: int = 5, seed: int = 42) -> Pipeline:
-    features = make_union(
-        TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True, min_df=1),
-        TfidfVectorizer(analyzer="char", ngram_range=(1, 5), sublinear_tf=True, min_df=2),
-    )
+    features = HashedNgrams(word_ngrams=(1, 3), char_ngrams=(1, 5), bits=18)
     svm = LinearSVC(C=C, class_weight="balanced", random_state=seed)
     classifier = CalibratedClassifierCV(svm, cv=folds, method="sigmoid", ensemble=False)
     return Pipeline([("features", features), ("classifier", classifier)])

@@ -43,7 +43,7 @@ from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
 from components.crisis_detector import detect  # noqa: E402
 from components.risk_model import (  # noqa: E402
-    CLEAR, LABELS, NONE, POSSIBLE, RiskModel, RiskScores, RiskThresholds, decide, load_corpus,
+    CLEAR, LABELS, NONE, POSSIBLE, RiskModel, RiskScores, RiskThresholds, build_pipeline, decide, load_corpus,
     with_ordinary_messages,
 )
 
@@ -128,7 +128,7 @@ def main() -> None:
 
     best_C, best_scores, best_loss = None, None, float("inf")
     for C in args.C:
-        key = hashlib.sha256(repr((texts, labels)).encode()).hexdigest()[:16]
+        key = hashlib.sha256(repr((texts, labels, build_pipeline())).encode()).hexdigest()[:16]
         cache = Path(args.cache_dir) / f"risk_oof_{key}_{C}_{args.folds}.pkl" if args.cache_dir else None
         if cache and cache.exists():
             scores = pickle.loads(cache.read_bytes())

@@ -209,6 +209,39 @@ def test_crisis_reply_is_prominent_with_tappable_numbers(widget: Widget):
     widget.screenshot("widget-crisis.png")
 
 
+def check_in_turn(widget: Widget):
+    widget.goto().open()
+    turn = widget.say("i'm worn out by everything and nothing ever helps")
+    assert turn.get_attribute("data-topic") == "safety.check_in"
+    assert "988" in turn.locator(".tmsw-bot").first.inner_text()
+    assert turn.locator(".tmsw-crisis a[href='tel:988']").count() == 1
+    buttons = turn.locator(".tmsw-quick-reply")
+    buttons.first.wait_for(state="visible")
+    assert [buttons.nth(i).inner_text().strip() for i in range(buttons.count())] == ["Yes", "No"]
+    return turn
+
+
+def test_check_in_no_button_thanks_and_carries_on(widget: Widget):
+    turn = check_in_turn(widget)
+    answered = widget.answered_turns().count()
+    turn.locator(".tmsw-quick-reply", has_text="No").click()
+    reply = widget.wait_for_turns(answered + 1)
+    assert reply.get_attribute("data-topic") == "safety.check_in"
+    assert "Thank you for telling me" in reply.inner_text()
+    assert turn.locator(".tmsw-quick-reply").count() == 0
+    widget.screenshot("widget-check-in-no.png")
+
+
+def test_check_in_yes_button_gets_the_crisis_reply(widget: Widget):
+    turn = check_in_turn(widget)
+    answered = widget.answered_turns().count()
+    turn.locator(".tmsw-quick-reply", has_text="Yes").click()
+    reply = widget.wait_for_turns(answered + 1)
+    assert reply.get_attribute("data-topic") == "safety.crisis"
+    assert reply.locator(".tmsw-crisis a[href='tel:988']").count() == 1
+    widget.screenshot("widget-check-in-yes.png")
+
+
 def test_thumbs_down_is_stored_with_the_conversation(widget: Widget):
     widget.goto().open()
     turn = widget.say("what are the side effects of tms")

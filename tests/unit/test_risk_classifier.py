@@ -67,6 +67,9 @@ def test_the_question_asked_beside_the_risk_is_recorded(trained):
     assert crisis_only.get(RISK_KEY)["question"] is None
     unclear = run(trained, _message("hmm", [("tms_overview", 0.3), ("clinic_contact", 0.25)]))
     assert unclear.get(RISK_KEY)["question"] is None
+    answer = run(trained, _message("no, nothing like that. how long does tms take",
+                                   [("deny", 0.5), ("tms_procedure", 0.4), ("tms_overview", 0.05)]))
+    assert answer.get(RISK_KEY)["question"]["name"] == "tms_procedure"
 
 
 def test_clear_risk_overrides_nlu_fallback(trained):

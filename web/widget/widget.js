@@ -28,7 +28,8 @@
   var KEY_TRANSCRIPT = PREFIX + ':transcript:';
   var MAX_ENTRIES = 200;
   var REPLY_TIMEOUT_MS = 45000;
-  var CRISIS_TOPICS = { 'safety.crisis': true, 'safety.emergency': true };
+  // A check-in (possible risk) shows the same tappable 988 help box as a crisis reply.
+  var CRISIS_TOPICS = { 'safety.crisis': true, 'safety.emergency': true, 'safety.check_in': true };
 
   var user = window.TMSChatConfig || {};
   var data = script.dataset || {};
