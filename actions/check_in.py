@@ -29,12 +29,15 @@ from actions.medications import ActionAnswerMedications
 CHECK_IN_TOPIC = "safety.check_in"
 CHECK_IN_RESPONSES = ("utter_check_in", "utter_check_in_es")
 CRISIS_RESPONSES = ("utter_crisis", "utter_crisis_es", "utter_emergency", "utter_emergency_es")
+TRIGGER_QUESTION_CONFIDENCE = 0.6
 
 
-def _question_intent(parse_data: Dict[str, Any]) -> Optional[str]:
+def _question_intent(parse_data: Dict[str, Any], min_confidence: float = 0.0) -> Optional[str]:
     """The informational question a parsed message asked (the NLU's RiskClassifier records it)."""
     question = (parse_data.get("risk") or {}).get("question") or {}
-    return str(question["name"]) if question.get("name") else None
+    if question.get("name") and float(question.get("confidence") or 0.0) >= min_confidence:
+        return str(question["name"])
+    return None
 
 
 def _user_message_before(events: List[Dict[str, Any]], bot_actions: tuple) -> Optional[Dict[str, Any]]:
@@ -76,8 +79,10 @@ class ActionCheckInDeclined(Action):
         thanks = phrases["check_in_declined_es" if _spanish(tracker) else "check_in_declined"]
         latest = tracker.latest_message or {}
         trigger = _user_message_before(tracker.events, CHECK_IN_RESPONSES) or {}
-        for parse in (latest, trigger):
-            intent = _question_intent(parse)
+        # The answer may carry a question beside its "no"; the message that led to the check-in
+        # is answered only if it clearly asked one (it was mostly about how the visitor feels).
+        for parse, min_confidence in ((latest, 0.0), (trigger, TRIGGER_QUESTION_CONFIDENCE)):
+            intent = _question_intent(parse, min_confidence)
             if intent:
                 dispatcher.utter_message(text=thanks)
                 return await answer_as_then(dispatcher, tracker, domain, parse, intent)

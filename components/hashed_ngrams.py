@@ -42,32 +42,26 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
         self.bits = bits
 
     # ------------------------------------------------------------------ hashing
-    def _char_hashes(self, text: str) -> np.ndarray:
-        codes = np.frombuffer(text.encode("ascii", "ignore"), dtype=np.uint8).astype(np.uint64)
-        low, high = self.char_ngrams
+    @staticmethod
+    def _ngram_hashes(codes: np.ndarray, sizes: Tuple[int, int], salt: int) -> np.ndarray:
+        """Hashes of every n-gram of ``codes`` for n in ``sizes`` (inclusive)."""
+        low, high = sizes
         parts = []
         rolling = np.zeros(len(codes), dtype=np.uint64)
-        for n in range(1, high + 1):
-            if len(codes) < n:
-                break
+        for n in range(1, min(high, len(codes)) + 1):
             # rolling[i] = hash of codes[i : i + n], built from the (n-1)-gram hashes
             rolling = rolling[: len(codes) - n + 1] * _BASE + codes[n - 1:]
             if n >= low:
-                parts.append(_mix(rolling, n))
+                parts.append(_mix(rolling, salt + n))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+
+    def _char_hashes(self, text: str) -> np.ndarray:
+        codes = np.frombuffer(text.encode("ascii", "ignore"), dtype=np.uint8).astype(np.uint64)
+        return self._ngram_hashes(codes, self.char_ngrams, 0)
 
     def _word_hashes(self, text: str) -> np.ndarray:
         words = np.array([zlib.crc32(w.encode()) for w in _WORD.findall(text)], dtype=np.uint64)
-        low, high = self.word_ngrams
-        parts = []
-        rolling = np.zeros(len(words), dtype=np.uint64)
-        for n in range(1, high + 1):
-            if len(words) < n:
-                break
-            rolling = rolling[: len(words) - n + 1] * _BASE + words[n - 1:]
-            if n >= low:
-                parts.append(_mix(rolling, 100 + n))
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+        return self._ngram_hashes(words, self.word_ngrams, 100)
 
     def _counts(self, hashes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         buckets = (hashes >> np.uint64(64 - self.bits)).astype(np.int64)

@@ -1,6 +1,8 @@
 """The risk model, its corpus and how it combines with the lexicon (components/risk_model.py)."""
 from pathlib import Path
 
+import numpy as np
+
 import pytest
 
 from components.crisis_detector import NOTHING, Detection
@@ -18,6 +20,7 @@ from components.risk_model import (
     is_spanish,
     load_corpus,
     load_followups,
+    model_text,
 )
 
 THRESHOLDS = RiskThresholds(clear=0.4, possible=0.5, lexicon_veto=0.9)
@@ -166,3 +169,11 @@ def test_a_lexicon_alarm_the_model_doubts_gets_a_check_in():
     assert believed.level == CLEAR
     overruled = decide(scores(none=0.97, possible=0.02, crisis=0.01), LEXICON_CRISIS, thresholds)
     assert overruled.level == NONE
+
+
+def test_the_fast_path_gives_sklearns_probabilities(model):
+    texts = ["", "i want to die", "how long is a tms session", "x" * 3000, "ya no quiero vivir"]
+    assert model._fast is not None
+    ours = model._predict_proba([model_text(t) for t in texts])
+    theirs = model.pipeline.predict_proba([model_text(t) for t in texts])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
