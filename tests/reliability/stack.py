@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import requests
 import sqlalchemy as sa
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_URL = os.environ.get("RELIABILITY_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -55,6 +56,22 @@ def free_ports(count: int) -> int:
     raise RuntimeError("no free ports")
 
 
+# The production profile refuses to start while clinic.yml holds placeholder contact details
+# (actions/clinic_placeholders.py), so the stack runs on a copy of it with test values: an
+# address on the .test domain kept for testing and a phone number whose exchange (010) can
+# never be assigned.
+TEST_CONTACT = {"phone": "(503) 010-4242", "email": "care@clinic.test",
+                "hours": "Monday to Friday, 9 am to 5 pm Pacific time"}
+
+
+def write_test_clinic(path: Path) -> Path:
+    with open(ROOT / "clinic.yml", encoding="utf-8") as handle:
+        clinic = yaml.safe_load(handle)
+    clinic["contact"].update(TEST_CONTACT)
+    path.write_text(yaml.safe_dump(clinic, sort_keys=False), encoding="utf-8")  # no # EXAMPLE marks
+    return path
+
+
 class Stack:
     def __init__(self) -> None:
         self.run = secrets.token_hex(4)
@@ -72,6 +89,8 @@ class Stack:
         self.procs: Dict[str, subprocess.Popen] = {}
         self._engine: Optional[sa.engine.Engine] = None
         self.logs = ROOT / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.clinic_file = write_test_clinic(self.logs / f"reliability-clinic-{self.run}.yml")
 
     # ------------------------------------------------------------------ addresses
 
@@ -106,6 +125,7 @@ class Stack:
             # All test traffic comes from 127.0.0.1; the per-address limit has unit tests.
             RATE_LIMIT_IP_PER_MINUTE="0",
             LOG_LEVEL="INFO",  # Rasa's default: the level whose logs must hold no PII
+            CLINIC_FILE=str(self.clinic_file),
         )
         return env
 
@@ -208,6 +228,7 @@ class Stack:
                 proc.wait(timeout=10)
         if self._engine is not None:
             self._engine.dispose()
+        self.clinic_file.unlink(missing_ok=True)
         admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
         try:
             with admin.connect() as conn:
