@@ -54,3 +54,13 @@ def test_the_measure_tells_plain_from_dense_text() -> None:
     dense = ("Repetitive transcranial magnetic stimulation modulates corticolimbic "
              "connectivity through electromagnetic induction in the dorsolateral prefrontal cortex.")
     assert grade(plain) <= 4 < MAX_GRADE < grade(dense)
+
+
+def test_docs_table_is_the_current_measurement() -> None:
+    """docs/content.md carries the table scripts/content_report.py prints; regenerate it after
+    editing an answer."""
+    from actions.knowledge import PROJECT_ROOT
+    from scripts.content_report import markdown, medication_rows, topic_rows
+
+    table = markdown(topic_rows(KB) + medication_rows())
+    assert table in (PROJECT_ROOT / "docs" / "content.md").read_text(encoding="utf-8")
