@@ -57,9 +57,10 @@ def free_ports(count: int) -> int:
 
 
 # The production profile refuses to start while clinic.yml holds placeholder contact details
-# (actions/clinic_placeholders.py), so the stack runs on a copy of it with test values: an
-# address on the .test domain kept for testing and a phone number whose exchange (010) can
-# never be assigned.
+# (actions/clinic_placeholders.py), so the suite runs on a copy of it with test values (an
+# address on the .test domain kept for testing, a phone number whose exchange, 010, can never
+# be assigned), named by CLINIC_FILE: conftest.py sets it for the processes it starts and for
+# its own knowledge base.
 TEST_CONTACT = {"phone": "(503) 010-4242", "email": "care@clinic.test",
                 "hours": "Monday to Friday, 9 am to 5 pm Pacific time"}
 
@@ -89,8 +90,6 @@ class Stack:
         self.procs: Dict[str, subprocess.Popen] = {}
         self._engine: Optional[sa.engine.Engine] = None
         self.logs = ROOT / "logs"
-        self.logs.mkdir(exist_ok=True)
-        self.clinic_file = write_test_clinic(self.logs / f"reliability-clinic-{self.run}.yml")
 
     # ------------------------------------------------------------------ addresses
 
@@ -125,7 +124,6 @@ class Stack:
             # All test traffic comes from 127.0.0.1; the per-address limit has unit tests.
             RATE_LIMIT_IP_PER_MINUTE="0",
             LOG_LEVEL="INFO",  # Rasa's default: the level whose logs must hold no PII
-            CLINIC_FILE=str(self.clinic_file),
         )
         return env
 
@@ -228,7 +226,6 @@ class Stack:
                 proc.wait(timeout=10)
         if self._engine is not None:
             self._engine.dispose()
-        self.clinic_file.unlink(missing_ok=True)
         admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
         try:
             with admin.connect() as conn:
