@@ -1,4 +1,10 @@
-"""Answers a topic question from the knowledge base, with sources and the deferral."""
+"""Answers a topic question from the knowledge base, with sources and the deferral.
+
+A topic's answer is short enough for the chat widget (its lead). When the topic has more
+(`detail`), the reply carries a "Tell me more" quick reply whose payload asks for that
+topic's detail (intent `more_detail`, entity `detail_topic`); a typed "tell me more" asks
+for the detail of the last topic answered.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -11,6 +17,12 @@ from actions import contract
 from actions.knowledge import FALLBACK_TOPIC, KnowledgeBase, Topic, knowledge_base
 
 BOOKING_PAYLOAD = "/booking_evaluation"
+DETAIL_INTENT = "more_detail"
+DETAIL_ENTITY = "detail_topic"
+
+
+def detail_payload(topic_id: str) -> str:
+    return f'/{DETAIL_INTENT}{{"{DETAIL_ENTITY}": "{topic_id}"}}'
 
 
 def compose(kb: KnowledgeBase, topic: Topic, body: Optional[str] = None) -> str:
@@ -32,14 +44,46 @@ def booking_buttons(kb: KnowledgeBase, topic: Topic) -> List[Dict[str, str]]:
     return [{"title": kb.phrases["booking_button"], "payload": BOOKING_PAYLOAD}]
 
 
+def more_buttons(kb: KnowledgeBase, topic: Topic) -> List[Dict[str, str]]:
+    if not topic.detail:
+        return []
+    return [{"title": kb.phrases["more_button"], "payload": detail_payload(topic.id)}]
+
+
 def utter_topic(dispatcher: CollectingDispatcher, topic: Topic, **extra: Any) -> None:
     kb = knowledge_base()
     flags = ["fallback"] if topic.id == FALLBACK_TOPIC else None
     dispatcher.utter_message(
         text=compose(kb, topic),
-        buttons=booking_buttons(kb, topic),
+        buttons=more_buttons(kb, topic) + booking_buttons(kb, topic),
         json_message=contract.payload(topic.id, topic.sources, flags=flags, **extra),
     )
+
+
+def utter_detail(dispatcher: CollectingDispatcher, topic: Topic) -> None:
+    """The topic's detail, with its sources and the deferral like every answer; a topic
+    with nothing more says so and points to the contact details."""
+    kb = knowledge_base()
+    if topic.detail:
+        text = compose(kb, topic, body=topic.detail)
+    else:
+        text = "\n\n".join([kb.phrases["no_more_detail"], kb.phrases["contact_line"]])
+        if contract.defers_to_clinician(topic.id):
+            text += "\n\n" + kb.phrases["deferral"]
+    dispatcher.utter_message(
+        text=text,
+        buttons=booking_buttons(kb, topic),
+        json_message=contract.payload(topic.id, topic.sources),
+    )
+
+
+def detail_topic(kb: KnowledgeBase, tracker: Tracker) -> Topic:
+    """The topic the visitor wants more on: the button's entity, else the last topic answered."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == DETAIL_ENTITY and entity.get("value") in kb.topics:
+            return kb.topic(entity["value"])
+    last = tracker.get_slot("last_topic")
+    return kb.topic(last) if last in kb.topics else kb.topic(FALLBACK_TOPIC)
 
 
 class ActionAnswer(Action):
@@ -52,8 +96,12 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        topic = knowledge_base().topic_for_intent(intent)
-        utter_topic(dispatcher, topic)
+        if intent == DETAIL_INTENT:
+            topic = detail_topic(knowledge_base(), tracker)
+            utter_detail(dispatcher, topic)
+        else:
+            topic = knowledge_base().topic_for_intent(intent)
+            utter_topic(dispatcher, topic)
         # Any other answer closes an open "which medication?" question.
         return [SlotSet("last_topic", topic.id), SlotSet("pending_medication_question", None)]
 

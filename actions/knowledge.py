@@ -14,12 +14,21 @@ from typing import Any, Dict, List, Optional
 import jinja2
 import yaml
 
+from actions.content_review import (
+    REVIEW_FIELDS,
+    ReviewRecord,
+    medication_class_reviews,
+    parse_review,
+)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge"))
 CLINIC_FILE = Path(os.environ.get("CLINIC_FILE", PROJECT_ROOT / "clinic.yml"))
 
 FALLBACK_TOPIC = "fallback"
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+# What a topic entry may hold; anything else is a typo that would silently be ignored.
+TOPIC_FIELDS = {"intent", "sources", "offer_booking", "answer", "detail", "reviewed", "reviewed_against"}
 
 
 @dataclass(frozen=True)
@@ -42,9 +51,10 @@ class Source:
 class Topic:
     id: str
     intent: str
-    answer: str
+    answer: str  # the lead: answers the question in a few short sentences
     sources: List[Source] = field(default_factory=list)
     offer_booking: bool = False
+    detail: Optional[str] = None  # said when the visitor asks for more ("Tell me more")
 
 
 def _read_yaml(path: Path) -> Any:
@@ -68,19 +78,34 @@ class KnowledgeBase:
         self._templates = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
         self._compiled: Dict[str, jinja2.Template] = {}  # template text -> compiled, once
         raw_topics = _read_yaml(knowledge_dir / "topics.yml")["topics"]
+        self.reviews: List[ReviewRecord] = []
         self.topics = {tid: self._build_topic(tid, t) for tid, t in raw_topics.items()}
+        self.reviews += medication_class_reviews(
+            _read_yaml(knowledge_dir / "medications.yml"), self.sources
+        )
         self._by_intent = {t.intent: t for t in self.topics.values()}
         self.phrases: Dict[str, str] = {
             k: self.render(v) for k, v in _read_yaml(knowledge_dir / "phrases.yml")["phrases"].items()
         }
 
     def _build_topic(self, topic_id: str, raw: Dict[str, Any]) -> Topic:
+        unknown = sorted(set(raw) - TOPIC_FIELDS)
+        if unknown:
+            raise ValueError(f"topic {topic_id}: unknown fields {unknown}")
+        missing = [s for s in raw.get("sources") or [] if s not in self.sources]
+        if missing:
+            raise ValueError(f"topic {topic_id}: unknown sources {missing}")
+        if any(f in raw for f in REVIEW_FIELDS):
+            self.reviews.append(
+                parse_review(f"topic {topic_id}", raw, self.sources, raw.get("sources") or [])
+            )
         return Topic(
             id=topic_id,
             intent=raw.get("intent") or intent_for_topic(topic_id),
             answer=self.render(raw["answer"]),
             sources=[self.sources[s] for s in raw.get("sources") or []],
             offer_booking=bool(raw.get("offer_booking", False)),
+            detail=self.render(raw["detail"]) if raw.get("detail") else None,
         )
 
     def render(self, template: str, **extra: Any) -> str:

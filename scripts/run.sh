@@ -8,6 +8,10 @@ source scripts/env.sh
 
 source scripts/processes.sh
 
+# Placeholder contact details (clinic.yml `# EXAMPLE` values, 555 numbers, example.com) are
+# what every "contact us" answer gives: say so loudly, then start anyway (development).
+.venv/bin/python -m actions.clinic_placeholders --warn
+
 mkdir -p var logs
 # Bookings schema up to date before the first visitor books (Alembic; idempotent).
 .venv/bin/python -m actions.booking.store upgrade

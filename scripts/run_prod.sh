@@ -11,10 +11,16 @@
 #   scripts/run_prod.sh lb             # the load balancer over instances 1..RASA_INSTANCES
 #
 # Settings (README "Production"): TRACKER_DB_URL, BOOKING_DB_URL, REDIS_HOST/PORT/DB/PASSWORD,
-# REDIS_LOCK_PREFIX, REDIS_URL, RASA_AUTH_TOKEN, CORS_ORIGINS, LB_BIND, RATE_LIMIT_*.
+# REDIS_LOCK_PREFIX, REDIS_URL, RASA_AUTH_TOKEN, CORS_ORIGINS, LB_BIND, RATE_LIMIT_*,
+# CLINIC_FILE (default clinic.yml).
+#
+# Refuses to start (every part, setup included) while the clinic file holds a placeholder
+# contact value (actions/clinic_placeholders.py). Tests run it with CLINIC_FILE pointing at a
+# copy holding test values; there is no switch to skip the check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+.venv/bin/python -m actions.clinic_placeholders --refuse
 
 export RASA_INSTANCES="${RASA_INSTANCES:-2}"
 export RASA_INSTANCE_BASE_PORT="${RASA_INSTANCE_BASE_PORT:-5010}"

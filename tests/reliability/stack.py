@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import requests
 import sqlalchemy as sa
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_URL = os.environ.get("RELIABILITY_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -53,6 +54,23 @@ def free_ports(count: int) -> int:
         if all(_port_free(base + i) for i in range(count)):
             return base
     raise RuntimeError("no free ports")
+
+
+# The production profile refuses to start while clinic.yml holds placeholder contact details
+# (actions/clinic_placeholders.py), so the suite runs on a copy of it with test values (an
+# address on the .test domain kept for testing, a phone number whose exchange, 010, can never
+# be assigned), named by CLINIC_FILE: conftest.py sets it for the processes it starts and for
+# its own knowledge base.
+TEST_CONTACT = {"phone": "(503) 010-4242", "email": "care@clinic.test",
+                "hours": "Monday to Friday, 9 am to 5 pm Pacific time"}
+
+
+def write_test_clinic(path: Path) -> Path:
+    with open(ROOT / "clinic.yml", encoding="utf-8") as handle:
+        clinic = yaml.safe_load(handle)
+    clinic["contact"].update(TEST_CONTACT)
+    path.write_text(yaml.safe_dump(clinic, sort_keys=False), encoding="utf-8")  # no # EXAMPLE marks
+    return path
 
 
 class Stack:

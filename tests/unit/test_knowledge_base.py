@@ -32,6 +32,7 @@ TOPIC_IDS = [
     "tms.serious_risks",
     "tms.candidates",
     "tms.safety_screening",
+    "tms.daily_life",
     "tms.effectiveness",
     "tms.conditions",
     "tms.accelerated",

@@ -78,8 +78,10 @@ def generics(entities: List[dict]) -> List[str]:
 
 # ----------------------------------------------------------------------------- the list
 def test_catalog_has_every_class_and_name_from_the_medication_sheet() -> None:
-    assert len(CATALOG.classes) == 13
+    assert len(CATALOG.classes) == 14
     assert len({n.generic for n in CATALOG.names.values()}) == 63
+    assert CATALOG.lookup("Neurontin").class_id == CATALOG.lookup("Lyrica").class_id == "gabapentinoid"
+    assert CATALOG.lookup("hydroxyzine").class_id == "anxiolytic"
     assert CATALOG.lookup("Wellbutrin XL").generic == "bupropion"
     assert CATALOG.lookup("valproic acid").class_id == "mood_stabilizer"
     assert CATALOG.name_to_generic_and_class()["zoloft"] == ("sertraline", "ssri")
