@@ -282,15 +282,15 @@ class RiskThresholds:
     possible: P(not none) at or above it (and not clear) is possible risk: a check-in.
     lexicon_check_in: a lexicon alarm the model doubts (P(none) at least this) is answered with
         a check-in instead of the crisis reply: the lexicon cannot tell "my aunt died by
-        suicide years ago" from a disclosure, the model often can, and the visitor is still asked.
-    lexicon_veto: the model overrules a lexicon alarm only when it gives the message at
-        least this P(none) (an idiom the lexicon has no pattern for); above 1.0, never.
+        suicide years ago" from a disclosure, the model often can, and the visitor is still
+        asked. The model never silences the lexicon: in testing it was sure (P(none) 0.97)
+        that "i'm thinking about suicide, what does a tms session feel like?" was a factual
+        question, as so many corpus lines that name suicide beside TMS are.
     """
 
     clear: float = 0.5
     possible: float = 0.5
     lexicon_check_in: float = 1.01
-    lexicon_veto: float = 1.01
 
 
 @dataclass(frozen=True)
@@ -299,7 +299,7 @@ class RiskDecision:
     kind: Optional[str]  # crisis / emergency when clear
     scores: RiskScores
     lexicon: Detection
-    source: str  # "lexicon", "model", "both", "lexicon_doubted", "lexicon_overruled" or "none"
+    source: str  # "lexicon", "model", "both", "lexicon_doubted" or "none"
 
     def as_dict(self) -> Dict[str, object]:
         return {
@@ -319,17 +319,13 @@ def decide(scores: RiskScores, lexicon: Detection, thresholds: RiskThresholds) -
     - Clear risk when the model's P(clear) reaches its threshold or the lexicon alarms; an
       emergency in either makes it an emergency (the lexicon's emergency families are narrow:
       something taken, a seizure now).
-    - A lexicon alarm the model doubts (``lexicon_check_in``) gets a check-in; one the model is
-      sure is nothing (``lexicon_veto``) is overruled.
+    - A lexicon alarm the model doubts (``lexicon_check_in``) gets a check-in, never less.
     - Possible risk when P(not none) reaches its threshold.
     """
     model_clear = scores.clear >= thresholds.clear
     verdict = "alarm" if lexicon.is_alarm else None  # the lexicon's, after the model's view
-    if verdict and not model_clear:
-        if scores.none >= thresholds.lexicon_veto:
-            verdict = "overruled"
-        elif scores.none >= thresholds.lexicon_check_in:
-            verdict = "doubted"
+    if verdict and not model_clear and scores.none >= thresholds.lexicon_check_in:
+        verdict = "doubted"
     if model_clear or verdict == "alarm":
         emergency = (verdict == "alarm" and lexicon.kind == EMERGENCY) or (
             model_clear and scores.emergency > scores.crisis)
@@ -337,10 +333,9 @@ def decide(scores: RiskScores, lexicon: Detection, thresholds: RiskThresholds) -
         return RiskDecision(CLEAR, EMERGENCY if emergency else CRISIS, scores, lexicon, source)
     if verdict == "doubted":
         return RiskDecision(POSSIBLE, None, scores, lexicon, "lexicon_doubted")
-    source = "lexicon_overruled" if verdict == "overruled" else None
     if scores.signal >= thresholds.possible:
-        return RiskDecision(POSSIBLE, None, scores, lexicon, source or "model")
-    return RiskDecision(NONE, None, scores, lexicon, source or "none")
+        return RiskDecision(POSSIBLE, None, scores, lexicon, "model")
+    return RiskDecision(NONE, None, scores, lexicon, "none")
 
 
 # ---------------------------------------------------------------------------- language

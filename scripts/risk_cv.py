@@ -13,11 +13,9 @@ In this order, recall first (a missed crisis is the worst failure; a false alarm
    recall costs check-ins on everyday messages: the trade-off is in docs/safety.md);
 2. clear: the lowest P(clear) threshold at which the model alone calls at most
    --max-benign-clear of the benign lines clear;
-3. lexicon_veto: the lowest P(none) at which the model may overrule a lexicon alarm while
-   silencing at most --max-overruled of the clear-risk lines;
-4. lexicon_check_in: the lowest P(none) at which a lexicon alarm gets a check-in instead of the
+3. lexicon_check_in: the lowest P(none) at which a lexicon alarm gets a check-in instead of the
    crisis reply while at most --max-doubted of the clear-risk lines lose their crisis reply;
-5. the conversation's signal floor (RiskPolicy): see ``conversation_floor``.
+4. the conversation's signal floor (RiskPolicy): see ``conversation_floor``.
 
 It prints the per-level figures for the chosen values, per family, for docs/safety.md, and the
 values to put in config.yml (RiskClassifier: thresholds).
@@ -112,7 +110,6 @@ def main() -> None:
     ap.add_argument("--max-benign-clear", type=float, default=0.02)
     ap.add_argument("--min-flagged", type=float, default=0.98)
     ap.add_argument("--min-possible", type=float, default=0.94)
-    ap.add_argument("--max-overruled", type=float, default=0.0005)
     ap.add_argument("--max-doubted", type=float, default=0.005)
     ap.add_argument("--max-benign-pairs", type=float, default=0.01)
     ap.add_argument("--decay", type=float, default=0.6)
@@ -159,24 +156,16 @@ def main() -> None:
     # 2. The model's own crisis replies: the lowest P(clear) threshold at which it calls at
     #    most --max-benign-clear of the benign lines clear.
     clear_t = next(t for t in grid if rate([scores[i].clear >= t for i in benign]) <= args.max_benign_clear)
-    # 3. The model overrules a lexicon alarm (no reply about risk at all) only where it would
-    #    silence at most --max-overruled of the clear-risk lines.
-    veto = 1.01
-    for t in sorted(grid, reverse=True):
-        silenced = rate([lexicon[i].is_alarm and scores[i].clear < clear_t and scores[i].none >= t
-                         and scores[i].signal < possible_t for i in clear_lines])
-        if silenced > args.max_overruled:
-            break
-        veto = t
-    # 4. A lexicon alarm the model doubts gets a check-in instead of the crisis reply, down to
+    # 3. A lexicon alarm the model doubts gets a check-in instead of the crisis reply, down to
     #    the P(none) where --max-doubted of the clear-risk lines would lose their crisis reply.
-    check_in = veto
-    for t in sorted((t for t in grid if t < veto), reverse=True):
+    #    The model never silences the lexicon (see RiskThresholds).
+    check_in = 1.01
+    for t in sorted(grid, reverse=True):
         lost = rate([lexicon[i].is_alarm and scores[i].clear < clear_t and scores[i].none >= t for i in clear_lines])
         if lost > args.max_doubted:
             break
         check_in = t
-    chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in, lexicon_veto=veto)
+    chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in)
     got = levels(scores, lexicon, chosen)
     print(f"\nchosen (C={best_C}): {chosen}")
     near_miss_labels = ["everyday" if ".nlu_" in f else l for l, f in zip(labels, families)]
@@ -203,7 +192,7 @@ def main() -> None:
     print("\nconfig.yml, RiskClassifier:")
     print(f"    C: {best_C}")
     print(f"    thresholds: {{clear: {chosen.clear}, possible: {chosen.possible}, "
-          f"lexicon_check_in: {chosen.lexicon_check_in}, lexicon_veto: {chosen.lexicon_veto}}}")
+          f"lexicon_check_in: {chosen.lexicon_check_in}}}")
     print("config.yml, RiskPolicy:")
     print(f"    decay: {args.decay}\n    signal_floor: {floor}\n    check_in_threshold: {chosen.possible}")
 

@@ -23,7 +23,7 @@ from components.risk_model import (
     model_text,
 )
 
-THRESHOLDS = RiskThresholds(clear=0.4, possible=0.5, lexicon_veto=0.9)
+THRESHOLDS = RiskThresholds(clear=0.4, possible=0.5, lexicon_check_in=0.9)
 LEXICON_CRISIS = Detection("crisis", "wish_to_die")
 LEXICON_EMERGENCY = Detection("emergency", "overdose_taken")
 
@@ -45,9 +45,9 @@ def test_lexicon_alarm_is_clear_risk_even_when_the_model_is_unsure():
     assert (decision.level, decision.source) == (CLEAR, "lexicon")
 
 
-def test_the_model_overrules_the_lexicon_only_when_sure_there_is_no_risk():
-    decision = decide(scores(none=0.95, possible=0.03, crisis=0.02), LEXICON_CRISIS, THRESHOLDS)
-    assert (decision.level, decision.source) == ("none", "lexicon_overruled")
+def test_the_model_never_silences_the_lexicon():
+    decision = decide(scores(none=0.999, possible=0.0005, crisis=0.0005), LEXICON_CRISIS, THRESHOLDS)
+    assert (decision.level, decision.source) == (POSSIBLE, "lexicon_doubted")
     unsure = decide(scores(none=0.85, possible=0.1, crisis=0.05), LEXICON_CRISIS, THRESHOLDS)
     assert unsure.level == CLEAR
 
@@ -162,13 +162,11 @@ def test_spanish_is_recognised(text, spanish):
 
 
 def test_a_lexicon_alarm_the_model_doubts_gets_a_check_in():
-    thresholds = RiskThresholds(clear=0.4, possible=0.5, lexicon_check_in=0.7, lexicon_veto=0.95)
+    thresholds = RiskThresholds(clear=0.4, possible=0.5, lexicon_check_in=0.7)
     doubted = decide(scores(none=0.8, possible=0.1, crisis=0.1), LEXICON_CRISIS, thresholds)
     assert (doubted.level, doubted.source) == (POSSIBLE, "lexicon_doubted")
     believed = decide(scores(none=0.6, possible=0.2, crisis=0.2), LEXICON_CRISIS, thresholds)
     assert believed.level == CLEAR
-    overruled = decide(scores(none=0.97, possible=0.02, crisis=0.01), LEXICON_CRISIS, thresholds)
-    assert overruled.level == NONE
 
 
 def test_the_fast_path_gives_sklearns_probabilities(model):
