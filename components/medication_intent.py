@@ -7,10 +7,13 @@ class words deterministically, so this component decides from what was found, th
 (components/medication_questions.py) and the classifier's ranking:
 
 1. Left alone: safety intents (crisis first), `safety_medical_advice`, `meds_management`
-   ("refill my Lamictal"), booking, the practice's own questions (`clinic_*`), hand-off.
+   ("refill my Lamictal"), booking, hand-off.
 2. A self-managed change of the medication named — a dose, a taper, a skipped dose, stopping
    on one's own, mixing with alcohol — becomes `safety_medical_advice`: the visitor's
-   prescriber decides that ("how quickly can I come off my venlafaxine by myself").
+   prescriber decides that ("how quickly can I come off my venlafaxine by myself"). So does
+   one of "my meds" ("can I drink on my meds during TMS"), except a taper, which without a
+   name is the general meds.stopping question ("should I taper off my meds before TMS").
+   Questions about the practice (`clinic_*`) change only for this.
 3. Otherwise a TMS or medication question becomes `meds_specific`, whose answer covers each
    named medication's class, when the message names
    - a medication or a class word ("my benzo", "SSRIs", "sleeping pills"): from a TMS intent
@@ -24,7 +27,8 @@ class words deterministically, so this component decides from what was found, th
      works" stays meds.stopping;
    and from any other intent when the message mentions TMS, or when the classifier ranked a
    TMS or medication question among its top three (a brand name plus "anything I should know
-   about TMS" read as `chitchat_capabilities`).
+   about TMS" read as `chitchat_capabilities`); a bare name (`inform`, "klonopin") is left
+   to the medication rules, which answer it the same way.
 
 Runs before CrisisOverride, so a crisis signal still wins. Each change is recorded on the
 message as `medication_intent` (previous intent and confidence, and the rule) for staff.
@@ -54,6 +58,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.medication_class_words import CLASS_ENTITY
 from components.medication_questions import (
+    general_medication_spans,
     mentions_tms,
     refers_to_own,
     self_managed_change,
@@ -65,9 +70,12 @@ logger = logging.getLogger(__name__)
 MEDICATION_INTENT_KEY = "medication_intent"
 TARGET = "meds_specific"
 ADVICE = "safety_medical_advice"
-# Never changed: the answer already fits, or the question is not about the medication itself.
-KEPT_PREFIXES = ("safety_", "booking_evaluation", "booking_manage", "clinic_")
+# Never changed: the answer already fits, or the visitor wants something else done.
+KEPT_PREFIXES = ("safety_", "booking_evaluation", "booking_manage")
 KEPT = {"meds_management", "handoff_human", "stop"}
+# Questions about the practice: a self-managed change still gets the medical-advice answer
+# ("what's the best way to taper off Klonopin" misread as clinic_contact), nothing else does.
+PRACTICE_PREFIX = "clinic_"
 # Medication questions whose general answer would ignore the medication named.
 MEDICATION_QUESTIONS = {"meds_combination", "meds_stopping"}
 TMS_PREFIX = "tms_"
@@ -103,13 +111,16 @@ def decide(
     """(new intent, rule) for a message, or None to keep the classifier's intent."""
     medications = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "medication"]
     words = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == CLASS_ENTITY]
-    if not (medications or words) or is_kept(intent_name):
+    general = general_medication_spans(text)
+    if not (medications or words or general) or is_kept(intent_name):
         return None
     spans = [(int(e.get("start") or 0), int(e.get("end") or 0)) for e in medications + words]
-    change = self_managed_change(text, spans)
-    if change:
+    change = self_managed_change(text, spans + general)
+    if change and (medications or words or change != "taper"):
         return (ADVICE, f"self-managed change: {change}") if intent_name != ADVICE else None
-    if intent_name == TARGET:
+    if not (medications or words):
+        return None
+    if intent_name == TARGET or intent_name.startswith(PRACTICE_PREFIX):
         return None
     class_words = [e for e in words if not _is_family(e)]
     own_family = [e for e in words if _is_family(e) and refers_to_own(text, int(e.get("start") or 0))]
@@ -132,7 +143,8 @@ def decide(
         return None  # decided above: these stay
     if tms:
         return TARGET, "medication and TMS named"
-    if ranked_as_question(ranking):
+    # A bare name ("klonopin") is `inform`: the medication rules answer it as it is.
+    if intent_name != "inform" and ranked_as_question(ranking):
         return TARGET, "ranked as a TMS or medication question"
     return None
 

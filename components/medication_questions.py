@@ -5,7 +5,9 @@ class word ("my benzo") or a family word ("my antidepressant") has been found:
 
 - self_managed_change(): the visitor asks how to change their own medication — a dose, a
   taper, a skipped dose, stopping on their own, mixing it with alcohol or drugs. Those get
-  the "ask your prescriber" answer (safety.medical_advice), never a general one.
+  the "ask your prescriber" answer (safety.medical_advice), never a general one. It also
+  applies to a medication named only as "my meds" (general_medication_spans()), except a
+  taper: "should I taper off my meds before TMS" is the general meds.stopping question.
 - mentions_tms(): the message is about TMS.
 - refers_to_own(): a family word names the visitor's own medication ("my antidepressant",
   "I'm on antidepressants"), not antidepressants in general.
@@ -18,7 +20,7 @@ so a miss is fixed by adding a word to a list, with tests for its neighbours.
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 _FLAGS = re.I
 
@@ -30,20 +32,31 @@ TMS = re.compile(
 
 # Self-managed changes, by kind.
 _DOSE_WORD = re.compile(r"\b(?:doses?|dosages?|dosing)\b|(?<![a-z])(?:mgs?|milligrams?)\b", _FLAGS)
-# A dose taken as prescribed is not a change: "my usual dose", "my morning dose".
+# A dose taken as prescribed is not a change: "my usual dose", "my morning dose", and an
+# amount stated as a fact ("I'm on Zoloft 50mg") is not a question about it.
 _DOSE_AS_USUAL = re.compile(
     r"\b(?:usual|regular|normal|same|daily|current|morning|evening|night|nightly|bedtime"
-    r"|prescribed|scheduled)\s+(?:\w+\s+)?$",
+    r"|prescribed|scheduled)\s+(?:\w+\s+)?$|\d\s*$",
+    _FLAGS,
+)
+_AMOUNT_CHANGE = re.compile(
+    r"\b(?:increase\w*|decrease\w*|raise|raising|lower\w*|reduc\w*|doubl\w*|halv\w*|cut\w*"
+    r"|adjust\w*|(?:go|going|move|moving|bump|bumping)\s+(?:up|down)|more|less|extra|instead)\b"
+    r"|\bhow (?:much|many)\b",
     _FLAGS,
 )
 # Verbs of change that count only when the medication follows: "double my Lamictal", "take
 # an extra Xanax" (but "raise my seizure risk" is a question about the medication).
 _CHANGE_BEFORE_MEDICATION = re.compile(
-    r"\b(?:increase|raise|lower|reduce|decrease|cut|double|halve|adjust|bump up|up|split"
+    r"\b(?:increase|raise|lower|reduce|decrease|cut|double|halve|adjust|bump up|split"
     r"|skip\w*|miss|take|taking|use|have)"
     r"(?:\s+(?:an?|some|more|less|extra|double|half|twice|another|two|three|\d+|of|my|the"
     r"|her|his|their|our))*\s+$",
     _FLAGS,
+)
+# "switch from Zoloft to Lexapro", "swap my Lexapro" (not "switch to TMS instead").
+_SWITCH_BEFORE_MEDICATION = re.compile(
+    r"\b(?:switch\w*|swap\w*)(?:\s+(?:from|to|off|over|my|her|his|the|onto|an?))*\s+$", _FLAGS
 )
 _TAKE_MORE = re.compile(r"\b(?:more|less|extra|double|half|twice|another|two|three|\d+)\s+(?:of\s+)?"
                         r"(?:(?:my|the|her|his|their|our)\s+)?$", _FLAGS)
@@ -69,7 +82,6 @@ _PATTERNS = [
             _FLAGS,
         ),
     ),
-    ("switch", re.compile(r"\b(?:switch\w*|swap\w*)\b", _FLAGS)),
     (
         "alcohol",
         re.compile(
@@ -87,12 +99,16 @@ _STOP_VERB = re.compile(
 )
 _ON_MY_OWN = re.compile(
     r"\b(?:on (?:my|her|his|their|our) own|by (?:myself|herself|himself|themselves|ourselves)"
-    r"|myself|cold turkey|without (?:telling|asking|checking with|talking to|consulting"
-    r"|involving|my|her|his|the|a)\b)",
+    r"|myself|without (?:telling|asking|checking with|talking to|consulting"
+    r"|involving|my|her|his|the|a)\b)"
+    # "cold turkey" for one's own medication ("quit my meds cold turkey"), not a story about
+    # someone else ("my brother quit his meds cold turkey").
+    r"|\b(?:i|i'm|im|i'd|i'll|my|me)\b(?:(?!\b(?:his|her|their|he|she|they)\b)[^.?!]){0,40}"
+    r"\bcold turkey\b",
     _FLAGS,
 )
 _HOW_FAST = re.compile(
-    r"\bhow (?:quickly|fast|soon)\b.{0,40}?\b(?:stop|quit|come off|get off|go off|drop)\b", _FLAGS
+    r"\bhow (?:quickly|fast)\b.{0,40}?\b(?:stop|quit|come off|get off|go off|drop)\b", _FLAGS
 )
 
 
@@ -101,19 +117,34 @@ def self_managed_change(text: str, mentions: Sequence[Tuple[int, int]] = ()) -> 
     "switch", "alcohol", "stop_alone"), or None. `mentions`: where the medications (and
     class words) are in the text, for "double my Lamictal" and "take an extra Xanax"."""
     for match in _DOSE_WORD.finditer(text):
-        if not _DOSE_AS_USUAL.search(text[: match.start()]):
+        if not _DOSE_AS_USUAL.search(text[: match.start()]) or _AMOUNT_CHANGE.search(text):
             return "dose"
     for start, _ in mentions:
         before = text[:start]
         verb = _CHANGE_BEFORE_MEDICATION.search(before)
         if verb and (_TAKE_MORE.search(before) or not re.match(r"(?i)take|taking|use|have", verb.group())):
             return "skip" if re.match(r"(?i)skip|miss", verb.group()) else "dose"
+        if _SWITCH_BEFORE_MEDICATION.search(before):
+            return "switch"
     for kind, pattern in _PATTERNS:
         if pattern.search(text):
             return kind
     if (_ON_MY_OWN.search(text) and _STOP_VERB.search(text)) or _HOW_FAST.search(text):
         return "stop_alone"
     return None
+
+
+# Medication named only by a general word: "my meds", "her pills", "my prescription".
+_GENERAL_MEDICATION = re.compile(
+    r"\b(?:my|her|his|their|our|the)\s+(?:\w+\s+)?(?:meds|medications?|medicines?|pills?"
+    r"|tablets?|prescriptions?)\b",
+    _FLAGS,
+)
+
+
+def general_medication_spans(text: str) -> List[Tuple[int, int]]:
+    """Where the text speaks of someone's medication without naming it ("my meds")."""
+    return [m.span() for m in _GENERAL_MEDICATION.finditer(text)]
 
 
 def mentions_tms(text: str) -> bool:
