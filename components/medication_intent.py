@@ -114,8 +114,9 @@ def decide(
     general = general_medication_spans(text)
     if not (medications or words or general) or is_kept(intent_name):
         return None
-    spans = [(int(e.get("start") or 0), int(e.get("end") or 0)) for e in medications + words]
-    change = self_managed_change(text, spans + general)
+    named = [(int(e.get("start") or 0), int(e.get("end") or 0)) for e in medications]
+    spans = named + [(int(e.get("start") or 0), int(e.get("end") or 0)) for e in words]
+    change = self_managed_change(text, spans + general, named)
     if change and (medications or words or change != "taper"):
         return (ADVICE, f"self-managed change: {change}") if intent_name != ADVICE else None
     if not (medications or words):

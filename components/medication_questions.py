@@ -54,6 +54,8 @@ _CHANGE_BEFORE_MEDICATION = re.compile(
     r"|her|his|their|our))*\s+$",
     _FLAGS,
 )
+# "how many Xanax", "how much of my Seroquel": an amount of the medication named.
+_AMOUNT_OF_MEDICATION = re.compile(r"\bhow (?:much|many)\s+(?:(?:of|my|the|her|his)\s+)*$", _FLAGS)
 # "switch from Zoloft to Lexapro", "swap my Lexapro" (not "switch to TMS instead").
 _SWITCH_BEFORE_MEDICATION = re.compile(
     r"\b(?:switch\w*|swap\w*)(?:\s+(?:from|to|off|over|my|her|his|the|onto|an?))*\s+$", _FLAGS
@@ -112,10 +114,17 @@ _HOW_FAST = re.compile(
 )
 
 
-def self_managed_change(text: str, mentions: Sequence[Tuple[int, int]] = ()) -> Optional[str]:
+def self_managed_change(
+    text: str, mentions: Sequence[Tuple[int, int]] = (), named: Sequence[Tuple[int, int]] = ()
+) -> Optional[str]:
     """The kind of self-managed medication change asked about ("dose", "taper", "skip",
     "switch", "alcohol", "stop_alone"), or None. `mentions`: where the medications (and
-    class words) are in the text, for "double my Lamictal" and "take an extra Xanax"."""
+    class words) are in the text, for "double my Lamictal" and "take an extra Xanax";
+    `named`: those that are medication names, for "how many Xanax" (but "how many
+    antidepressants" counts medications tried, not pills)."""
+    for start, _ in named:
+        if _AMOUNT_OF_MEDICATION.search(text[:start]):
+            return "dose"
     for match in _DOSE_WORD.finditer(text):
         if not _DOSE_AS_USUAL.search(text[: match.start()]) or _AMOUNT_CHANGE.search(text):
             return "dose"

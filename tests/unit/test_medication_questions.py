@@ -16,9 +16,9 @@ from components.medications import find_medications
 
 
 def change(text: str):
-    spans = [(m.start, m.end) for m in find_medications(text)]
-    spans += [(w.start, w.end) for w in find_class_words(text)]
-    return self_managed_change(text, spans + general_medication_spans(text))
+    named = [(m.start, m.end) for m in find_medications(text)]
+    spans = named + [(w.start, w.end) for w in find_class_words(text)]
+    return self_managed_change(text, spans + general_medication_spans(text), named)
 
 
 @pytest.mark.parametrize("text,kind", [
@@ -28,6 +28,7 @@ def change(text: str):
     ("can i take 2 klonopin before my session", "dose"),
     ("how many mg of adderall can I take", "dose"),
     ("how much seroquel should i take", "dose"),
+    ("how many xanax is too many before a session", "dose"),
     ("can i cut my seroquel in half", "dose"),
     ("can I go up to 100mg of zoloft", "dose"),
     ("does the dose of zoloft matter for tms", "dose"),
@@ -67,6 +68,8 @@ def test_self_managed_changes(text, kind):
     "how soon after tms can i stop my medication",
     "my brother quit his meds cold turkey to prep for tms, is that normal",
     "is it ok to use my benzo before tms",
+    "how many tms sessions will I need while on zoloft",
+    "how many antidepressants do you have to try before tms",
 ])
 def test_questions_about_the_medication_itself_are_not_changes(text):
     assert change(text) is None
