@@ -85,10 +85,6 @@ RANKING_DEPTH = 3
 RANKING_MIN_CONFIDENCE = 0.15
 
 
-def names_a_medication(message: Message) -> bool:
-    return any(e.get(ENTITY_ATTRIBUTE_TYPE) == "medication" for e in message.get(ENTITIES) or [])
-
-
 def is_kept(intent_name: Any) -> bool:
     name = str(intent_name or "")
     return name in KEPT or name.startswith(KEPT_PREFIXES)
