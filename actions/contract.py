@@ -18,6 +18,7 @@ def payload(
     topic: str,
     sources: Iterable[Source] = (),
     medications: Optional[List[Dict[str, str]]] = None,
+    medication_classes: Optional[List[str]] = None,
     requested_slot: Optional[str] = None,
     booking: Optional[Dict[str, Any]] = None,
     flags: Optional[List[str]] = None,
@@ -29,6 +30,8 @@ def payload(
     }
     if medications is not None:
         body["medications"] = medications
+    if medication_classes is not None:
+        body["medication_classes"] = medication_classes
     if requested_slot:
         body["requested_slot"] = requested_slot
     if booking:

@@ -6,8 +6,14 @@ by class and answers from knowledge/medications.yml: the class note in plain wor
 strong the evidence is, the class's sources written out, and always the reminder to tell the
 TMS team and the prescriber about every medication and never to change one alone.
 
+- A class named by a word for it ("my benzo", "sleeping pills": a `medication_class`
+  entity): that class's note, as for a named medication. A family word ("my antidepressant"):
+  the family's note, its groups, and an offer to say more once the medication is named.
 - No medication named: ask which one (the meds.specific answer) and remember the question in
   the slot `pending_medication_question`, so the next message ("Zoloft") completes it.
+
+The payload's `medication_classes` lists the class ids the answer covers, in the order named:
+the classes of the named medications, the classes named by a word, a family's member classes.
 - A medicine that is not in the file ("my thyroid pill", "levothyroxine"): say there is no
   information on it here and defer to the prescriber. Never guess.
 """
@@ -22,6 +28,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import contract
 from actions.answers import booking_buttons, compose
 from actions.knowledge import KnowledgeBase, Source, Topic, knowledge_base
+from components.medication_class_words import (
+    CLASS_ENTITY,
+    ClassMention,
+    default_class_word_matcher,
+)
 from components.medications import (
     ENTITY,
     MedicationCatalog,
@@ -65,6 +76,47 @@ def recognised_medications(
     for mention in sorted(mentions, key=lambda m: m.start):
         unique.setdefault(mention.generic, mention)
     return list(unique.values())
+
+
+def recognised_class_words(
+    latest_message: Dict[Text, Any], mentions: Sequence[Mention] = ()
+) -> List[ClassMention]:
+    """The class and family words the visitor used, one per class or family, in the order
+    used, leaving out those a named medication already answers more precisely ("Zoloft, my
+    SSRI": the Zoloft answer is the SSRI answer).
+
+    Read from the NLU's `medication_class` entities; if there are none, the same matcher
+    runs on the text (as for medications)."""
+    matcher = default_class_word_matcher()
+    text = latest_message.get("text") or ""
+    words: List[ClassMention] = []
+    for entity in latest_message.get("entities") or []:
+        if entity.get("entity") != CLASS_ENTITY:
+            continue
+        start, end = entity.get("start"), entity.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            continue
+        found = matcher.lookup(text[start:end])
+        if found and found[0].target == entity.get("value"):
+            words.append(ClassMention(start, end, text[start:end], found[0], found[1]))
+    if not any(e.get("entity") == CLASS_ENTITY for e in latest_message.get("entities") or []):
+        words = matcher.find(text, [(m.start, m.end) for m in mentions])
+    named = {m.class_id for m in mentions}
+    unique: Dict[str, ClassMention] = {}
+    for word in sorted(words, key=lambda w: w.start):
+        if set(word.classes) & named:
+            continue
+        unique.setdefault(word.target, word)
+    return list(unique.values())
+
+
+def covered_classes(mentions: Sequence[Mention], words: Sequence[ClassMention]) -> List[str]:
+    """The class ids an answer covers, in the order named, each once."""
+    ids: List[str] = []
+    for class_id in [m.class_id for m in mentions] + [c for w in words for c in w.classes]:
+        if class_id not in ids:
+            ids.append(class_id)
+    return ids
 
 
 def _mention_from_entity(
@@ -118,29 +170,45 @@ class MedicationAnswer:
             return list(self.topic.sources)
         return [self.kb.sources[s] for s in DEFAULT_SOURCE_IDS]
 
-    def class_sources(self, mentions: Sequence[Mention]) -> List[Source]:
+    def class_sources(
+        self, mentions: Sequence[Mention], words: Sequence[ClassMention] = ()
+    ) -> List[Source]:
         ids: List[str] = []
-        for mention in mentions:
-            for source_id in self.catalog.classes[mention.class_id].sources:
+        groups = [self.catalog.classes[m.class_id].sources for m in mentions] + [
+            self._described(w).sources for w in words
+        ]
+        for sources in groups:
+            for source_id in sources:
                 if source_id not in ids:
                     ids.append(source_id)
         return [self.kb.sources[s] for s in ids]
+
+    def _described(self, word: ClassMention) -> Any:
+        """The class or the family a class word stands for."""
+        if word.is_family:
+            return self.catalog.families[word.target]
+        return self.catalog.classes[word.target]
 
     def phrase(self, key: str, **values: Any) -> str:
         return self.kb.render(self.catalog.phrases[key], **values)
 
     def answer(
-        self, mentions: Sequence[Mention], unlisted: Sequence[str]
+        self,
+        mentions: Sequence[Mention],
+        unlisted: Sequence[str],
+        words: Sequence[ClassMention] = (),
     ) -> Tuple[str, List[Source]]:
         """The body (before sources and deferral) and the sources to cite."""
         paragraphs: List[str] = []
-        if len(mentions) > 1:
+        if len(mentions) + len(words) > 1:
             paragraphs.append(self.phrase("intro_several"))
         by_class: Dict[str, List[Mention]] = {}
         for mention in mentions:
             by_class.setdefault(mention.class_id, []).append(mention)
         for class_id, members in by_class.items():
             paragraphs.append(self._class_paragraph(class_id, members))
+        for word in words:
+            paragraphs.append(self._word_paragraph(word))
         for mention in mentions:
             if mention.distance:
                 paragraphs.append(
@@ -149,8 +217,21 @@ class MedicationAnswer:
         if unlisted:
             paragraphs.append(self.phrase("unknown", names=_join(list(unlisted))))
         paragraphs.append(self.phrase("tell_the_team"))
-        sources = self.class_sources(mentions) if mentions else self.default_sources()
+        if mentions or words:
+            sources = self.class_sources(mentions, words)
+        else:
+            sources = self.default_sources()
         return "\n\n".join(paragraphs), sources
+
+    def _word_paragraph(self, word: ClassMention) -> str:
+        described = self._described(word)
+        evidence = self.catalog.evidence[described.evidence]
+        if not word.is_family:
+            intro = self.phrase("class_word", typed=word.text, label=described.label)
+            return " ".join([intro, described.note, evidence])
+        groups = _join([self.catalog.classes[c].label for c in described.classes])
+        intro = self.phrase("family_word", typed=word.text, label=described.label, groups=groups)
+        return " ".join([intro, described.note, evidence, self.phrase("family_which")])
 
     def _class_paragraph(self, class_id: str, members: Sequence[Mention]) -> str:
         med_class = self.catalog.classes[class_id]
@@ -197,11 +278,12 @@ class ActionAnswerMedications(Action):
         builder = MedicationAnswer(kb, catalog)
         latest = tracker.latest_message or {}
         mentions = recognised_medications(latest, catalog)
-        unlisted = default_matcher().find_unlisted(latest.get("text") or "", mentions)
+        words = recognised_class_words(latest, mentions)
+        unlisted = default_matcher().find_unlisted(latest.get("text") or "", [*mentions, *words])
 
         pending: Optional[bool] = None
-        if mentions or unlisted:
-            body, sources = builder.answer(mentions, unlisted)
+        if mentions or words or unlisted:
+            body, sources = builder.answer(mentions, unlisted, words)
         else:
             body, sources = builder.ask_which(), builder.default_sources()
             pending = True
@@ -211,6 +293,11 @@ class ActionAnswerMedications(Action):
         dispatcher.utter_message(
             text=builder.render(body, sources),
             buttons=builder.buttons(),
-            json_message=contract.payload(TOPIC, sources, medications=medications),
+            json_message=contract.payload(
+                TOPIC,
+                sources,
+                medications=medications,
+                medication_classes=covered_classes(mentions, words),
+            ),
         )
         return [SlotSet("last_topic", TOPIC), SlotSet(PENDING_SLOT, pending)]

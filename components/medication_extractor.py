@@ -14,6 +14,15 @@ per medication named:
 `value` is the generic name; `text` and `additional_info.mention` are what the visitor typed;
 `additional_info.class` is the class id from knowledge/medications.yml. Rasa keeps these keys
 in /model/parse and in the tracker, so the actions read them from latest_message.
+
+Words for a whole class or family ("my benzo", "sleeping pills", "my antidepressant";
+components/medication_class_words.py) outside those names get a `medication_class` entity:
+
+    {"entity": "medication_class", "value": "benzodiazepine", "start": 3, "end": 8,
+     "text": "benzo", "additional_info": {"mention": "benzo", "classes": ["benzodiazepine"],
+                                          "family": false, "edit_distance": 0}}
+
+`value` is the class id, or the family id for a family word, whose `classes` are its members.
 """
 from __future__ import annotations
 
@@ -37,6 +46,12 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.medication_class_words import (
+    CLASS_ENTITY,
+    ClassMention,
+    ClassWordMatcher,
+    default_class_word_matcher,
+)
 from components.medications import ENTITY, MedicationMatcher, Mention, Token, default_matcher
 
 
@@ -58,10 +73,14 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
         return ["spacy", "yaml"]
 
     def __init__(
-        self, config: Dict[Text, Any], matcher: Optional[MedicationMatcher] = None
+        self,
+        config: Dict[Text, Any],
+        matcher: Optional[MedicationMatcher] = None,
+        class_words: Optional[ClassWordMatcher] = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._matcher = matcher
+        self._class_words = class_words
 
     @classmethod
     def create(
@@ -73,13 +92,19 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
     ) -> MedicationExtractor:
         # The matcher loads English word lists (about a second): do it when the model loads,
         # not on the first visitor's message.
-        return cls(config, default_matcher())
+        return cls(config, default_matcher(), default_class_word_matcher())
 
     @property
     def matcher(self) -> MedicationMatcher:
         if self._matcher is None:
             self._matcher = default_matcher()
         return self._matcher
+
+    @property
+    def class_words(self) -> ClassWordMatcher:
+        if self._class_words is None:
+            self._class_words = default_class_word_matcher()
+        return self._class_words
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Training examples pass through unchanged: nothing here is learned."""
@@ -90,11 +115,14 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT)
             if not text:
                 continue
+            mentions = self.find(text, message.get(SPACY_DOCS[TEXT]))
+            words = self.find_class_words(text, mentions)
             found = self.add_extractor_name(
-                [self._entity(text, m) for m in self.find(text, message.get(SPACY_DOCS[TEXT]))]
+                [self._entity(text, m) for m in mentions] + [self._class_entity(w) for w in words]
             )
             existing = [
-                e for e in message.get(ENTITIES, []) if e.get(ENTITY_ATTRIBUTE_TYPE) != ENTITY
+                e for e in message.get(ENTITIES, [])
+                if e.get(ENTITY_ATTRIBUTE_TYPE) not in (ENTITY, CLASS_ENTITY)
                 or not _overlaps_any(e, found)
             ]
             message.set(ENTITIES, existing + found, add_to_output=True)
@@ -123,6 +151,13 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
         rest = matcher.find_in_tokens(text, tokens, covered)
         return self._filter(sorted(mentions + rest, key=lambda m: m.start))
 
+    def find_class_words(self, text: Text, mentions: List[Mention]) -> List[ClassMention]:
+        """Class and family words outside the medication names already found."""
+        words = self.class_words.find(text, [(m.start, m.end) for m in mentions])
+        if self._config.get("fuzzy", True):
+            return words
+        return [w for w in words if w.distance == 0]
+
     def _filter(self, mentions: List[Mention]) -> List[Mention]:
         if self._config.get("fuzzy", True):
             return mentions
@@ -144,6 +179,27 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
                 "edit_distance": mention.distance,
             },
         }
+
+    @staticmethod
+    def _class_entity(word: ClassMention) -> Dict[Text, Any]:
+        return {
+            ENTITY_ATTRIBUTE_TYPE: CLASS_ENTITY,
+            ENTITY_ATTRIBUTE_START: word.start,
+            ENTITY_ATTRIBUTE_END: word.end,
+            ENTITY_ATTRIBUTE_VALUE: word.target,
+            ENTITY_ATTRIBUTE_TEXT: word.text,
+            ENTITY_ATTRIBUTE_CONFIDENCE_TYPE: word.confidence,
+            "additional_info": _class_entity_info(word),
+        }
+
+
+def _class_entity_info(word: ClassMention) -> Dict[Text, Any]:
+    return {
+        "mention": word.text,
+        "classes": list(word.classes),
+        "family": word.is_family,
+        "edit_distance": word.distance,
+    }
 
 
 def _overlaps_any(entity: Dict[Text, Any], others: List[Dict[Text, Any]]) -> bool:

@@ -23,7 +23,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
 
 import yaml
 
@@ -67,6 +67,31 @@ class MedicationClass:
 
 
 @dataclass(frozen=True)
+class MedicationFamily:
+    """Several classes people name with one word ("antidepressant"), with a note of its own."""
+
+    id: str
+    label: str
+    note: str
+    evidence: str
+    sources: Tuple[str, ...]
+    classes: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClassWord:
+    """A word for a class or a family ("benzo", "sleeping pill", "antidepressant")."""
+
+    term: str  # as written in medications.yml
+    target: str  # a class id or a family id
+    classes: Tuple[str, ...]  # the class ids it covers (one for a class word)
+
+    @property
+    def is_family(self) -> bool:
+        return self.classes != (self.target,)
+
+
+@dataclass(frozen=True)
 class MedicationName:
     """One recognisable name: a generic name or another name it is known under."""
 
@@ -88,7 +113,13 @@ class MedicationCatalog:
         phrases = raw.get("phrases") or {}
         self.phrases: Dict[str, str] = {k: _clean(v) for k, v in phrases.items()}
         self.classes: Dict[str, MedicationClass] = {}
+        self.families: Dict[str, MedicationFamily] = {}
         self.names: Dict[str, MedicationName] = {}
+        # Class and family words by their squashed form (see squash()).
+        self.class_words: Dict[str, ClassWord] = {}
+        self.medicine_words: Tuple[str, ...] = tuple(
+            normalise(str(w)) for w in raw.get("medicine_words") or ()
+        )
         # Medicines and supplements the assistant knows it has no information on.
         self.domain_terms: List[str] = [normalise(str(t)) for t in raw.get("domain_terms") or []]
         self.not_covered: Dict[str, str] = {
@@ -112,10 +143,47 @@ class MedicationCatalog:
                 sources=tuple(entry.get("sources") or ()),
                 generics=tuple(generics),
             )
+            for term in entry.get("terms") or ():
+                self._add_class_word(ClassWord(str(term), entry["id"], (entry["id"],)))
+
+        for entry in raw.get("families") or ():
+            if entry["id"] in self.classes:
+                raise ValueError(f"family {entry['id']!r} has the id of a class")
+            unknown = [c for c in entry["classes"] if c not in self.classes]
+            if unknown or str(entry["evidence"]) not in self.evidence:
+                raise ValueError(f"family {entry['id']}: unknown classes {unknown} or evidence")
+            family = MedicationFamily(
+                id=entry["id"],
+                label=str(entry["label"]),
+                note=_clean(entry["note"]),
+                evidence=str(entry["evidence"]),
+                sources=tuple(entry.get("sources") or ()),
+                classes=tuple(entry["classes"]),
+            )
+            self.families[family.id] = family
+            for term in entry.get("terms") or ():
+                self._add_class_word(ClassWord(str(term), family.id, family.classes))
 
         clash = set(self.not_covered) & set(self.names)
         if clash:
             raise ValueError(f"listed both as covered and not covered: {sorted(clash)}")
+        clash = {squash(n) for n in self.names} & set(self.class_words)
+        if clash:
+            raise ValueError(f"listed both as a medication and a class word: {sorted(clash)}")
+
+    def _add_class_word(self, word: ClassWord) -> None:
+        for form in self.term_forms(word.term):
+            known = self.class_words.get(form)
+            if known and known.target != word.target:
+                raise ValueError(f"{word.term!r} is a word for {known.target} and {word.target}")
+            self.class_words.setdefault(form, word)
+
+    def term_forms(self, term: str) -> List[str]:
+        """The squashed forms a class word matches: with any medicine word at its end."""
+        words = normalise(term).replace("-", " ").split()
+        if words[-1] in self.medicine_words:
+            return [squash(" ".join(words[:-1] + [m])) for m in self.medicine_words]
+        return [squash(term)]
 
     def _add(self, name: MedicationName) -> None:
         key = normalise(name.name)
@@ -147,6 +215,11 @@ def _clean(text: str) -> str:
 def normalise(text: str) -> str:
     """Lower case, single spaces: the form names are compared in."""
     return " ".join(text.lower().replace("’", "'").split())
+
+
+def squash(text: str) -> str:
+    """Lower case letters only: "anti-psychotic", "anti psychotic" and "antipsychotic" agree."""
+    return re.sub(r"[^\w]|_|\d", "", normalise(text))
 
 
 @functools.lru_cache(maxsize=4)
@@ -284,7 +357,7 @@ def _deletes(word: str, depth: int) -> Set[str]:
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _edits1(word: str) -> Set[str]:
+def edits1(word: str) -> Set[str]:
     """Every string one edit (delete, swap, replace, insert) away from the word."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     deletes = {a + b[1:] for a, b in splits if b}
@@ -329,6 +402,11 @@ class Mention:
 
 
 Token = Tuple[int, int, str]  # start, end, text
+
+
+class Span(Protocol):
+    start: int
+    end: int
 
 
 def tokenize(text: str) -> List[Token]:
@@ -417,7 +495,7 @@ class MedicationMatcher:
 
     def near_common_word(self, word: str) -> bool:
         """True if the word is one typo away from a common word ("abiltiy", "concernd")."""
-        return any(variant in self.competitors for variant in _edits1(normalise(word)))
+        return any(variant in self.competitors for variant in edits1(normalise(word)))
 
     def fuzzy_lookup(self, phrase: str) -> Optional[Tuple[MedicationName, int]]:
         """The listed name a (possibly misspelt) word or phrase means, with the edit count.
@@ -503,10 +581,11 @@ class MedicationMatcher:
 
     # -- medicines that are not in the file
 
-    def find_unlisted(self, text: str, known: Sequence[Mention] = ()) -> List[str]:
+    def find_unlisted(self, text: str, known: Sequence["Span"] = ()) -> List[str]:
         """Medication-like mentions that are not listed medications, as the visitor wrote them
         ("levothyroxine", "your thyroid pill"), so the assistant can say it has no
-        information on them instead of guessing. `known`: mentions already recognised.
+        information on them instead of guessing. `known`: mentions already recognised
+        (medications, class words: anything with `start` and `end`).
 
         Only for messages already known to be about medication (the medication action).
         """
@@ -550,7 +629,7 @@ class MedicationMatcher:
             key = normalise(word)
             if known or found or i in taken or len(key) < 7 or "'" in key:
                 continue
-            if key in _DOMAIN_WORDS or _DOMAIN_WORDS & _edits1(key) or self.is_protected(key):
+            if key in _DOMAIN_WORDS or _DOMAIN_WORDS & edits1(key) or self.is_protected(key):
                 continue
             if self.fuzzy_lookup(key) or self.near_common_word(key):
                 continue

@@ -154,6 +154,62 @@ def test_medications_of_one_class_are_grouped_and_repeats_counted_once() -> None
     assert len(payload["sources"]) == len({s["url"] for s in payload["sources"]})
 
 
+# ----------------------------------------------------------------------------- class words
+def test_a_class_word_is_answered_by_its_class() -> None:
+    messages, events = run("I take a benzo at night, will it get in the way of TMS?")
+    payload, text = payload_and_text(messages)
+    assert_clinical_answer(payload, text)
+    benzo = CATALOG.classes["benzodiazepine"]
+    assert payload["medications"] == []
+    assert payload["medication_classes"] == ["benzodiazepine"]
+    assert 'By "benzo" I understand the benzodiazepine group.' in text
+    assert benzo.note in text and CATALOG.evidence[benzo.evidence] in text
+    assert [s["url"] for s in payload["sources"]] == [knowledge_base().sources[i].url for i in benzo.sources]
+    assert NEVER_CHANGE.search(text)
+    assert slot(events, PENDING_SLOT) is None
+
+
+@pytest.mark.parametrize("family_id", sorted(CATALOG.families))
+def test_a_family_word_gets_the_family_note_and_an_offer_to_say_more(family_id: str) -> None:
+    family = CATALOG.families[family_id]
+    term = next(w.term for w in CATALOG.class_words.values() if w.target == family_id)
+    payload, text = payload_and_text(run(f"can I keep taking my {term} during TMS")[0])
+    assert_clinical_answer(payload, text)
+    assert payload["medication_classes"] == list(family.classes)
+    assert family.note in text and CATALOG.evidence[family.evidence] in text
+    assert all(CATALOG.classes[c].label in text for c in family.classes)
+    assert CATALOG.phrases["family_which"] in text
+    assert [s["url"] for s in payload["sources"]] == [knowledge_base().sources[i].url for i in family.sources]
+
+
+def test_names_and_class_words_together_list_every_class_once() -> None:
+    payload, text = payload_and_text(run("I'm on Zoloft, my SSRI, plus a mood stabiliser and sleeping pills")[0])
+    assert [m["name"] for m in payload["medications"]] == ["sertraline"]
+    assert payload["medication_classes"] == ["ssri", "mood_stabilizer", "sleep_aid"]
+    assert text.count(CATALOG.classes["ssri"].note) == 1  # "my SSRI" is the Zoloft answer
+    assert 'By "mood stabiliser" I understand the mood stabilizer group.' in text
+    assert CATALOG.phrases["intro_several"] in text
+
+
+def test_a_named_medication_answer_lists_its_class() -> None:
+    payload, _ = payload_and_text(run("can I take Wellbutrin during TMS")[0])
+    assert payload["medication_classes"] == ["ndri"]
+
+
+def test_class_words_are_found_in_the_text_when_nlu_gave_no_entities() -> None:
+    latest = {"text": "my adhd meds and tms", "intent": {"name": "meds_specific"}, "entities": []}
+    payload, _ = payload_and_text(run("my adhd meds and tms", latest=latest)[0])
+    assert payload["medication_classes"] == ["stimulant"]
+
+
+def test_a_class_entity_that_does_not_match_its_text_is_ignored() -> None:
+    latest = {"text": "what about foo and tms", "intent": {"name": "meds_specific"},
+              "entities": [{"entity": "medication_class", "value": "ssri", "start": 11, "end": 14}]}
+    payload, text = payload_and_text(run("what about foo and tms", latest=latest)[0])
+    assert payload["medication_classes"] == []
+    assert re.search(r"which medication", text, re.I)
+
+
 # ----------------------------------------------------------------------------- unknown / none
 @pytest.mark.parametrize(
     "text,named",
@@ -238,6 +294,7 @@ def test_domain_declares_the_action_and_the_slot() -> None:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     assert "action_answer_medications" in domain["actions"]
     assert "medication" in domain["entities"]
+    assert {"medication_class": {"influence_conversation": False}} in domain["entities"]
     pending = domain["slots"][PENDING_SLOT]
     assert pending["type"] == "bool" and pending["influence_conversation"] is True
     assert pending["mappings"] == [{"type": "custom"}]

@@ -217,7 +217,7 @@ def test_no_false_positives_in_any_non_medication_training_or_test_sentence(pars
     wrong = []
     for where, text in sentences:
         for entity in parse(text):
-            if not _is_real_medication(entity["text"], matcher):
+            if entity["entity"] == "medication" and not _is_real_medication(entity["text"], matcher):
                 wrong.append((where, text, entity["text"], entity["value"]))
     assert wrong == []
 
