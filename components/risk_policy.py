@@ -29,7 +29,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -64,6 +64,29 @@ def turns(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
 def is_question(parse_data: Dict[str, Any]) -> bool:
     """True when the message also asked an informational question (RiskClassifier's record)."""
     return bool(risk_of(parse_data).get("question"))
+
+
+# A message answered with one of these is about the visitor's safety, not the form's question.
+ANSWERS_THAT_ARE_NOT_FORM_ANSWERS = {CRISIS, EMERGENCY, CHECK_IN, CHECK_IN_DECLINED}
+
+
+def undo_form_answer(tracker: DialogueStateTracker) -> List[SlotSet]:
+    """Slot events that put back what Rasa's slot mappings took from the latest message.
+
+    Rasa fills a form's requested slot from the visitor's text as soon as the message arrives
+    ("honestly what's the point of any of it" as the booking name). When that message, or the
+    answer to a check-in about it, is answered by this policy, the form must ask again.
+    """
+    events = list(tracker.applied_events())
+    last_user = max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=None)
+    if last_user is None:
+        return []
+    before: Dict[str, Any] = {}
+    for event in events[:last_user]:
+        if isinstance(event, SlotSet):
+            before[event.key] = event.value
+    taken = {e.key for e in events[last_user:] if isinstance(e, SlotSet) and e.key != "requested_slot"}
+    return [SlotSet(name, before.get(name)) for name in sorted(taken)]
 
 
 @DefaultV1Recipe.register(
@@ -173,4 +196,6 @@ class RiskPolicy(Policy):
         action = self.next_action(tracker)
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))
-        return self._prediction(confidence_scores_for(action, 1.0, domain), is_no_user_prediction=True)
+        undo = undo_form_answer(tracker) if tracker.active_loop_name and _base(action) in ANSWERS_THAT_ARE_NOT_FORM_ANSWERS else []
+        return self._prediction(confidence_scores_for(action, 1.0, domain), optional_events=undo,
+                                is_no_user_prediction=True)

@@ -68,12 +68,12 @@ def test_no_alone_is_thanked(visitor: Visitor):
 
 def test_check_in_inside_the_booking_form_then_the_booking_resumes(visitor: Visitor):
     assert visitor.say("book an evaluation")[0]["requested_slot"] == "full_name"
-    assert visitor.say("i'm so tired of everything, nothing ever works out for me")[0]["topic"] == "safety.check_in"
+    assert visitor.say("honestly what's the point of any of it anymore")[0]["topic"] == "safety.check_in"
     custom, reply, _ = visitor.say("/deny")
     assert "Thank you for telling me" in reply
-    assert custom.get("requested_slot") == "full_name" or "full name" in reply.lower()
-    custom, _, _ = visitor.say("Dana Whitfield")
-    assert custom.get("requested_slot") == "contact"
+    assert "full name" in reply.lower()  # neither message was taken as the name
+    custom, reply, _ = visitor.say("Dana Whitfield")
+    assert custom.get("requested_slot") == "contact" and "Dana" in reply
 
 
 def test_crisis_inside_the_booking_form_wins(visitor: Visitor):
@@ -88,11 +88,16 @@ def test_ambiguous_signals_add_up_over_turns(visitor: Visitor):
 
 
 def test_clear_risk_with_a_question_then_the_question_on_yes(visitor: Visitor):
-    custom, reply, _ = visitor.say("i'm thinking about suicide, what does a tms session feel like?")
+    custom, reply, _ = visitor.say("i don't want to live anymore, how much does tms cost")
     assert custom["topic"] == "safety.crisis"
     assert "I can still answer the question you asked" in reply
     custom, _, _ = visitor.say("yes")
-    assert custom["topic"].startswith("tms.")
+    assert custom["topic"].split(".")[0] in ("tms", "clinic")
+
+
+def test_a_disclosure_beside_a_factual_looking_question_is_never_ignored(visitor: Visitor):
+    custom, _, _ = visitor.say("i'm thinking about suicide, what does a tms session feel like?")
+    assert custom["topic"] in CRISIS_TOPICS + ("safety.check_in",)
 
 
 def test_spanish_risk_gets_the_spanish_crisis_reply(visitor: Visitor):

@@ -172,3 +172,16 @@ def test_prediction_beats_forms_with_full_confidence(policy):
     assert prediction.max_confidence == pytest.approx(1.0)
     assert DOMAIN.action_names_or_texts[prediction.max_confidence_index] == "utter_crisis"
     assert prediction.is_no_user_prediction and prediction.policy_priority > 7
+
+
+def test_a_risk_turn_inside_the_form_is_never_taken_as_the_forms_answer(policy):
+    tracker = in_booking_form(said("out_of_scope", "possible", 0.7))
+    tracker.update(SlotSet("full_name", "honestly what's the point of any of it"))  # Rasa's slot mapping
+    prediction = policy.predict_action_probabilities(tracker, DOMAIN)
+    assert DOMAIN.action_names_or_texts[prediction.max_confidence_index] == "utter_check_in"
+    assert prediction.optional_events == [SlotSet("full_name", None)]
+
+
+def test_outside_a_form_nothing_is_undone(policy):
+    prediction = policy.predict_action_probabilities(tracker_with(said("out_of_scope", "possible", 0.7)), DOMAIN)
+    assert prediction.optional_events == []
