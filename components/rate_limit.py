@@ -15,11 +15,13 @@ through (and logs a warning at most once a minute): a visitor is never refused b
 counter is down.
 
 The client address is the TCP peer, or the last X-Forwarded-For entry when the peer is a
-trusted proxy (FORWARDED_ALLOW_IPS, default 127.0.0.1 and ::1: the local load balancer).
+trusted proxy (FORWARDED_ALLOW_IPS: addresses or networks, default 127.0.0.1 and ::1, the local
+load balancer; `*` is not accepted).
 """
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import os
 import time
@@ -37,12 +39,28 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
+def _trusted_proxy(peer: str, trusted: str) -> bool:
+    """Whether `peer` is one of FORWARDED_ALLOW_IPS: addresses or networks (10.0.0.0/8).
+    `*` (every peer) is refused: any visitor could then choose the address it is limited as."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    for item in trusted.replace(",", " ").split():
+        try:
+            if address in ipaddress.ip_network(item, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def client_address(peer: Optional[str], headers: Mapping[str, str]) -> str:
     """The visitor's address: X-Forwarded-For's last hop only when set by a trusted proxy."""
-    trusted = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").replace(" ", ",").split(",")
+    trusted = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
     peer = peer or ""
     forwarded = headers.get("x-forwarded-for") or headers.get("X-Forwarded-For") or ""
-    if forwarded and ("*" in trusted or peer in trusted):
+    if forwarded and _trusted_proxy(peer, trusted):
         last = forwarded.split(",")[-1].strip()
         if last:
             return last[:64]

@@ -29,6 +29,9 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
 PUBLIC_PATHS = ("/login", "/healthz")
+# The audit actor of a failed login whose username names no account: what was typed may be a
+# password, so it is not kept.
+UNKNOWN_USER = "(unknown user)"
 DONE_MESSAGES = {  # fixed texts only: nothing from the request is reflected
     "reviewed": "Marked as reviewed.", "unreviewed": "Review mark removed.",
     "annotated": "Annotation saved.", "deleted": "The conversation was deleted.",
@@ -214,12 +217,12 @@ def create_app(settings: Optional[Settings] = None, name: str = "staff_console")
         try:
             user_id = auth.authenticate(db, username, form.get("password") or "", client)
         except auth.AuthError:
-            audit.record(db, username.lower() or "?", "login_locked")
+            audit.record(db, auth.account_name(db, username) or UNKNOWN_USER, "login_locked")
             await asyncio.sleep(settings.failure_delay_seconds)
             return login_page(request, 429, "Too many failed attempts. Login is locked for a "
                                             "while; try again later.", username)
         if user_id is None:
-            audit.record(db, username.lower() or "?", "login_failed")
+            audit.record(db, auth.account_name(db, username) or UNKNOWN_USER, "login_failed")
             await asyncio.sleep(settings.failure_delay_seconds)
             return login_page(request, 401, "Wrong username or password.", username)
         token = auth.start_session(db, user_id)

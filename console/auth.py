@@ -5,9 +5,12 @@
   SameSite=Strict cookie; the database keeps only its sha256, with the session's CSRF token.
 - CSRF: every form carries the session's token; every POST is checked (constant time).
   Before login the token is a double-submit value bound to a separate short-lived cookie.
-- Lockout: after `max_failures` failed logins for a username (or 4x that from one client)
-  within the lockout window, further attempts are refused until the window has passed;
-  each failure is also answered after a delay.
+- Lockout: after `max_failures` failed logins for a username from one client address, that
+  username is refused from that address until the window has passed, so a stranger elsewhere
+  cannot lock staff out; after `max_failures_per_address` failures from one address (any
+  usernames: password spraying) the address is refused. Each failure is answered after a delay.
+- What a failed login leaves: the attempts table keeps keyed hashes of the typed username and
+  of the address, never the text (a password typed into the username field is not kept).
 """
 from __future__ import annotations
 
@@ -53,6 +56,22 @@ def client_key(address: Optional[str]) -> str:
     return hmac.new(_CLIENT_KEY, (address or "?").encode(), hashlib.sha256).hexdigest()
 
 
+def username_key(typed: str) -> str:
+    """What the attempts table keeps of a typed username: a keyed hash, never the text."""
+    return hmac.new(_CLIENT_KEY, b"user:" + (typed or "?").encode(), hashlib.sha256).hexdigest()
+
+
+def account_name(db: Database, typed: str) -> Optional[str]:
+    """The account's name when `typed` names an existing account, else None."""
+    try:
+        name = normalise_username(typed)
+    except AuthError:
+        return None
+    with db.console.connect() as conn:
+        found = conn.execute(sa.select(users.c.username).where(users.c.username == name)).scalar()
+    return found
+
+
 def normalise_username(name: str) -> str:
     name = (name or "").strip().lower()
     if not 2 <= len(name) <= 64 or not set(name) <= USERNAME_CHARS:
@@ -87,7 +106,7 @@ def set_password(db: Database, username: str, password: str) -> None:
 
 
 def locked_until(db: Database, username: str, client: str) -> Optional[float]:
-    """When the lockout for this username / client ends, or None if not locked."""
+    """When the lockout for this username at this client / this client ends, or None."""
     s = db.settings
     window = s.lockout_minutes * 60
     since = time.time() - window
@@ -101,11 +120,12 @@ def locked_until(db: Database, username: str, client: str) -> Optional[float]:
                     login_attempts.c.ts > max(since, last_ok))
                 .order_by(login_attempts.c.ts))]
 
-        by_user = failures(login_attempts.c.username == username)
+        by_user = failures(sa.and_(login_attempts.c.username == username_key(username),
+                                   login_attempts.c.client == client))
         by_client = failures(login_attempts.c.client == client)
     if len(by_user) >= s.max_failures:
         return by_user[-1] + window
-    if len(by_client) >= 4 * s.max_failures:
+    if len(by_client) >= s.max_failures_per_address:
         return by_client[-1] + window
     return None
 
@@ -113,7 +133,7 @@ def locked_until(db: Database, username: str, client: str) -> Optional[float]:
 def _record(db: Database, username: str, client: str, success: bool) -> None:
     with db.console.begin() as conn:
         conn.execute(login_attempts.insert().values(
-            username=username[:64], client=client, ts=time.time(), success=success))
+            username=username_key(username), client=client, ts=time.time(), success=success))
         # Attempts only matter within the window; keep the table small.
         conn.execute(login_attempts.delete().where(
             login_attempts.c.ts < time.time() - 7 * 86400))

@@ -7,6 +7,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from components.private_files import make_private
 from console.settings import Settings
 
 # Rasa's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent). Rasa creates and owns
@@ -134,6 +135,7 @@ conversations = sa.Table(
 def _make_engine(url: str) -> Engine:
     kwargs = {}
     if url.startswith("sqlite"):
+        make_private(url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     return sa.create_engine(url, future=True, **kwargs)
 

@@ -11,7 +11,7 @@
 #   scripts/run_prod.sh lb             # the load balancer over instances 1..RASA_INSTANCES
 #
 # Settings (README "Production"): TRACKER_DB_URL, BOOKING_DB_URL, REDIS_HOST/PORT/DB/PASSWORD,
-# REDIS_LOCK_PREFIX, REDIS_URL, RASA_AUTH_TOKEN, CORS_ORIGINS, LB_BIND, RATE_LIMIT_*.
+# REDIS_LOCK_PREFIX, REDIS_URL, CORS_ORIGINS, LB_BIND, RATE_LIMIT_*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -20,7 +20,10 @@ export RASA_INSTANCES="${RASA_INSTANCES:-2}"
 export RASA_INSTANCE_BASE_PORT="${RASA_INSTANCE_BASE_PORT:-5010}"
 # Rasa instances and the action server listen on loopback; only the load balancer is public
 # (LB_BIND=0.0.0.0 to accept other machines; put TLS in front of it).
-export ACTION_INTERFACE="${ACTION_INTERFACE:-127.0.0.1}"
+# No `--enable-api` on the instances: production needs none of Rasa's HTTP API (trackers,
+# model, events), so a path that slips past the balancer finds nothing there either.
+export ACTION_INTERFACE="${ACTION_INTERFACE:-127.0.0.1}" INSTANCE_INTERFACE="${INSTANCE_INTERFACE:-127.0.0.1}"
+export CONSOLE_HOST="${CONSOLE_HOST:-127.0.0.1}"
 export LB_BIND="${LB_BIND:-$RASA_INTERFACE}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
 # connect_timeout: a database host that stops answering fails a turn in 5 s, not minutes.
@@ -44,9 +47,8 @@ run_actions() {
 run_rasa() {
   local i="$1"
   exec .venv/bin/python -m components.rasa_main run --model "${RASA_MODEL:-models/current.tar.gz}" \
-    --port "$((RASA_INSTANCE_BASE_PORT + i))" --interface "$RASA_INTERFACE" \
-    --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
-    --cors $CORS_ORIGINS --enable-api --auth-token "$RASA_AUTH_TOKEN"
+    --port "$((RASA_INSTANCE_BASE_PORT + i))" --interface "$INSTANCE_INTERFACE" \
+    --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" --cors $CORS_ORIGINS
 }
 
 run_lb() {
@@ -78,10 +80,10 @@ for i in $(seq 1 "$RASA_INSTANCES"); do
 done
 "$0" lb &
 pids+=($!)
-.venv/bin/python -m console --host "$RASA_INTERFACE" --port "${CONSOLE_PORT:-8081}" &
+.venv/bin/python -m console --host "$CONSOLE_HOST" --port "${CONSOLE_PORT:-8081}" &
 pids+=($!)
 
 echo "Starting the production profile: load balancer on http://$LB_BIND:$RASA_PORT ->" \
   "$RASA_INSTANCES Rasa instances on :$((RASA_INSTANCE_BASE_PORT + 1))..:$((RASA_INSTANCE_BASE_PORT + RASA_INSTANCES))," \
-  "actions on :$ACTION_PORT, staff console on http://$RASA_INTERFACE:${CONSOLE_PORT:-8081} (Ctrl-C stops all)"
+  "actions on :$ACTION_PORT, staff console on http://$CONSOLE_HOST:${CONSOLE_PORT:-8081} (Ctrl-C stops all)"
 wait -n "${pids[@]}"

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from components.private_files import make_private
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'assistant.db'}"
@@ -137,9 +139,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     options: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
     options.update(kwargs)
     if url.startswith("sqlite"):
-        path = sa.engine.make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        make_private(url)
         connect_args = dict(options.pop("connect_args", {}) or {})
         connect_args.setdefault("timeout", 30)
         options["connect_args"] = connect_args

@@ -243,12 +243,16 @@ class Stack:
                                 {"s": sender}).all()
         return [json.loads(row[0]) for row in rows]
 
-    def tracker(self, sender: str, instance: int) -> Dict[str, Any]:
-        """The tracker through Rasa's HTTP API on one instance (needs the token)."""
-        response = requests.get(f"{self.instance(instance)}/conversations/{sender}/tracker",
-                                params={"token": self.token}, timeout=30)
-        response.raise_for_status()
-        return response.json()
+    def form_state(self, sender: str) -> Tuple[Optional[str], Optional[str]]:
+        """(active form, requested slot) as the stored events leave them: what any instance
+        reads (production instances have no HTTP API to ask)."""
+        loop, requested = None, None
+        for event in self.events(sender):
+            if event.get("event") == "active_loop":
+                loop = event.get("name")
+            elif event.get("event") == "slot" and event.get("name") == "requested_slot":
+                requested = event.get("value")
+        return loop, requested
 
 
 # ---------------------------------------------------------------------- turns

@@ -1,5 +1,5 @@
 """Security defaults of the production profile: the rate limit holds across instances (Redis),
-Rasa's HTTP API needs the token and is not reachable through the load balancer, the instances
+Rasa's HTTP API is off on the instances and not routed by the load balancer, the instances
 listen on loopback only, CORS answers only the configured origins, long messages get the
 clear too-long reply."""
 import socket
@@ -43,12 +43,19 @@ def test_rate_limit_is_shared_by_the_instances(stack):
     FIGURES["rate_limited_replies_checked"] += 2 + INSTANCES
 
 
-def test_http_api_needs_the_token_and_is_not_public(stack):
-    tracker = f"{stack.instance(1)}/conversations/nobody/tracker"
-    assert requests.get(tracker, timeout=10).status_code == 401
-    assert requests.get(tracker, params={"token": "wrong"}, timeout=10).status_code == 401
-    assert requests.get(tracker, params={"token": stack.token}, timeout=30).status_code == 200
-    for path in ("/conversations/nobody/tracker", "/model/parse", "/status", "/version"):
+API_PATHS = ("/conversations/nobody/tracker", "/model/parse", "/status", "/version", "/domain")
+
+
+def test_instances_have_no_http_api(stack):
+    # Production runs without --enable-api: even on an instance's own port, with a token.
+    for i in range(1, INSTANCES + 1):
+        for path in API_PATHS:
+            response = requests.get(f"{stack.instance(i)}{path}", params={"token": stack.token}, timeout=10)
+            assert response.status_code in (404, 405), (i, path, response.status_code)
+
+
+def test_http_api_is_not_routed_by_the_load_balancer(stack):
+    for path in API_PATHS:
         response = requests.get(f"{stack.lb}{path}", params={"token": stack.token}, timeout=10)
         assert response.status_code == 404, path
 
