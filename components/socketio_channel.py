@@ -163,12 +163,12 @@ class GuardedSocketIOInput(SocketIOInput):
         text = message_guard.clean(raw)
         kind = message_guard.crisis_kind(text)
         if await rate_limit.limiter().retry_after(sender_id, client):
-            return None, message_guard.rate_limited_reply(text, self._crisis_response(kind))
+            return None, message_guard.rate_limited_reply(kind, self._crisis_response(kind))
         reason = message_guard.screen(text)
         if reason:
-            return None, message_guard.screened_reply(reason, text, self._crisis_response(kind))
+            return None, message_guard.screened_reply(reason, kind, self._crisis_response(kind))
         if message_guard.conversation_store_down(getattr(getattr(self._app, "ctx", None), "agent", None)):
-            return None, message_guard.ensure_contract([], text, self._crisis_response(kind))
+            return None, message_guard.ensure_contract([], text, kind, self._crisis_response(kind))
         message_id = uuid.uuid4().hex
         collector = _TurnCollector()
         try:
@@ -180,7 +180,7 @@ class GuardedSocketIOInput(SocketIOInput):
             # Message text is never logged: it may hold health details or contact data.
             logger.exception("socketio channel: handling a message failed")
         replies = message_guard.ensure_contract(
-            collector.messages, text, self._crisis_response(kind)
+            collector.messages, text, kind, self._crisis_response(kind)
         )
         return message_id, replies
 
@@ -190,7 +190,9 @@ class GuardedSocketIOInput(SocketIOInput):
         channel = self
         # cors_allowed_origins=[] turns off engine.io's own CORS headers, which would be
         # duplicated by `rasa run --cors` (sanic-cors); origins are checked on connect instead.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # max_http_buffer_size: the same body cap as the REST channel, for polling and WebSocket.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
+                          max_http_buffer_size=message_guard.MAX_BODY_BYTES)
 
         class _Blueprint(SocketBlueprint):
             def register(self, app: Sanic, options: Dict[Text, Any]) -> None:

@@ -90,10 +90,11 @@ def test_redis_down_lets_messages_through():
 def test_rate_limited_reply_is_a_contract_reply_and_crisis_still_wins():
     crisis = {"text": "call 988", "custom": {"topic": "safety.crisis", "sources": [],
                                              "defer_to_clinician": True, "flags": ["crisis"]}}
-    reply = message_guard.rate_limited_reply("what is tms", crisis)
+    reply = message_guard.rate_limited_reply(message_guard.crisis_kind("what is tms"), crisis)
     assert len(reply) == 1 and reply[0]["custom"]["flags"] == ["rate_limited"]
     assert "988" in reply[0]["text"]
-    assert message_guard.rate_limited_reply("i want to kill myself", crisis) == [crisis]
+    assert message_guard.rate_limited_reply(message_guard.crisis_kind("i want to kill myself"),
+                                            crisis) == [crisis]
 
 
 def test_limiter_reads_the_environment(monkeypatch):
