@@ -20,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from components import log_redaction, message_guard, rasa_speedups, rate_limit
+from components.client_key import with_client_key
 
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
 rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (issue 7, README "Performance")
@@ -130,7 +131,9 @@ class GuardedRestInput(RestInput):
         try:
             await on_new_message(
                 UserMessage(text, collector, sender, input_channel=self.name(),
-                            metadata=self.get_metadata(request))
+                            metadata=with_client_key(
+                                self.get_metadata(request),
+                                rate_limit.client_address(request.ip, request.headers)))
             )
         except (CancelledError, Exception):
             # Message text is never logged: it may hold health details or contact data.

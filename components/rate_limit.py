@@ -3,7 +3,8 @@
 Each visitor message is counted against two fixed windows of RATE_LIMIT_WINDOW_SECONDS (60):
 one per visitor (the REST `sender`, the widget's session id), limit RATE_LIMIT_PER_MINUTE
 (default 30; 0 turns it off), and one per client address, limit RATE_LIMIT_IP_PER_MINUTE
-(default 0 = off; the production profile sets it). A visitor over a limit gets the
+(default 120, on in every profile: the visitor id is chosen by the client, so a script that
+rotates it is still held by its address; 0 turns it off). Feedback counts like a message. A visitor over a limit gets the
 `rate_limited` reply (components/message_guard.py) without Rasa running; a crisis message is
 still answered with the crisis resources.
 
@@ -30,6 +31,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 logger = logging.getLogger(__name__)
 
 _MAX_LOCAL_KEYS = 50_000
+DEFAULT_PER_ADDRESS = 120
 
 
 def _int_env(name: str, default: int) -> int:
@@ -90,7 +92,7 @@ class RateLimiter:
     def from_env(cls) -> "RateLimiter":
         return cls(
             per_visitor=_int_env("RATE_LIMIT_PER_MINUTE", 30),
-            per_address=_int_env("RATE_LIMIT_IP_PER_MINUTE", 0),
+            per_address=_int_env("RATE_LIMIT_IP_PER_MINUTE", DEFAULT_PER_ADDRESS),
             window=_int_env("RATE_LIMIT_WINDOW_SECONDS", 60),
             redis_url=os.environ.get("REDIS_URL") or None,
             prefix=os.environ.get("RATE_LIMIT_KEY_PREFIX", "tms:rl"),

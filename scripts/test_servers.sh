@@ -12,6 +12,9 @@ export WEB_URL="http://127.0.0.1:$WEB_PORT"
 # The browser origins of the test demo page, for `--cors` and the socket.io channel.
 export CORS_ORIGINS="$WEB_URL http://localhost:$WEB_PORT"
 export BOOKING_DB_URL="sqlite:///$TEST_DB_DIR/assistant.db"
+# Every suite's visitors come from 127.0.0.1: a per-address limit the suites stay under, which
+# tests/integration/test_limits.py reaches from addresses of its own (X-Forwarded-For).
+export RATE_LIMIT_IP_PER_MINUTE="${RATE_LIMIT_IP_PER_MINUTE:-600}"
 export TRACKER_DB_PATH="$TEST_DB_DIR/assistant.db"
 ENDPOINTS="$TEST_DB_DIR/endpoints.yml"
 cat > "$ENDPOINTS" <<YAML

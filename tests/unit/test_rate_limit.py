@@ -105,3 +105,16 @@ def test_limiter_reads_the_environment(monkeypatch):
     limiter = rate_limit.limiter()
     assert (limiter.per_visitor, limiter.per_address, limiter.redis_url) == (7, 70, None)
     monkeypatch.setattr(rate_limit, "_limiter", None)
+
+
+def test_the_per_address_limit_is_on_by_default(monkeypatch):
+    monkeypatch.delenv("RATE_LIMIT_IP_PER_MINUTE", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    limiter = RateLimiter.from_env()
+    assert limiter.per_address == rate_limit.DEFAULT_PER_ADDRESS > 0
+    # A client rotating its visitor id is still held by its address.
+    limiter.clock = Clock()
+    waits = [asyncio.run(limiter.retry_after(f"rotated-{i}", "198.51.100.9"))
+             for i in range(limiter.per_address + 1)]
+    assert waits[:-1] == [0] * limiter.per_address and waits[-1] > 0
+    assert asyncio.run(limiter.retry_after("someone", "198.51.100.10")) == 0
