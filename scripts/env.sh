@@ -17,3 +17,10 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   RASA_AUTH_TOKEN="$(cat var/rasa_auth_token)"
 fi
 export RASA_AUTH_TOKEN
+# Key for the hashed client addresses stored with bookings (components/client_key.py): shared
+# by every instance and kept across restarts, so the per-address booking cap holds.
+if [ -z "${ADDRESS_HASH_KEY:-}" ]; then
+  [ -s var/address_hash_key ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > var/address_hash_key
+  ADDRESS_HASH_KEY="$(cat var/address_hash_key)"
+fi
+export ADDRESS_HASH_KEY

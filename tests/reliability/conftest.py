@@ -13,7 +13,8 @@ import pytest
 from tests.reliability.stack import FIGURES, ROOT, Stack
 
 # Faults restart processes, so they run after the load, race and fuzz runs; the log check last.
-ORDER = ["test_security", "test_load", "test_booking_race", "test_fuzz", "test_faults", "test_logs"]
+ORDER = ["test_security", "test_load", "test_booking_race", "test_fuzz", "test_faults", "test_fault_drill",
+         "test_logs"]
 
 
 def pytest_collection_modifyitems(items):

@@ -109,7 +109,8 @@ class Stack:
         )
         return env
 
-    def start(self) -> None:
+    def create_database(self) -> None:
+        """The run's own database, reached through the cuttable proxy."""
         admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
         try:
             with admin.connect() as conn:
@@ -120,6 +121,9 @@ class Stack:
         self._spawn("pgproxy", [sys.executable, str(ROOT / "tests/reliability/tcp_proxy.py"),
                                 str(self.proxy_port), direct.host or "127.0.0.1", str(direct.port or 5432)])
         self._wait(lambda: not _port_free(self.proxy_port), "the PostgreSQL proxy", 20)
+
+    def start(self) -> None:
+        self.create_database()
         setup = subprocess.run(["scripts/run_prod.sh", "setup"], cwd=ROOT, env=self.env(),
                                capture_output=True, text=True, timeout=180)
         assert setup.returncode == 0, setup.stdout + setup.stderr

@@ -42,10 +42,13 @@ def test_compose_runs_rasa_without_the_api_and_no_secret_on_a_command_line():
     assert "RASA_AUTH_TOKEN" not in (DEPLOY / "docker-compose.yml").read_text()
 
 
-def test_nginx_refuses_bodies_over_the_channels_cap():
+def test_nginx_refuses_bodies_over_the_channels_cap_and_forwards_normalised_paths():
     conf = (DEPLOY / "nginx.conf").read_text()
     sizes = re.findall(r"client_max_body_size\s+(\w+);", conf)
     assert sizes and all(_size(s) == message_guard.MAX_BODY_BYTES for s in sizes)
+    # `proxy_pass http://upstream;` (no URI) would forward the client's raw path.
+    targets = re.findall(r"^\s*proxy_pass\s+([^;]+);", conf, re.M)
+    assert targets and all(re.fullmatch(r"http://\w+/[\w./-]*", t) for t in targets), targets
 
 
 def test_forwarded_for_is_believed_only_from_listed_proxies(monkeypatch):
