@@ -6,6 +6,7 @@
     python -m console.cli list-users
     python -m console.cli purge [--days N] [--dry-run]      # retention purge (audit-logged)
     python -m console.cli delete-conversation SENDER_ID     # on a visitor's request
+    python -m console.cli delete-bookings --contact EMAIL_OR_PHONE | --reference EV-XXXXXX
 """
 from __future__ import annotations
 
@@ -55,9 +56,14 @@ def main(argv=None) -> int:
     p = sub.add_parser("purge", help="delete conversation events older than the retention period")
     p.add_argument("--days", type=int, help="default: clinic.yml privacy.retention_days")
     p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
-    p = sub.add_parser("delete-conversation", help="delete every event of one conversation")
+    p = sub.add_parser("delete-conversation", help="delete every event (and booking) of one conversation")
     p.add_argument("sender_id")
     p.add_argument("--reason", default="visitor request")
+    p = sub.add_parser("delete-bookings", help="delete a person's bookings, by contact or reference")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--contact", help="the email address or US phone number they booked with")
+    who.add_argument("--reference", help="a booking reference (EV-...)")
+    p.add_argument("--reason", default="person's request")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -91,11 +97,17 @@ def main(argv=None) -> int:
                 print(f"{n} events older than {days} days would be deleted")
             else:
                 result = retention.purge(db, days, _actor())
-                print(f"deleted {result['events']} events and {result['annotations']} "
-                      f"annotations older than {days} days")
+                print(f"deleted {result['events']} events, {result['annotations']} "
+                      f"annotations and {result['bookings']} bookings (appointments) older "
+                      f"than {days} days")
         elif args.command == "delete-conversation":
             result = retention.delete_conversation(db, args.sender_id, _actor(), args.reason)
-            print(f"deleted {result['events']} events and {result['annotations']} annotations")
+            print(f"deleted {result['events']} events, {result['annotations']} annotations and "
+                  f"{result['bookings']} bookings")
+        elif args.command == "delete-bookings":
+            n = retention.delete_bookings(db, _actor(), contact=args.contact,
+                                          reference=args.reference, reason=args.reason)
+            print(f"deleted {n} bookings")
     except (auth.AuthError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -345,6 +345,36 @@ class BookingStore:
         return booking
 
 
+class BookingEraser:
+    """Deletes bookings: the retention purge and a person's deletion request (console/)."""
+
+    def __init__(self, store: BookingStore) -> None:
+        self.engine = store.engine
+
+    def _delete(self, condition: Any) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(bookings.delete().where(condition)).rowcount
+
+    def purge(self, appointments_before: datetime) -> int:
+        """Bookings whose appointment started before the cutoff (its date plus retention)."""
+        return self._delete(bookings.c.start_utc < appointments_before)
+
+    def for_conversation(self, sender_id: str) -> int:
+        return self._delete(bookings.c.sender_id == sender_id)
+
+    def for_contact(self, contact: str) -> int:
+        """Every booking made with this email address or US phone number (normalised)."""
+        from actions.booking.fields import parse_contact
+
+        parsed = parse_contact(contact)
+        if parsed is None:
+            raise ValueError("not an email address or US phone number")
+        return self._delete(bookings.c.contact == parsed.value)
+
+    def for_reference(self, reference: str) -> int:
+        return self._delete(bookings.c.reference == reference.strip().upper())
+
+
 def main(argv: List[str]) -> int:
     if argv[:1] != ["upgrade"]:
         print("usage: python -m actions.booking.store upgrade [revision]", file=sys.stderr)
