@@ -51,6 +51,7 @@ class Settings:
     port: int
     cookie_secure: bool
     session_hours: float
+    idle_minutes: float
     max_failures: int
     max_failures_per_address: int
     lockout_minutes: float
@@ -86,6 +87,7 @@ class Settings:
             port=int(os.environ.get("CONSOLE_PORT", "8081")),
             cookie_secure=secure,
             session_hours=float(os.environ.get("CONSOLE_SESSION_HOURS", "8")),
+            idle_minutes=float(os.environ.get("CONSOLE_IDLE_MINUTES", "30")),
             max_failures=int(os.environ.get("CONSOLE_MAX_FAILURES", "5")),
             max_failures_per_address=int(os.environ.get("CONSOLE_MAX_FAILURES_PER_ADDRESS") or 4 * int(
                 os.environ.get("CONSOLE_MAX_FAILURES", "5"))),
