@@ -59,3 +59,22 @@ def test_forwarded_for_is_believed_only_from_listed_proxies(monkeypatch):
     assert client_address("10.244.3.17", headers) == "198.51.100.7"
     assert client_address("127.0.0.1", headers) == "198.51.100.7"
     assert client_address("10.245.0.1", headers) == "10.245.0.1"
+
+
+def test_compose_services_use_their_own_database_roles():
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    services = compose["services"]
+
+    def user(service, variable):
+        url = (services[service].get("environment") or {}).get(variable)
+        return url and url.split("//", 1)[1].split(":", 1)[0]
+
+    expected = {("rasa1", "TRACKER_DB_URL"): "tms_rasa", ("rasa2", "TRACKER_DB_URL"): "tms_rasa",
+                ("actions", "BOOKING_DB_URL"): "tms_actions", ("console", "TRACKER_DB_URL"): "tms_console",
+                ("console", "BOOKING_DB_URL"): "tms_console",
+                ("migrate", "BOOKING_DB_URL"): services["postgres"]["environment"]["POSTGRES_USER"]}
+    assert {key: user(*key) for key in expected} == expected
+    # No service holds another's database credentials.
+    assert user("actions", "TRACKER_DB_URL") is None and user("rasa1", "BOOKING_DB_URL") is None
+    assert "./postgres:/docker-entrypoint-initdb.d:ro" in services["postgres"]["volumes"]
+    assert (DEPLOY / "postgres" / "roles.psql").is_file() and (DEPLOY / "postgres" / "init-roles.sh").is_file()
