@@ -20,9 +20,10 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", "2000"))
 # The largest request body a chat channel reads (REST webhook, socket.io packet, feedback).
-# The load balancer, nginx and the ingress refuse the same size first (deploy/, scripts/):
-# a message is at most MAX_MESSAGE_CHARS, so 64 KiB leaves room for JSON escapes and metadata.
-MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(64 * 1024)))
+# The load balancer, nginx and the ingress refuse the same size first (deploy/, scripts/).
+# Bodies up to it are read and get a contract reply (an over-long message the too-long reply,
+# screened for crisis language at bounded cost); anything larger is refused with 413 unread.
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
 # A message over MAX_MESSAGE_CHARS is still screened for crisis language, on its first and
 # last SCREEN_CHARS characters only, so the cost of one message is bounded whatever its size.
 SCREEN_CHARS = max(4000, MAX_MESSAGE_CHARS)

@@ -84,7 +84,7 @@ http {
     fastcgi_temp_path $dir/fastcgi;
     uwsgi_temp_path $dir/uwsgi;
     scgi_temp_path $dir/scgi;
-    client_max_body_size ${MAX_BODY_BYTES:-65536};
+    client_max_body_size ${MAX_BODY_BYTES:-1048576};
     upstream rasa_rest {
 $servers    }
     upstream rasa_socketio {
