@@ -20,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from components import log_redaction, message_guard, rasa_speedups, rate_limit
+from components.client_key import with_client_key
 
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
 rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (issue 7, README "Performance")
@@ -50,6 +51,13 @@ def crisis_response(request: Request, kind: Optional[str]) -> Dict[str, Any]:
     return {"text": variant.get("text"), "custom": variant.get("custom")}
 
 
+async def limit_request_size(app: Any, _loop: Any = None) -> None:
+    """Sanic refuses bodies over REQUEST_MAX_SIZE (413) before reading them; its default is
+    100 MB. Each connection reads the setting when it opens, so setting it before the server
+    starts covers every request, the REST webhook's and socket.io's polling alike."""
+    app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, message_guard.MAX_BODY_BYTES)
+
+
 class GuardedRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
@@ -60,6 +68,7 @@ class GuardedRestInput(RestInput):
 
         # The model is loaded (before_server_start) by now: out of the collector's reach too.
         webhook.listener("after_server_start")(rasa_speedups.freeze_loaded_model)
+        webhook.listener("before_server_start")(limit_request_size)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -67,6 +76,8 @@ class GuardedRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > message_guard.MAX_BODY_BYTES:
+                return response.json({"error": "body too large"}, status=413)
             try:
                 body = request.json
             except Exception:  # sanic raises InvalidUsage on malformed JSON
@@ -94,13 +105,13 @@ class GuardedRestInput(RestInput):
             )
             if wait:  # over the limit: a contract reply, 429 (a crisis still gets 988, 200)
                 return response.json(
-                    message_guard.rate_limited_reply(text, crisis_response(request, kind)),
+                    message_guard.rate_limited_reply(kind, crisis_response(request, kind)),
                     status=200 if kind else 429, headers={"Retry-After": str(wait)},
                 )
             reason = message_guard.screen(text)
             if reason:
                 return response.json(
-                    message_guard.screened_reply(reason, text, crisis_response(request, kind))
+                    message_guard.screened_reply(reason, kind, crisis_response(request, kind))
                 )
             return response.json(await self._handle(request, on_new_message, sender, text, kind))
 
@@ -115,14 +126,16 @@ class GuardedRestInput(RestInput):
         kind: Optional[str],
     ) -> List[Dict[str, Any]]:
         if message_guard.conversation_store_down(getattr(request.app.ctx, "agent", None)):
-            return message_guard.ensure_contract([], text, crisis_response(request, kind))
+            return message_guard.ensure_contract([], text, kind, crisis_response(request, kind))
         collector = CollectingOutputChannel()
         try:
             await on_new_message(
                 UserMessage(text, collector, sender, input_channel=self.name(),
-                            metadata=self.get_metadata(request))
+                            metadata=with_client_key(
+                                self.get_metadata(request),
+                                rate_limit.client_address(request.ip, request.headers)))
             )
         except (CancelledError, Exception):
             # Message text is never logged: it may hold health details or contact data.
             logger.exception("rest channel: handling a message failed")
-        return message_guard.ensure_contract(collector.messages, text, crisis_response(request, kind))
+        return message_guard.ensure_contract(collector.messages, text, kind, crisis_response(request, kind))

@@ -19,6 +19,14 @@ from components.crisis_detector import detect
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", "2000"))
+# The largest request body a chat channel reads (REST webhook, socket.io packet, feedback).
+# The load balancer, nginx and the ingress refuse the same size first (deploy/, scripts/).
+# Bodies up to it are read and get a contract reply (an over-long message the too-long reply,
+# screened for crisis language at bounded cost); anything larger is refused with 413 unread.
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
+# A message over MAX_MESSAGE_CHARS is still screened for crisis language, on its first and
+# last SCREEN_CHARS characters only, so the cost of one message is bounded whatever its size.
+SCREEN_CHARS = max(4000, MAX_MESSAGE_CHARS)
 # Control characters other than newline/tab carry no meaning for NLU and can break logs;
 # lone surrogates (possible in JSON: "\ud800") cannot be encoded and break the tokenizer.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -28,17 +36,32 @@ _HAS_WORD = re.compile(r"\w", re.UNICODE)
 RESTART_COMMAND = re.compile(r"^\s*/restart\s*$", re.I)
 
 
+def _clean(text: str) -> str:
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
 def clean(text: Any) -> str:
-    """Normalises a visitor's message: str, NFC, no control characters, trimmed."""
+    """Normalises a visitor's message: str, NFC, no control characters, trimmed.
+
+    Text longer than two SCREEN_CHARS is cut to its first and last SCREEN_CHARS characters
+    (joined by a newline): it is too long for Rasa either way (`screen`), and what remains is
+    what the crisis screen reads."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    text = unicodedata.normalize("NFC", text)
-    return _CONTROL.sub(" ", text).strip()
+    if len(text) > 2 * SCREEN_CHARS:
+        return _clean(text[:SCREEN_CHARS]) + "\n" + _clean(text[-SCREEN_CHARS:])
+    return _clean(text)
 
 
 def crisis_kind(text: str) -> Optional[str]:
-    """'crisis' / 'emergency' if the deterministic safety net fires on the text."""
-    kind = detect(text).kind
+    """'crisis' / 'emergency' if the deterministic safety net fires on the text (its first
+    and last SCREEN_CHARS characters when longer: bounded work per message)."""
+    if len(text) <= 2 * SCREEN_CHARS:
+        kind = detect(text).kind
+    else:
+        kind = detect(text[:SCREEN_CHARS]).kind
+        if kind not in ("crisis", "emergency"):
+            kind = detect(text[-SCREEN_CHARS:]).kind
     return kind if kind in ("crisis", "emergency") else None
 
 
@@ -60,20 +83,22 @@ def screen(text: str) -> Optional[str]:
     return None
 
 
-def screened_reply(reason: str, text: str, crisis_response: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The reply for a message Rasa does not see. A crisis signal always wins."""
-    if crisis_kind(text):
+def screened_reply(reason: str, kind: Optional[str],
+                   crisis_response: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The reply for a message Rasa does not see. A crisis signal (`kind`, from
+    `crisis_kind`: each message is screened once) always wins."""
+    if kind:
         return [dict(crisis_response)]
     return [_canned("empty_message" if reason == "empty" else "too_long")]
 
 
-def rate_limited_reply(text: str, crisis_response: Dict[str, Any]) -> List[Dict[str, Any]]:
+def rate_limited_reply(kind: Optional[str], crisis_response: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The reply when a visitor is over the rate limit (components/rate_limit.py).
 
-    A crisis signal still gets the crisis resources; anything else the `rate_limited` phrase
-    with a contract payload flagged `rate_limited`.
+    A crisis signal (`kind`) still gets the crisis resources; anything else the
+    `rate_limited` phrase with a contract payload flagged `rate_limited`.
     """
-    if crisis_kind(text):
+    if kind:
         return [dict(crisis_response)]
     payload = {**_fallback_payload(), "flags": ["rate_limited"]}
     return [{"text": knowledge_base().phrases["rate_limited"], "custom": payload}]
@@ -112,12 +137,12 @@ def conversation_store_down(agent: Any) -> bool:
 
 
 def ensure_contract(
-    messages: List[Dict[str, Any]], text: str, crisis_response: Dict[str, Any]
+    messages: List[Dict[str, Any]], text: str, kind: Optional[str], crisis_response: Dict[str, Any]
 ) -> List[Dict[str, Any]]:
     """Adds a reply when Rasa produced no contract payload (e.g. action server down)."""
     if any(isinstance(m.get("custom"), dict) for m in messages):
         return messages
-    if crisis_kind(text):
+    if kind:
         return messages + [dict(crisis_response)]
     if RESTART_COMMAND.match(text):  # Rasa restarted the conversation and had nothing to say
         payload = {**_fallback_payload(), "topic": "chitchat.capabilities", "flags": ["restarted"]}

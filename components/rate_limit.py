@@ -3,7 +3,8 @@
 Each visitor message is counted against two fixed windows of RATE_LIMIT_WINDOW_SECONDS (60):
 one per visitor (the REST `sender`, the widget's session id), limit RATE_LIMIT_PER_MINUTE
 (default 30; 0 turns it off), and one per client address, limit RATE_LIMIT_IP_PER_MINUTE
-(default 0 = off; the production profile sets it). A visitor over a limit gets the
+(default 120, on in every profile: the visitor id is chosen by the client, so a script that
+rotates it is still held by its address; 0 turns it off). Feedback counts like a message. A visitor over a limit gets the
 `rate_limited` reply (components/message_guard.py) without Rasa running; a crisis message is
 still answered with the crisis resources.
 
@@ -15,11 +16,13 @@ through (and logs a warning at most once a minute): a visitor is never refused b
 counter is down.
 
 The client address is the TCP peer, or the last X-Forwarded-For entry when the peer is a
-trusted proxy (FORWARDED_ALLOW_IPS, default 127.0.0.1 and ::1: the local load balancer).
+trusted proxy (FORWARDED_ALLOW_IPS: addresses or networks, default 127.0.0.1 and ::1, the local
+load balancer; `*` is not accepted).
 """
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import os
 import time
@@ -28,6 +31,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 logger = logging.getLogger(__name__)
 
 _MAX_LOCAL_KEYS = 50_000
+DEFAULT_PER_ADDRESS = 120
 
 
 def _int_env(name: str, default: int) -> int:
@@ -37,12 +41,28 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
+def _trusted_proxy(peer: str, trusted: str) -> bool:
+    """Whether `peer` is one of FORWARDED_ALLOW_IPS: addresses or networks (10.0.0.0/8).
+    `*` (every peer) is refused: any visitor could then choose the address it is limited as."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    for item in trusted.replace(",", " ").split():
+        try:
+            if address in ipaddress.ip_network(item, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def client_address(peer: Optional[str], headers: Mapping[str, str]) -> str:
     """The visitor's address: X-Forwarded-For's last hop only when set by a trusted proxy."""
-    trusted = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1").replace(" ", ",").split(",")
+    trusted = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
     peer = peer or ""
     forwarded = headers.get("x-forwarded-for") or headers.get("X-Forwarded-For") or ""
-    if forwarded and ("*" in trusted or peer in trusted):
+    if forwarded and _trusted_proxy(peer, trusted):
         last = forwarded.split(",")[-1].strip()
         if last:
             return last[:64]
@@ -72,7 +92,7 @@ class RateLimiter:
     def from_env(cls) -> "RateLimiter":
         return cls(
             per_visitor=_int_env("RATE_LIMIT_PER_MINUTE", 30),
-            per_address=_int_env("RATE_LIMIT_IP_PER_MINUTE", 0),
+            per_address=_int_env("RATE_LIMIT_IP_PER_MINUTE", DEFAULT_PER_ADDRESS),
             window=_int_env("RATE_LIMIT_WINDOW_SECONDS", 60),
             redis_url=os.environ.get("REDIS_URL") or None,
             prefix=os.environ.get("RATE_LIMIT_KEY_PREFIX", "tms:rl"),

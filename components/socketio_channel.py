@@ -20,7 +20,9 @@ settings of Rasa's `socketio:` channel. What it adds to Rasa's SocketIOInput:
   variable (what `rasa run --cors` gets in scripts/run.sh). Without either, same origin only.
 - `POST /webhooks/socketio/feedback` with `{"session_id", "message_id", "value": "up"|"down"}`
   stores the visitor's thumbs up/down in the conversation's tracker as a `SlotSet` of the
-  `feedback` slot: `{"value", "message_id", "bot_ts", "topic"}` (staff filter on it).
+  `feedback` slot: `{"value", "message_id", "bot_ts", "topic"}` (staff filter on it). It counts
+  against the rate limits like a message, and each answer takes at most
+  MAX_FEEDBACK_PER_MESSAGE of them (429 after).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from components import message_guard, rate_limit
+from components.client_key import with_client_key
 from components.channels import crisis_response
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,8 @@ logger = logging.getLogger(__name__)
 FEEDBACK_SLOT = "feedback"
 FEEDBACK_VALUES = ("up", "down")
 MAX_FEEDBACK_BODY = 4096
+# A visitor may change their mind about an answer; a script may not grow the tracker forever.
+MAX_FEEDBACK_PER_MESSAGE = 5
 # Session ids the widget may ask to resume: long enough not to be guessed or collide.
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # Message ids are generated here (uuid4 hex).
@@ -163,24 +168,24 @@ class GuardedSocketIOInput(SocketIOInput):
         text = message_guard.clean(raw)
         kind = message_guard.crisis_kind(text)
         if await rate_limit.limiter().retry_after(sender_id, client):
-            return None, message_guard.rate_limited_reply(text, self._crisis_response(kind))
+            return None, message_guard.rate_limited_reply(kind, self._crisis_response(kind))
         reason = message_guard.screen(text)
         if reason:
-            return None, message_guard.screened_reply(reason, text, self._crisis_response(kind))
+            return None, message_guard.screened_reply(reason, kind, self._crisis_response(kind))
         if message_guard.conversation_store_down(getattr(getattr(self._app, "ctx", None), "agent", None)):
-            return None, message_guard.ensure_contract([], text, self._crisis_response(kind))
+            return None, message_guard.ensure_contract([], text, kind, self._crisis_response(kind))
         message_id = uuid.uuid4().hex
         collector = _TurnCollector()
         try:
             await on_new_message(
                 UserMessage(text, collector, sender_id, input_channel=self.name(),
-                            message_id=message_id)
+                            message_id=message_id, metadata=with_client_key(None, client))
             )
         except (CancelledError, Exception):
             # Message text is never logged: it may hold health details or contact data.
             logger.exception("socketio channel: handling a message failed")
         replies = message_guard.ensure_contract(
-            collector.messages, text, self._crisis_response(kind)
+            collector.messages, text, kind, self._crisis_response(kind)
         )
         return message_id, replies
 
@@ -190,7 +195,9 @@ class GuardedSocketIOInput(SocketIOInput):
         channel = self
         # cors_allowed_origins=[] turns off engine.io's own CORS headers, which would be
         # duplicated by `rasa run --cors` (sanic-cors); origins are checked on connect instead.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # max_http_buffer_size: the same body cap as the REST channel, for polling and WebSocket.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
+                          max_http_buffer_size=message_guard.MAX_BODY_BYTES)
 
         class _Blueprint(SocketBlueprint):
             def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
@@ -294,6 +301,12 @@ class GuardedSocketIOInput(SocketIOInput):
             return _error("'message_id' must be the reply_to of a bot message")
         if value not in FEEDBACK_VALUES:
             return _error("'value' must be 'up' or 'down'")
+        # The same limits as messages (per session id and per client address).
+        wait = await rate_limit.limiter().retry_after(
+            f"feedback:{session_id}", rate_limit.client_address(request.ip, request.headers))
+        if wait:
+            return response.json({"error": "too many requests"}, status=429,
+                                 headers={"Retry-After": str(wait)})
 
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or agent.tracker_store is None or agent.lock_store is None:
@@ -306,6 +319,8 @@ class GuardedSocketIOInput(SocketIOInput):
                 answered = _answered_turn(tracker.events, message_id)
                 if answered is None:
                     return _error("unknown message", 404)
+                if _feedback_count(tracker.events, message_id) >= MAX_FEEDBACK_PER_MESSAGE:
+                    return _error("feedback for this message was already stored", 429)
                 event = SlotSet(FEEDBACK_SLOT, {"value": value, "message_id": message_id, **answered})
                 tracker.update(event, agent.domain)
                 await agent.tracker_store.save(tracker)
@@ -332,6 +347,11 @@ def _answered_turn(events: Any, message_id: str) -> Optional[Dict[str, Any]]:
                 reply["topic"] = custom.get("topic")
                 break
     return reply if found else None
+
+
+def _feedback_count(events: Any, message_id: str) -> int:
+    return sum(1 for event in events if isinstance(event, SlotSet) and event.key == FEEDBACK_SLOT
+               and isinstance(event.value, dict) and event.value.get("message_id") == message_id)
 
 
 def _client_address(sio: AsyncServer, sid: Text, namespace: Optional[str]) -> Optional[str]:

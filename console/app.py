@@ -18,7 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from console import annotations as notes
-from console import audit, auth, bookings, charts, masking, retention
+from console import audit, auth, bookings, charts, masking, retention, roles
 from console.conversations import (Filters, known_values, list_conversations, personal_values,
                                    transcript, user_message)
 from console.db import Database, reviews
@@ -29,6 +29,9 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
 PUBLIC_PATHS = ("/login", "/healthz")
+# The audit actor of a failed login whose username names no account: what was typed may be a
+# password, so it is not kept.
+UNKNOWN_USER = "(unknown user)"
 DONE_MESSAGES = {  # fixed texts only: nothing from the request is reflected
     "reviewed": "Marked as reviewed.", "unreviewed": "Review mark removed.",
     "annotated": "Annotation saved.", "deleted": "The conversation was deleted.",
@@ -116,6 +119,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "staff_console")
     env.filters["conf"] = fmt_conf
     env.filters["safe_url"] = lambda u: u if str(u).startswith(("https://", "http://")) else "#"
     env.globals["urlencode"] = urlencode
+    env.globals["can"] = lambda session, name: bool(session) and roles.allowed(session.role, name)
 
     def domain_intents() -> list:
         if "intents" not in intents_cache:
@@ -137,6 +141,14 @@ def create_app(settings: Optional[Settings] = None, name: str = "staff_console")
         sep = "&" if "?" in target else "?"
         return response.redirect(f"{target}{sep}done={done}")
 
+    def can_open(role: Optional[str], target: str) -> bool:
+        """Whether the role may GET the page at `target` (a path from safe_next)."""
+        try:
+            route = app.router.get(urlparse(target).path, "GET", None)[0]
+        except Exception:  # no such page
+            return False
+        return roles.allowed(role, roles.route_name(route.name))
+
     def same_origin(request: Request) -> bool:
         origin = request.headers.get("origin")
         if not origin or origin == "null":
@@ -157,6 +169,14 @@ def create_app(settings: Optional[Settings] = None, name: str = "staff_console")
                                      and request.method == "GET" else "")
             return response.redirect("/login?" + urlencode({"next": target}))
         request.ctx.session = session
+        name = roles.route_name(getattr(request.route, "name", None))
+        if not roles.allowed(session.role, name):
+            audit.record(db, session.username, "forbidden", request.path)
+            return response.html(env.get_template("error.html").render(
+                session=session, csrf_token=session.csrf_token, path=request.path, done=None,
+                title="Not allowed",
+                message=f"Your role ({session.role}) does not include this page or action. "
+                        "Ask an administrator if you need it."), status=403)
         if request.method not in ("GET", "HEAD"):
             form = request.form or {}
             if not same_origin(request) or not auth.tokens_match(
@@ -214,17 +234,21 @@ def create_app(settings: Optional[Settings] = None, name: str = "staff_console")
         try:
             user_id = auth.authenticate(db, username, form.get("password") or "", client)
         except auth.AuthError:
-            audit.record(db, username.lower() or "?", "login_locked")
+            audit.record(db, auth.account_name(db, username) or UNKNOWN_USER, "login_locked")
             await asyncio.sleep(settings.failure_delay_seconds)
             return login_page(request, 429, "Too many failed attempts. Login is locked for a "
                                             "while; try again later.", username)
         if user_id is None:
-            audit.record(db, username.lower() or "?", "login_failed")
+            audit.record(db, auth.account_name(db, username) or UNKNOWN_USER, "login_failed")
             await asyncio.sleep(settings.failure_delay_seconds)
             return login_page(request, 401, "Wrong username or password.", username)
         token = auth.start_session(db, user_id)
         audit.record(db, username.lower(), "login")
-        resp = response.redirect(safe_next(form.get("next")))
+        session = auth.get_session(db, token)
+        target = safe_next(form.get("next"))
+        if not can_open(session.role if session else None, target):
+            target = roles.HOME.get(session.role if session else "", "/conversations")
+        resp = response.redirect(target)
         set_cookie(settings, resp, cookie_name(settings, SESSION_COOKIE), token,
                    int(settings.session_hours * 3600))
         clear_cookie(settings, resp, cookie_name(settings, LOGIN_CSRF_COOKIE))
@@ -241,8 +265,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "staff_console")
     # ------------------------------------------------------------------- conversations
 
     @app.get("/")
-    async def home(_: Request) -> HTTPResponse:
-        return response.redirect("/conversations")
+    async def home(request: Request) -> HTTPResponse:
+        return response.redirect(roles.HOME.get(request.ctx.session.role, "/conversations"))
 
     @app.get("/conversations")
     async def conversation_list(request: Request) -> HTTPResponse:

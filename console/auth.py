@@ -5,9 +5,12 @@
   SameSite=Strict cookie; the database keeps only its sha256, with the session's CSRF token.
 - CSRF: every form carries the session's token; every POST is checked (constant time).
   Before login the token is a double-submit value bound to a separate short-lived cookie.
-- Lockout: after `max_failures` failed logins for a username (or 4x that from one client)
-  within the lockout window, further attempts are refused until the window has passed;
-  each failure is also answered after a delay.
+- Lockout: after `max_failures` failed logins for a username from one client address, that
+  username is refused from that address until the window has passed, so a stranger elsewhere
+  cannot lock staff out; after `max_failures_per_address` failures from one address (any
+  usernames: password spraying) the address is refused. Each failure is answered after a delay.
+- What a failed login leaves: the attempts table keeps keyed hashes of the typed username and
+  of the address, never the text (a password typed into the username field is not kept).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from console.db import Database, login_attempts, sessions, users
+from console.roles import DEFAULT_ROLE, check_role
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps timing the same either way.
@@ -43,6 +47,7 @@ class Session:
     username: str
     csrf_token: str
     expires_at: float
+    role: str = "reviewer"
 
 
 def _sha256(value: str) -> str:
@@ -53,6 +58,22 @@ def client_key(address: Optional[str]) -> str:
     return hmac.new(_CLIENT_KEY, (address or "?").encode(), hashlib.sha256).hexdigest()
 
 
+def username_key(typed: str) -> str:
+    """What the attempts table keeps of a typed username: a keyed hash, never the text."""
+    return hmac.new(_CLIENT_KEY, b"user:" + (typed or "?").encode(), hashlib.sha256).hexdigest()
+
+
+def account_name(db: Database, typed: str) -> Optional[str]:
+    """The account's name when `typed` names an existing account, else None."""
+    try:
+        name = normalise_username(typed)
+    except AuthError:
+        return None
+    with db.console.connect() as conn:
+        found = conn.execute(sa.select(users.c.username).where(users.c.username == name)).scalar()
+    return found
+
+
 def normalise_username(name: str) -> str:
     name = (name or "").strip().lower()
     if not 2 <= len(name) <= 64 or not set(name) <= USERNAME_CHARS:
@@ -60,8 +81,12 @@ def normalise_username(name: str) -> str:
     return name
 
 
-def create_user(db: Database, username: str, password: str) -> int:
+def create_user(db: Database, username: str, password: str, role: str = DEFAULT_ROLE) -> int:
     username = normalise_username(username)
+    try:
+        role = check_role(role)
+    except ValueError as error:
+        raise AuthError(str(error)) from None
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AuthError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
     with db.console.begin() as conn:
@@ -69,8 +94,44 @@ def create_user(db: Database, username: str, password: str) -> int:
             raise AuthError(f"user {username!r} already exists")
         result = conn.execute(users.insert().values(
             username=username, password_hash=_hasher.hash(password), created_at=time.time(),
-            disabled=False))
+            disabled=False, role=role))
         return int(result.inserted_primary_key[0])
+
+
+def _user_id(conn, username: str) -> int:
+    user_id = conn.execute(sa.select(users.c.id).where(
+        users.c.username == normalise_username(username))).scalar()
+    if user_id is None:
+        raise AuthError(f"no user {username!r}")
+    return int(user_id)
+
+
+def set_role(db: Database, username: str, role: str) -> None:
+    try:
+        role = check_role(role)
+    except ValueError as error:
+        raise AuthError(str(error)) from None
+    with db.console.begin() as conn:
+        user_id = _user_id(conn, username)
+        conn.execute(users.update().where(users.c.id == user_id).values(role=role))
+        conn.execute(sessions.delete().where(sessions.c.user_id == user_id))
+
+
+def set_disabled(db: Database, username: str, disabled: bool) -> None:
+    """Disables (ending its sessions at once) or enables an account."""
+    with db.console.begin() as conn:
+        user_id = _user_id(conn, username)
+        conn.execute(users.update().where(users.c.id == user_id).values(disabled=disabled))
+        if disabled:
+            conn.execute(sessions.delete().where(sessions.c.user_id == user_id))
+
+
+def remove_user(db: Database, username: str) -> None:
+    """Removes an account and its sessions; what it did stays in the audit log by name."""
+    with db.console.begin() as conn:
+        user_id = _user_id(conn, username)
+        conn.execute(sessions.delete().where(sessions.c.user_id == user_id))
+        conn.execute(users.delete().where(users.c.id == user_id))
 
 
 def set_password(db: Database, username: str, password: str) -> None:
@@ -87,7 +148,7 @@ def set_password(db: Database, username: str, password: str) -> None:
 
 
 def locked_until(db: Database, username: str, client: str) -> Optional[float]:
-    """When the lockout for this username / client ends, or None if not locked."""
+    """When the lockout for this username at this client / this client ends, or None."""
     s = db.settings
     window = s.lockout_minutes * 60
     since = time.time() - window
@@ -101,11 +162,12 @@ def locked_until(db: Database, username: str, client: str) -> Optional[float]:
                     login_attempts.c.ts > max(since, last_ok))
                 .order_by(login_attempts.c.ts))]
 
-        by_user = failures(login_attempts.c.username == username)
+        by_user = failures(sa.and_(login_attempts.c.username == username_key(username),
+                                   login_attempts.c.client == client))
         by_client = failures(login_attempts.c.client == client)
     if len(by_user) >= s.max_failures:
         return by_user[-1] + window
-    if len(by_client) >= 4 * s.max_failures:
+    if len(by_client) >= s.max_failures_per_address:
         return by_client[-1] + window
     return None
 
@@ -113,7 +175,7 @@ def locked_until(db: Database, username: str, client: str) -> Optional[float]:
 def _record(db: Database, username: str, client: str, success: bool) -> None:
     with db.console.begin() as conn:
         conn.execute(login_attempts.insert().values(
-            username=username[:64], client=client, ts=time.time(), success=success))
+            username=username_key(username), client=client, ts=time.time(), success=success))
         # Attempts only matter within the window; keep the table small.
         conn.execute(login_attempts.delete().where(
             login_attempts.c.ts < time.time() - 7 * 86400))
@@ -156,23 +218,33 @@ def start_session(db: Database, user_id: int) -> str:
         conn.execute(sessions.delete().where(sessions.c.expires_at < now))
         conn.execute(sessions.insert().values(
             token_hash=_sha256(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
-            created_at=now, expires_at=now + db.settings.session_hours * 3600))
+            created_at=now, last_seen_at=now, expires_at=now + db.settings.session_hours * 3600))
     return token
 
 
 def get_session(db: Database, token: Optional[str]) -> Optional[Session]:
     if not token or len(token) > 128:
         return None
+    now = time.time()
+    token_hash = _sha256(token)
     with db.console.connect() as conn:
         row = conn.execute(
             sa.select(sessions.c.user_id, sessions.c.csrf_token, sessions.c.expires_at,
-                      users.c.username, users.c.disabled)
+                      sessions.c.created_at, sessions.c.last_seen_at,
+                      users.c.username, users.c.disabled, users.c.role)
             .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-            .where(sessions.c.token_hash == _sha256(token))).first()
-    if row is None or row.expires_at < time.time() or row.disabled:
+            .where(sessions.c.token_hash == token_hash)).first()
+    if row is None or row.expires_at < now or row.disabled:
         return None
+    last_seen = row.last_seen_at or row.created_at
+    with db.console.begin() as conn:
+        if now - last_seen > db.settings.idle_minutes * 60:  # idle too long: the session ends
+            conn.execute(sessions.delete().where(sessions.c.token_hash == token_hash))
+            return None
+        conn.execute(sessions.update().where(sessions.c.token_hash == token_hash)
+                     .values(last_seen_at=now))
     return Session(user_id=row.user_id, username=row.username, csrf_token=row.csrf_token,
-                   expires_at=row.expires_at)
+                   expires_at=row.expires_at, role=row.role)
 
 
 def end_session(db: Database, token: Optional[str]) -> None:

@@ -22,6 +22,12 @@ def _get_store():
     return _store
 
 
+def eraser():
+    """Deletes bookings for the retention purge and deletion requests (console/retention.py)."""
+    from actions.booking.store import BookingEraser
+    return BookingEraser(_get_store())
+
+
 def _statuses() -> Tuple[str, ...]:
     try:
         from actions.booking.store import STATUSES

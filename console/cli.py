@@ -1,11 +1,15 @@
 """Console administration from the command line.
 
-    python -m console.cli create-user NAME        # prompts for the password twice
+    python -m console.cli create-user NAME [--role reviewer|scheduler|admin]   # asks the password twice
     CONSOLE_PASSWORD=... python -m console.cli create-user NAME   # for scripts
     python -m console.cli set-password NAME
+    python -m console.cli set-role NAME ROLE      # ends the account's sessions
+    python -m console.cli disable-user NAME       # ends its sessions at once; enable-user NAME undoes
+    python -m console.cli remove-user NAME
     python -m console.cli list-users
     python -m console.cli purge [--days N] [--dry-run]      # retention purge (audit-logged)
     python -m console.cli delete-conversation SENDER_ID     # on a visitor's request
+    python -m console.cli delete-bookings --contact EMAIL_OR_PHONE | --reference EV-XXXXXX
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import time
 
 import sqlalchemy as sa
 
-from console import auth, retention
+from console import audit, auth, retention, roles
 from console.db import Database, events, users
 from console.settings import Settings
 
@@ -49,28 +53,53 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("create-user", help="create a staff account")
     p.add_argument("name")
+    p.add_argument("--role", default=roles.DEFAULT_ROLE, choices=roles.ROLES,
+                   help=f"what the account may do (console/roles.py; default {roles.DEFAULT_ROLE})")
+    p = sub.add_parser("set-role", help="change an account's role (ends its sessions)")
+    p.add_argument("name")
+    p.add_argument("role", choices=roles.ROLES)
+    for command, text in (("disable-user", "disable an account and end its sessions"),
+                          ("enable-user", "enable a disabled account"),
+                          ("remove-user", "remove an account and its sessions")):
+        sub.add_parser(command, help=text).add_argument("name")
     p = sub.add_parser("set-password", help="change a staff account's password (ends its sessions)")
     p.add_argument("name")
     sub.add_parser("list-users", help="list staff accounts")
     p = sub.add_parser("purge", help="delete conversation events older than the retention period")
     p.add_argument("--days", type=int, help="default: clinic.yml privacy.retention_days")
     p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
-    p = sub.add_parser("delete-conversation", help="delete every event of one conversation")
+    p = sub.add_parser("delete-conversation", help="delete every event (and booking) of one conversation")
     p.add_argument("sender_id")
     p.add_argument("--reason", default="visitor request")
+    p = sub.add_parser("delete-bookings", help="delete a person's bookings, by contact or reference")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--contact", help="the email address or US phone number they booked with")
+    who.add_argument("--reference", help="a booking reference (EV-...)")
+    p.add_argument("--reason", default="person's request")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
     db = Database(settings)
     try:
         if args.command == "create-user":
-            auth.create_user(db, args.name, _password(args))
-            from console import audit
-            audit.record(db, _actor(), "create_user", auth.normalise_username(args.name))
-            print(f"created user {auth.normalise_username(args.name)}")
+            auth.create_user(db, args.name, _password(args), args.role)
+            audit.record(db, _actor(), "create_user", auth.normalise_username(args.name), role=args.role)
+            print(f"created user {auth.normalise_username(args.name)} ({args.role})")
+        elif args.command == "set-role":
+            auth.set_role(db, args.name, args.role)
+            audit.record(db, _actor(), "set_role", auth.normalise_username(args.name), role=args.role)
+            print(f"{auth.normalise_username(args.name)} is now {args.role}")
+        elif args.command in ("disable-user", "enable-user"):
+            disabled = args.command == "disable-user"
+            auth.set_disabled(db, args.name, disabled)
+            audit.record(db, _actor(), args.command.replace("-", "_"), auth.normalise_username(args.name))
+            print(f"{auth.normalise_username(args.name)} {'disabled' if disabled else 'enabled'}")
+        elif args.command == "remove-user":
+            auth.remove_user(db, args.name)
+            audit.record(db, _actor(), "remove_user", auth.normalise_username(args.name))
+            print(f"removed {auth.normalise_username(args.name)}")
         elif args.command == "set-password":
             auth.set_password(db, args.name, _password(args))
-            from console import audit
             audit.record(db, _actor(), "set_password", auth.normalise_username(args.name))
             print("password changed")
         elif args.command == "list-users":
@@ -78,7 +107,8 @@ def main(argv=None) -> int:
                 for row in conn.execute(sa.select(users).order_by(users.c.username)):
                     last = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.last_login_at)) \
                         if row.last_login_at else "never"
-                    print(f"{row.username}\tlast login: {last}{'  (disabled)' if row.disabled else ''}")
+                    print(f"{row.username}\t{row.role}\tlast login: {last}"
+                          f"{'  (disabled)' if row.disabled else ''}")
         elif args.command == "purge":
             days = args.days or settings.retention_days
             if args.dry_run:
@@ -91,11 +121,17 @@ def main(argv=None) -> int:
                 print(f"{n} events older than {days} days would be deleted")
             else:
                 result = retention.purge(db, days, _actor())
-                print(f"deleted {result['events']} events and {result['annotations']} "
-                      f"annotations older than {days} days")
+                print(f"deleted {result['events']} events, {result['annotations']} "
+                      f"annotations and {result['bookings']} bookings (appointments) older "
+                      f"than {days} days")
         elif args.command == "delete-conversation":
             result = retention.delete_conversation(db, args.sender_id, _actor(), args.reason)
-            print(f"deleted {result['events']} events and {result['annotations']} annotations")
+            print(f"deleted {result['events']} events, {result['annotations']} annotations and "
+                  f"{result['bookings']} bookings")
+        elif args.command == "delete-bookings":
+            n = retention.delete_bookings(db, _actor(), contact=args.contact,
+                                          reference=args.reference, reason=args.reason)
+            print(f"deleted {n} bookings")
     except (auth.AuthError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -185,10 +185,13 @@ def list_conversations(db: Database, filters: Filters, page: int = 1,
         total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
         rows = conn.execute(query.order_by(c.c.last_ts.desc(), c.c.sender_id)
                             .limit(page_size).offset((page - 1) * page_size)).mappings().all()
+    personal = _personal_values_of(db, [row["sender_id"] for row in rows])
     out = []
     for row in rows:
         item = dict(row)
-        item["first_message"] = masking.mask(item.get("first_message"))
+        # The visitor's own name and contact, as given for the booking, are masked here too.
+        item["first_message"] = masking.mask(item.get("first_message"),
+                                             personal.get(item["sender_id"], ()))
         item["topics"] = [t for t in (item["topics"] or "").split("|") if t]
         item["intents"] = [t for t in (item["intents"] or "").split("|") if t]
         item.pop("search_text", None)
@@ -293,6 +296,19 @@ def transcript(db: Database, sender_id: str) -> Optional[Dict[str, Any]]:
     return {"sender_id": sender_id, "items": items, "review": dict(review) if review else None,
             "first_ts": rows[0].timestamp, "last_ts": rows[-1].timestamp,
             "n_events": len(rows)}
+
+
+def _personal_values_of(db: Database, senders: List[str]) -> Dict[str, List[str]]:
+    """personal_values for a page of conversations, in one query."""
+    found: Dict[str, List[str]] = {}
+    if not senders or not db.events_table_exists():
+        return found
+    with db.tracker.connect() as conn:
+        rows = conn.execute(sa.select(events.c.sender_id, events.c.type_name, events.c.data).where(
+            events.c.sender_id.in_(senders), events.c.type_name == "slot")).all()
+    for row in rows:
+        found.setdefault(row.sender_id, []).extend(_personal_values([row]))
+    return found
 
 
 def personal_values(db: Database, sender_id: str) -> List[str]:

@@ -7,6 +7,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from components.private_files import make_private
 from console.settings import Settings
 
 # Rasa's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent). Rasa creates and owns
@@ -35,6 +36,8 @@ users = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("last_login_at", sa.Float),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    # console/roles.py; accounts from before roles existed had every right: they become admin.
+    sa.Column("role", sa.String(16), nullable=False, server_default="admin"),
 )
 
 sessions = sa.Table(
@@ -46,6 +49,14 @@ sessions = sa.Table(
     sa.Column("csrf_token", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("last_seen_at", sa.Float),  # for the idle timeout
+)
+
+# Columns added after the first release: added to existing tables at start (create_all only
+# creates missing tables).
+_ADDED_COLUMNS = (
+    ("console_users", "role", "VARCHAR(16) NOT NULL DEFAULT 'admin'"),
+    ("console_sessions", "last_seen_at", "FLOAT"),
 )
 
 login_attempts = sa.Table(
@@ -134,6 +145,7 @@ conversations = sa.Table(
 def _make_engine(url: str) -> Engine:
     kwargs = {}
     if url.startswith("sqlite"):
+        make_private(url)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     return sa.create_engine(url, future=True, **kwargs)
 
@@ -149,7 +161,15 @@ class Database:
         else:
             self.console = _make_engine(settings.console_db_url)
         metadata.create_all(self.console)
+        self._add_missing_columns()
         self._events_exists: Optional[bool] = None
+
+    def _add_missing_columns(self) -> None:
+        inspector = sa.inspect(self.console)
+        for table, column, ddl in _ADDED_COLUMNS:
+            if column not in {c["name"] for c in inspector.get_columns(table)}:
+                with self.console.begin() as conn:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
 
     def events_table_exists(self) -> bool:
         # Rasa creates `events` on its first start; until then the console shows nothing.

@@ -1,17 +1,21 @@
 """Deleting a conversation on a visitor's request, and the retention purge. Both audit-logged.
 
-Deleting removes every event of the sender from Rasa's `events` table, and the console's
-own data about it (summary row, review mark, annotations: they hold the visitor's words).
-Training data already exported is outside the database and is not touched.
+Deleting removes every event of the sender from Rasa's `events` table, the bookings made in
+that conversation (name and contact; an upcoming appointment is thereby cancelled), and the
+console's own data about it (summary row, review mark, annotations: they hold the visitor's
+words). A person can also ask by contact or booking reference (`delete_bookings`). The purge
+removes events older than the retention period and bookings whose appointment is older than
+it. Training data already exported is outside the database and is not touched.
 """
 from __future__ import annotations
 
 import time
-from typing import Any, Dict
+from datetime import datetime, timezone
+from typing import Any, Dict, Optional
 
 import sqlalchemy as sa
 
-from console import audit
+from console import audit, bookings
 from console.conversations import refresh_index
 from console.db import Database, annotations, conversations, events, reviews
 
@@ -29,9 +33,23 @@ def delete_conversation(db: Database, sender_id: str, actor: str,
             annotations.c.sender_id == sender_id)).rowcount
         conn.execute(reviews.delete().where(reviews.c.sender_id == sender_id))
         conn.execute(conversations.delete().where(conversations.c.sender_id == sender_id))
-    result = {"events": n_events, "annotations": n_notes}
+    n_bookings = bookings.eraser().for_conversation(sender_id)
+    result = {"events": n_events, "annotations": n_notes, "bookings": n_bookings}
     audit.record(db, actor, "delete_conversation", sender_id, reason=reason[:200], **result)
     return result
+
+
+def delete_bookings(db: Database, actor: str, contact: Optional[str] = None,
+                    reference: Optional[str] = None, reason: str = "person's request") -> int:
+    """Deletes a person's bookings, by the contact they booked with or by a reference. The
+    audit log names the reference, never the contact."""
+    if bool(contact) == bool(reference):
+        raise ValueError("give a contact or a booking reference")
+    eraser = bookings.eraser()
+    n = eraser.for_contact(contact) if contact else eraser.for_reference(reference or "")
+    audit.record(db, actor, "delete_bookings", reference.strip().upper() if reference else "by contact",
+                 reason=reason[:200], bookings=n)
+    return n
 
 
 def purge(db: Database, days: int, actor: str, now: float = None) -> Dict[str, Any]:
@@ -55,6 +73,8 @@ def purge(db: Database, days: int, actor: str, now: float = None) -> Dict[str, A
         # Review marks of conversations that no longer exist.
         conn.execute(reviews.delete().where(reviews.c.sender_id.notin_(
             sa.select(conversations.c.sender_id))))
-    result = {"days": days, "cutoff": round(cutoff), "events": n_events, "annotations": n_notes}
+    n_bookings = bookings.eraser().purge(datetime.fromtimestamp(cutoff, timezone.utc))
+    result = {"days": days, "cutoff": round(cutoff), "events": n_events, "annotations": n_notes,
+              "bookings": n_bookings}
     audit.record(db, actor, "retention_purge", None, **result)
     return result

@@ -51,7 +51,9 @@ class Settings:
     port: int
     cookie_secure: bool
     session_hours: float
+    idle_minutes: float
     max_failures: int
+    max_failures_per_address: int
     lockout_minutes: float
     failure_delay_seconds: float
     retention_days: int
@@ -64,7 +66,8 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         tracker = os.environ.get("TRACKER_DB_URL") or _default_tracker_url()
-        host = os.environ.get("CONSOLE_HOST") or os.environ.get("RASA_INTERFACE") or "127.0.0.1"
+        # Not RASA_INTERFACE: exposing the chat server must not expose the console.
+        host = os.environ.get("CONSOLE_HOST") or "127.0.0.1"
         secure = _flag("CONSOLE_COOKIE_SECURE")
         if secure is None:
             # Secure cookies by default; plain http is allowed only for a console that
@@ -84,7 +87,10 @@ class Settings:
             port=int(os.environ.get("CONSOLE_PORT", "8081")),
             cookie_secure=secure,
             session_hours=float(os.environ.get("CONSOLE_SESSION_HOURS", "8")),
+            idle_minutes=float(os.environ.get("CONSOLE_IDLE_MINUTES", "30")),
             max_failures=int(os.environ.get("CONSOLE_MAX_FAILURES", "5")),
+            max_failures_per_address=int(os.environ.get("CONSOLE_MAX_FAILURES_PER_ADDRESS") or 4 * int(
+                os.environ.get("CONSOLE_MAX_FAILURES", "5"))),
             lockout_minutes=float(os.environ.get("CONSOLE_LOCKOUT_MINUTES", "15")),
             failure_delay_seconds=float(os.environ.get("CONSOLE_FAILURE_DELAY", "1.0")),
             retention_days=int(retention),

@@ -590,13 +590,14 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
     subprocess.run([str(PYTHON), "-m", "actions.booking.store", "upgrade"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     extra_rasa = env.get("RASA_RUN_EXTRA_ARGS", "").split()
+    env = dict(env, RASA_AUTH_TOKEN=args.token)  # components.rasa_main reads it: never on a command line
     extra_actions = env.get("ACTION_SERVER_EXTRA_ARGS", "").split()
     services += [
         Service("ours-actions", [str(RASA), "run", "actions", "--port", str(args.action_port), *extra_actions],
                 ROOT, env, f"http://127.0.0.1:{args.action_port}/health"),
         Service("ours-rasa", [str(PYTHON), "-m", "components.rasa_main", "run", "--model", str(args.model), "--port", str(args.ours_port),
                               "--interface", "127.0.0.1", "--credentials", "credentials.yml",
-                              "--endpoints", str(endpoints), "--enable-api", "--auth-token", args.token,
+                              "--endpoints", str(endpoints), "--enable-api",
                               "--cors", *args.cors, *extra_rasa],
                 ROOT, env, f"http://127.0.0.1:{args.ours_port}/webhooks/rest/"),
     ]

@@ -15,12 +15,13 @@ source scripts/processes.sh
 mkdir -p var logs
 # Bookings schema up to date before the first visitor books (Alembic; idempotent).
 .venv/bin/python -m actions.booking.store upgrade
-# rasa_sdk listens on SANIC_HOST (default 0.0.0.0): keep the action server on loopback too.
-SANIC_HOST="${ACTION_INTERFACE:-$RASA_INTERFACE}" .venv/bin/rasa run actions --port "$ACTION_PORT" &
+# rasa_sdk listens on SANIC_HOST (default 0.0.0.0). The action server has no authentication:
+# it stays on loopback even when RASA_INTERFACE exposes Rasa (ACTION_INTERFACE to change that).
+SANIC_HOST="${ACTION_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions --port "$ACTION_PORT" &
 pids+=($!)
 .venv/bin/python -m components.rasa_main run --model models/current.tar.gz --port "$RASA_PORT" --interface "$RASA_INTERFACE" \
   --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
-  --cors $CORS_ORIGINS --enable-api --auth-token "$RASA_AUTH_TOKEN" &
+  --cors $CORS_ORIGINS --enable-api &
 pids+=($!)
 
 # The widget's demo page (web/) on :8080; the widget talks to Rasa's socket.io channel.
@@ -28,9 +29,10 @@ pids+=($!)
   --assistant-url "${WIDGET_ASSISTANT_URL:-http://127.0.0.1:$RASA_PORT}" &
 pids+=($!)
 
-# Staff console (console/): http on loopback for local use; behind HTTPS set CONSOLE_COOKIE_SECURE=1.
-.venv/bin/python -m console --host "$RASA_INTERFACE" --port "${CONSOLE_PORT:-8081}" &
+# Staff console (console/): plain http, so on loopback whatever RASA_INTERFACE says; CONSOLE_HOST
+# to expose it, behind HTTPS (its cookies are then Secure).
+.venv/bin/python -m console --host "${CONSOLE_HOST:-127.0.0.1}" --port "${CONSOLE_PORT:-8081}" &
 pids+=($!)
 
-echo "Starting: Rasa on http://$RASA_INTERFACE:$RASA_PORT, actions on :$ACTION_PORT, staff console on http://$RASA_INTERFACE:${CONSOLE_PORT:-8081}, demo page with the widget on http://localhost:${WEB_PORT:-8080}/ (Ctrl-C stops all)"
+echo "Starting: Rasa on http://$RASA_INTERFACE:$RASA_PORT, actions on :$ACTION_PORT, staff console on http://${CONSOLE_HOST:-127.0.0.1}:${CONSOLE_PORT:-8081}, demo page with the widget on http://localhost:${WEB_PORT:-8080}/ (Ctrl-C stops all)"
 wait -n "${pids[@]}"

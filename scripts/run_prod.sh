@@ -2,7 +2,8 @@
 # The production profile on one machine (`make run-prod`): PostgreSQL for conversations and
 # bookings, Redis for conversation locks and rate limits, RASA_INSTANCES Rasa servers (default
 # 2) on RASA_INSTANCE_BASE_PORT+1.. (5011, 5012, ...), the action server on ACTION_PORT and the
-# load balancer (scripts/lb.py) on RASA_PORT (5005) in front. Ctrl-C stops all.
+# load balancer (nginx, see run_lb) on RASA_PORT (5005) in front. Each part is restarted
+# if it dies (supervise); Ctrl-C stops all.
 #
 #   scripts/run_prod.sh                # everything
 #   scripts/run_prod.sh setup          # check PostgreSQL/Redis, create the database, migrate
@@ -11,7 +12,7 @@
 #   scripts/run_prod.sh lb             # the load balancer over instances 1..RASA_INSTANCES
 #
 # Settings (README "Production"): TRACKER_DB_URL, BOOKING_DB_URL, REDIS_HOST/PORT/DB/PASSWORD,
-# REDIS_LOCK_PREFIX, REDIS_URL, RASA_AUTH_TOKEN, CORS_ORIGINS, LB_BIND, RATE_LIMIT_*,
+# REDIS_LOCK_PREFIX, REDIS_URL, CORS_ORIGINS, LB_BIND, RATE_LIMIT_*,
 # CLINIC_FILE (default clinic.yml).
 #
 # Refuses to start (every part, setup included) while the clinic file holds a placeholder
@@ -26,7 +27,10 @@ export RASA_INSTANCES="${RASA_INSTANCES:-2}"
 export RASA_INSTANCE_BASE_PORT="${RASA_INSTANCE_BASE_PORT:-5010}"
 # Rasa instances and the action server listen on loopback; only the load balancer is public
 # (LB_BIND=0.0.0.0 to accept other machines; put TLS in front of it).
-export ACTION_INTERFACE="${ACTION_INTERFACE:-127.0.0.1}"
+# No `--enable-api` on the instances: production needs none of Rasa's HTTP API (trackers,
+# model, events), so a path that slips past the balancer finds nothing there either.
+export ACTION_INTERFACE="${ACTION_INTERFACE:-127.0.0.1}" INSTANCE_INTERFACE="${INSTANCE_INTERFACE:-127.0.0.1}"
+export CONSOLE_HOST="${CONSOLE_HOST:-127.0.0.1}"
 export LB_BIND="${LB_BIND:-$RASA_INTERFACE}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTION_PORT/webhook}"
 # connect_timeout: a database host that stops answering fails a turn in 5 s, not minutes.
@@ -50,17 +54,110 @@ run_actions() {
 run_rasa() {
   local i="$1"
   exec .venv/bin/python -m components.rasa_main run --model "${RASA_MODEL:-models/current.tar.gz}" \
-    --port "$((RASA_INSTANCE_BASE_PORT + i))" --interface "$RASA_INTERFACE" \
-    --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
-    --cors $CORS_ORIGINS --enable-api --auth-token "$RASA_AUTH_TOKEN"
+    --port "$((RASA_INSTANCE_BASE_PORT + i))" --interface "$INSTANCE_INTERFACE" \
+    --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" --cors $CORS_ORIGINS
+}
+
+# The load balancer: Debian's nginx (scripts/install_nginx.sh) with a config written for this
+# run's ports (var/lb-PORT/nginx.conf; deploy/nginx.conf is the same for compose, with TLS).
+# - Only the chat channels are forwarded, and as the normalised path: `proxy_pass` with a URI
+#   sends nginx's normalised, re-escaped path (`..`, `%2e%2e` and `//` resolved before the
+#   location match), so /webhooks/../conversations/ID/tracker is /conversations/... -> 404.
+# - Retries: a refused or failed connection goes to the next instance (proxy_next_upstream;
+#   a POST that reached an instance is never sent twice), and an instance that failed is left
+#   out for fail_timeout (passive health checks: the open-source nginx has no active ones).
+# - socket.io is sticky by client address (ip_hash): its polling requests and its upgrade must
+#   reach the instance holding the engine.io session; if that instance dies the widget
+#   reconnects to a live one and resumes its conversation by session id.
+# - Bodies over MAX_BODY_BYTES (the channels' cap) get 413 here already.
+write_lb_config() {
+  local dir="$1" servers="" i
+  mkdir -p "$dir"
+  for i in $(seq 1 "$RASA_INSTANCES"); do
+    servers+="        server 127.0.0.1:$((RASA_INSTANCE_BASE_PORT + i)) max_fails=1 fail_timeout=${LB_FAIL_TIMEOUT:-5s};"$'\n'
+  done
+  cat > "$dir/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+    access_log off;  # URLs and client addresses of patients: not logged
+    server_tokens off;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    client_max_body_size ${MAX_BODY_BYTES:-1048576};
+    upstream rasa_rest {
+$servers    }
+    upstream rasa_socketio {
+        ip_hash;
+$servers    }
+    map \$http_upgrade \$connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+    server {
+        listen $LB_BIND:$RASA_PORT;
+        default_type application/json;
+        proxy_set_header Host \$host;
+        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto \$scheme;
+        proxy_connect_timeout 3s;
+        proxy_read_timeout 120s;
+        proxy_next_upstream error timeout http_502 http_503;
+        proxy_next_upstream_tries $RASA_INSTANCES;
+        location /webhooks/ {
+            proxy_pass http://rasa_rest/webhooks/;
+        }
+        location /socket.io/ {
+            proxy_pass http://rasa_socketio/socket.io/;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_read_timeout 3600s;
+        }
+        location = / {
+            proxy_pass http://rasa_rest/;
+        }
+        location / {
+            return 404 '{"error": "not found"}';
+        }
+    }
+}
+NGINX
 }
 
 run_lb() {
-  local backends=()
-  for i in $(seq 1 "$RASA_INSTANCES"); do
-    backends+=(--backend "http://127.0.0.1:$((RASA_INSTANCE_BASE_PORT + i))")
+  local dir="$PWD/var/lb-$RASA_PORT"
+  scripts/install_nginx.sh
+  write_lb_config "$dir"
+  exec "$(command -v nginx || echo /usr/sbin/nginx)" -p "$dir" -c "$dir/nginx.conf"
+}
+
+# `make run-prod` keeps serving when one part dies: each part runs under `supervise`, which
+# restarts it with a backoff (1 s, doubling to 30 s; back to 1 s after a minute of running)
+# and leaves the other parts alone. Ctrl-C or SIGTERM stops everything.
+supervise() {
+  local name="$1" delay=1 started code child
+  shift
+  trap 'kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+  while true; do
+    started=$SECONDS
+    "$@" &
+    child=$!
+    code=0
+    wait "$child" || code=$?
+    if (( SECONDS - started >= 60 )); then delay=1; fi
+    echo "run_prod: $name exited with status $code; restarting in ${delay}s" >&2
+    sleep "$delay" &
+    child=$!
+    wait "$child" || true
+    delay=$(( delay * 2 > 30 ? 30 : delay * 2 ))
   done
-  exec .venv/bin/python scripts/lb.py --port "$RASA_PORT" --bind "$LB_BIND" "${backends[@]}"
 }
 
 case "${1:-all}" in
@@ -76,18 +173,19 @@ source scripts/processes.sh
 
 mkdir -p var logs
 run_setup
-"$0" actions &
+scripts/install_nginx.sh
+supervise actions "$0" actions &
 pids+=($!)
 for i in $(seq 1 "$RASA_INSTANCES"); do
-  "$0" rasa "$i" &
+  supervise "rasa$i" "$0" rasa "$i" &
   pids+=($!)
 done
-"$0" lb &
+supervise lb "$0" lb &
 pids+=($!)
-.venv/bin/python -m console --host "$RASA_INTERFACE" --port "${CONSOLE_PORT:-8081}" &
+supervise console .venv/bin/python -m console --host "$CONSOLE_HOST" --port "${CONSOLE_PORT:-8081}" &
 pids+=($!)
 
 echo "Starting the production profile: load balancer on http://$LB_BIND:$RASA_PORT ->" \
   "$RASA_INSTANCES Rasa instances on :$((RASA_INSTANCE_BASE_PORT + 1))..:$((RASA_INSTANCE_BASE_PORT + RASA_INSTANCES))," \
-  "actions on :$ACTION_PORT, staff console on http://$RASA_INTERFACE:${CONSOLE_PORT:-8081} (Ctrl-C stops all)"
+  "actions on :$ACTION_PORT, staff console on http://$CONSOLE_HOST:${CONSOLE_PORT:-8081} (Ctrl-C stops all)"
 wait -n "${pids[@]}"

@@ -33,7 +33,8 @@ from actions.booking.common import (
 )
 from actions.booking.service import BookingService, booking_service
 from actions.booking.slots import parse_iso
-from actions.booking.store import SlotTaken
+from actions.booking.store import BookingLimitReached, SlotTaken
+from components.client_key import client_key_of
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,11 @@ class ValidateBookingForm(RepeatedFailureValidator):
                 state=tracker.get_slot("state"),
                 start_utc=start,
                 sender_id=tracker.sender_id,
+                client_key=client_key_of(tracker.events),
+                limits=service.limits,
             )
+        except BookingLimitReached as limit:
+            return self.end({"kind": "limit", "which": limit.which}, confirm=None)
         except SlotTaken:
             dispatcher.utter_message(
                 text=service.texts.say("slot_just_taken", when=service.availability.describe(start))
@@ -341,6 +346,10 @@ class ActionBookingSubmit(Action):
             return reset(*FIELDS, *HELPER_SLOTS)
         if kind == "crisis":
             return reset(OUTCOME, FAILURES)  # the crisis resources were the whole reply
+        if kind == "limit":  # nothing was booked; what was given is not kept
+            which = "contact" if outcome.get("which") == "contact" else "address"
+            send(dispatcher, tracker, texts.say(f"ended_limit_{which}"), EVALUATION_TOPIC)
+            return reset(*FIELDS, *HELPER_SLOTS)
         if kind in ("under_age", "no_consent"):
             send(dispatcher, tracker, texts.say(f"ended_{kind}"), EVALUATION_TOPIC)
             return reset(*FIELDS, *HELPER_SLOTS)

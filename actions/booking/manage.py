@@ -103,8 +103,10 @@ class ValidateBookingManageForm(RepeatedFailureValidator):
                 "manage_contact", service.texts.say("manage_not_found"), dispatcher, tracker, manage_reference=None
             )
         if not booking.active or booking.start_utc <= service.now():
-            status = booking.status if not booking.active else "in the past"
-            return self.end({"kind": "inactive", "status": status.replace("_", " ")})
+            # Whether the person attended is clinical information: the reply says only
+            # "cancelled" or "in the past", never attended / no-show.
+            status = "cancelled" if booking.status == "cancelled" else "in the past"
+            return self.end({"kind": "inactive", "status": status})
         return self.apply("manage_contact", Check(value=contact.value), dispatcher, tracker)
 
     async def validate_manage_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:

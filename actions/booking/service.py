@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 import yaml
 
 from actions.booking.slots import Availability, utcnow
-from actions.booking.store import BookingStore
+from actions.booking.store import BookingLimits, BookingStore
 from actions.knowledge import KNOWLEDGE_DIR, KnowledgeBase, knowledge_base
 
 
@@ -65,6 +65,10 @@ class BookingService:
             if self._store is None:
                 self._store = self._store_factory()
             return self._store
+
+    @property
+    def limits(self) -> BookingLimits:
+        return BookingLimits.from_clinic(self.clinic)
 
     @property
     def minimum_age(self) -> int:

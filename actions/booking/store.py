@@ -20,13 +20,15 @@ import os
 import secrets
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Union
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+
+from components.private_files import make_private
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -91,11 +93,36 @@ bookings = sa.Table(
     ),
     sa.Index("ix_bookings_sender_id", "sender_id"),
     sa.Index("ix_bookings_contact", "contact"),
+    # Keyed hash of the client address (components/client_key.py), for the per-address cap.
+    sa.Column("client_key", sa.String(64), nullable=True),
+    sa.Index("ix_bookings_client_key", "client_key"),
 )
 
 
 class SlotTaken(Exception):
     """The slot is booked by someone else (or is being booked right now)."""
+
+
+class BookingLimitReached(Exception):
+    """The contact already holds its upcoming bookings, or the address made its day's."""
+
+    def __init__(self, which: str) -> None:
+        super().__init__(which)
+        self.which = which  # "contact" or "address"
+
+
+@dataclass(frozen=True)
+class BookingLimits:
+    """Caps against a script booking every open slot (clinic.yml `booking_limits`)."""
+
+    upcoming_per_contact: int = 0  # 0 = no cap
+    per_address_per_day: int = 0
+
+    @classmethod
+    def from_clinic(cls, clinic: Dict[str, Any]) -> "BookingLimits":
+        raw = clinic.get("booking_limits") or {}
+        return cls(int(raw.get("upcoming_per_contact", 0) or 0),
+                   int(raw.get("per_address_per_day", 0) or 0))
 
 
 class BookingNotFound(Exception):
@@ -137,9 +164,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     options: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
     options.update(kwargs)
     if url.startswith("sqlite"):
-        path = sa.engine.make_url(url).database
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        make_private(url)
         connect_args = dict(options.pop("connect_args", {}) or {})
         connect_args.setdefault("timeout", 30)
         options["connect_args"] = connect_args
@@ -228,15 +253,20 @@ class BookingStore:
     # ----------------------------------------------------------------- writes
 
     def book(
-        self, *, full_name: str, contact: str, state: str, start_utc: datetime, sender_id: str
+        self, *, full_name: str, contact: str, state: str, start_utc: datetime, sender_id: str,
+        client_key: Optional[str] = None, limits: Optional[BookingLimits] = None,
     ) -> Booking:
         """Books the slot, or returns the same booking if this conversation already has it.
 
-        Raises SlotTaken if another conversation holds the slot.
+        Raises SlotTaken if another conversation holds the slot, BookingLimitReached if the
+        contact or the client address is at its cap (`limits`; checked before the insert, so
+        two racing confirmations may both pass: a cap against scripts, not a guarantee).
         """
         for _ in range(5):
             with self.engine.connect() as conn:
                 existing = self._active_at(conn, start_utc)
+                if existing is None and limits is not None:
+                    self._check_limits(conn, contact, client_key, limits)
             if existing is not None:
                 if existing.sender_id == sender_id:
                     return existing  # a retried confirmation: same booking, same reference
@@ -249,11 +279,27 @@ class BookingStore:
             )
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(bookings.insert().values(**values))
+                    conn.execute(bookings.insert().values(client_key=client_key, **values))
             except IntegrityError:
                 continue  # lost the race for the slot (or, rarely, a reference clash): re-check
             return Booking(**values)
         raise SlotTaken(start_utc)
+
+    def _check_limits(self, conn: Connection, contact: str, client_key: Optional[str],
+                      limits: BookingLimits) -> None:
+        now = _now()
+        if limits.upcoming_per_contact:
+            upcoming = conn.execute(sa.select(sa.func.count()).select_from(bookings).where(
+                bookings.c.contact == contact, bookings.c.status == BOOKED,
+                bookings.c.start_utc >= now)).scalar_one()
+            if upcoming >= limits.upcoming_per_contact:
+                raise BookingLimitReached("contact")
+        if limits.per_address_per_day and client_key:
+            today = conn.execute(sa.select(sa.func.count()).select_from(bookings).where(
+                bookings.c.client_key == client_key,
+                bookings.c.created_at >= now - timedelta(days=1))).scalar_one()
+            if today >= limits.per_address_per_day:
+                raise BookingLimitReached("address")
 
     def _update_active(self, reference: str, contact: str, **values: Any) -> Booking:
         booking = self.find(reference, contact)
@@ -297,6 +343,36 @@ class BookingStore:
         booking = self.get(reference)
         assert booking is not None
         return booking
+
+
+class BookingEraser:
+    """Deletes bookings: the retention purge and a person's deletion request (console/)."""
+
+    def __init__(self, store: BookingStore) -> None:
+        self.engine = store.engine
+
+    def _delete(self, condition: Any) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(bookings.delete().where(condition)).rowcount
+
+    def purge(self, appointments_before: datetime) -> int:
+        """Bookings whose appointment started before the cutoff (its date plus retention)."""
+        return self._delete(bookings.c.start_utc < appointments_before)
+
+    def for_conversation(self, sender_id: str) -> int:
+        return self._delete(bookings.c.sender_id == sender_id)
+
+    def for_contact(self, contact: str) -> int:
+        """Every booking made with this email address or US phone number (normalised)."""
+        from actions.booking.fields import parse_contact
+
+        parsed = parse_contact(contact)
+        if parsed is None:
+            raise ValueError("not an email address or US phone number")
+        return self._delete(bookings.c.contact == parsed.value)
+
+    def for_reference(self, reference: str) -> int:
+        return self._delete(bookings.c.reference == reference.strip().upper())
 
 
 def main(argv: List[str]) -> int:

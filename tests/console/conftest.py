@@ -45,8 +45,9 @@ def console_env(db_path: Path, **extra: str) -> Dict[str, str]:
     return env
 
 
-def create_user(db_path: Path, name: str = USER, password: str = PASSWORD, **env: str) -> None:
-    subprocess.run([sys.executable, "-m", "console.cli", "create-user", name], cwd=ROOT,
+def create_user(db_path: Path, name: str = USER, password: str = PASSWORD, role: str = "admin",
+                **env: str) -> None:
+    subprocess.run([sys.executable, "-m", "console.cli", "create-user", name, "--role", role], cwd=ROOT,
                    env=console_env(db_path, CONSOLE_PASSWORD=password, **env), check=True,
                    capture_output=True)
 

@@ -177,3 +177,52 @@ def test_cli_create_user_rules(filled_db):
         assert server.login("carol", "another-long-password").status_code == 302
     finally:
         server.stop()
+
+
+def _from_address(console: Console, address: str) -> Console:
+    """The same console driven by a client whose address is `address` (127.0.0.0/8)."""
+    from requests_toolbelt.adapters.source import SourceAddressAdapter
+
+    other = object.__new__(Console)
+    other.__dict__.update(console.__dict__)
+    other.http = requests.Session()
+    other.http.mount("http://", SourceAddressAdapter(address))
+    return other
+
+
+def _fail_login(client: Console, username: str) -> int:
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", {"username": username, "password": "wrong-password-123"},
+                       csrf=token).status_code
+
+
+def test_a_stranger_cannot_lock_staff_out(console):
+    stranger = _from_address(console, "127.0.0.2")
+    # CONSOLE_MAX_FAILURES=3: the stranger's own attempts at alice are locked...
+    assert [_fail_login(stranger, USER) for _ in range(4)] == [401, 401, 401, 429]
+    # ...but alice, from her own address, still gets in.
+    assert console.login().status_code == 302
+
+
+def test_password_spraying_from_one_address_is_capped(console):
+    # 4 x CONSOLE_MAX_FAILURES failures from one address, whatever the usernames, lock it.
+    sprayer = _from_address(console, "127.0.0.3")
+    codes = [_fail_login(sprayer, f"user{i}") for i in range(12)]
+    assert codes == [401] * 12
+    assert _fail_login(sprayer, "someone-new") == 429
+    assert console.login().status_code == 302
+
+
+def test_failed_logins_keep_no_typed_username(console):
+    typed = "Tr0ub4dor-and-3-my-password"  # a password typed into the username field
+    assert _fail_login(console, typed) == 401
+    assert _fail_login(console, USER) == 401
+    with sqlite3.connect(console.db_path) as conn:
+        audit_rows = conn.execute("select actor, action, coalesce(target, ''), coalesce(details, '')"
+                                  " from console_audit_log").fetchall()
+        attempts = conn.execute("select username, client from console_login_attempts").fetchall()
+        dump = "\n".join(conn.iterdump())
+    assert typed.lower() not in dump.lower(), "the typed username was stored"
+    assert ("(unknown user)", "login_failed") in [(a, b) for a, b, _, _ in audit_rows]
+    assert (USER, "login_failed") in [(a, b) for a, b, _, _ in audit_rows]
+    assert len(attempts) == 2 and all(len(u) == 64 and USER not in u for u, _ in attempts)

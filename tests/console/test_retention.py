@@ -105,3 +105,72 @@ def test_purge_and_delete_from_the_cli(filled_db):
     actions = [(a, act) for a, act, _, _ in audit_rows(filled_db)]
     assert actions[-2][1] == "retention_purge" and actions[-1][1] == "delete_conversation"
     assert actions[-1][0].startswith("cli:")
+
+
+def booking_senders(db_path):
+    with sqlite3.connect(db_path) as conn:
+        return sorted(r[0] for r in conn.execute("select sender_id from bookings"))
+
+
+def test_deleting_a_conversation_deletes_its_bookings(staff):
+    assert booking_senders(staff.db_path) == ["conv-booking", "conv-other"]
+    staff.post("/delete", {"sender": "conv-booking", "confirm": "yes"})
+    assert booking_senders(staff.db_path) == ["conv-other"]
+    _, action, _, details = audit_rows(staff.db_path)[-1]
+    assert action == "delete_conversation" and '"bookings": 1' in details
+
+
+def test_purge_removes_bookings_whose_appointment_is_past_retention(filled_db):
+    from datetime import datetime, timedelta, timezone
+
+    from actions.booking.store import BookingStore
+    store = BookingStore(f"sqlite:///{filled_db}")
+    long_ago = (datetime.now(timezone.utc) - timedelta(days=400)).replace(minute=0, second=0, microsecond=0)
+    store.book(full_name="Old Patient", contact="old@example.com", state="OR", start_utc=long_ago,
+               sender_id="conv-ancient")
+    store.engine.dispose()
+    run = subprocess.run([sys.executable, "-m", "console.cli", "purge"], cwd=ROOT,
+                         env=console_env(filled_db), capture_output=True, text=True, check=True)
+    assert "1 bookings" in run.stdout
+    # Upcoming appointments stay; the one 400 days ago (retention 365) is gone.
+    assert booking_senders(filled_db) == ["conv-booking", "conv-other"]
+    with sqlite3.connect(filled_db) as conn:
+        assert conn.execute("select count(*) from bookings where full_name = 'Old Patient'").fetchone()[0] == 0
+
+
+def test_a_person_can_have_their_bookings_deleted_by_contact_or_reference(filled_db):
+    env = console_env(filled_db)
+    with sqlite3.connect(filled_db) as conn:
+        (sam_reference,) = conn.execute("select reference from bookings where sender_id='conv-other'").fetchone()
+    # Written as the person gives it: normalised to what was stored (+19715550199).
+    by_contact = subprocess.run([sys.executable, "-m", "console.cli", "delete-bookings", "--contact",
+                                 "(971) 555-0199"], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert "deleted 1 bookings" in by_contact.stdout
+    assert booking_senders(filled_db) == ["conv-other"]
+    subprocess.run([sys.executable, "-m", "console.cli", "delete-bookings", "--reference", sam_reference.lower()],
+                   cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert booking_senders(filled_db) == []
+    bad = subprocess.run([sys.executable, "-m", "console.cli", "delete-bookings", "--contact", "not a contact"],
+                         cwd=ROOT, env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and "email address or US phone number" in bad.stderr
+    rows = audit_rows(filled_db)
+    assert [r[1] for r in rows[-2:]] == ["delete_bookings", "delete_bookings"]
+    assert all("971" not in str(r) and "555" not in str(r) for r in rows)
+
+
+def test_the_list_masks_the_visitors_own_name_and_contact(filled_db):
+    from tests.console import rasa_events
+    from tests.console.conftest import Console
+
+    chat = rasa_events.Chat("conv-named", time.time() - 600)
+    chat.user("this is Robin Quillfeather, please ring me", "inform", 0.4).slot(
+        "full_name", "Robin Quillfeather").bot("Thanks.", rasa_events.answer("booking.evaluation", ()))
+    rasa_events.write(str(filled_db), [chat])
+    server = Console(filled_db)
+    try:
+        assert server.login().status_code == 302
+        page = server.get("/conversations").text
+        assert "conv-named" in page and "please ring me" in page
+        assert "Quillfeather" not in page
+    finally:
+        server.stop()

@@ -22,7 +22,8 @@ atexit.register(shutil.rmtree, _clinic_dir, True)
 os.environ["CLINIC_FILE"] = str(write_test_clinic(Path(_clinic_dir) / "clinic.yml"))
 
 # Faults restart processes, so they run after the load, race and fuzz runs; the log check last.
-ORDER = ["test_security", "test_load", "test_booking_race", "test_fuzz", "test_faults", "test_logs"]
+ORDER = ["test_security", "test_load", "test_booking_race", "test_fuzz", "test_faults", "test_fault_drill",
+         "test_logs"]
 
 
 def pytest_collection_modifyitems(items):

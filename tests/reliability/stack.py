@@ -127,7 +127,8 @@ class Stack:
         )
         return env
 
-    def start(self) -> None:
+    def create_database(self) -> None:
+        """The run's own database, reached through the cuttable proxy."""
         admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
         try:
             with admin.connect() as conn:
@@ -138,6 +139,9 @@ class Stack:
         self._spawn("pgproxy", [sys.executable, str(ROOT / "tests/reliability/tcp_proxy.py"),
                                 str(self.proxy_port), direct.host or "127.0.0.1", str(direct.port or 5432)])
         self._wait(lambda: not _port_free(self.proxy_port), "the PostgreSQL proxy", 20)
+
+    def start(self) -> None:
+        self.create_database()
         setup = subprocess.run(["scripts/run_prod.sh", "setup"], cwd=ROOT, env=self.env(),
                                capture_output=True, text=True, timeout=180)
         assert setup.returncode == 0, setup.stdout + setup.stderr
@@ -261,12 +265,16 @@ class Stack:
                                 {"s": sender}).all()
         return [json.loads(row[0]) for row in rows]
 
-    def tracker(self, sender: str, instance: int) -> Dict[str, Any]:
-        """The tracker through Rasa's HTTP API on one instance (needs the token)."""
-        response = requests.get(f"{self.instance(instance)}/conversations/{sender}/tracker",
-                                params={"token": self.token}, timeout=30)
-        response.raise_for_status()
-        return response.json()
+    def form_state(self, sender: str) -> Tuple[Optional[str], Optional[str]]:
+        """(active form, requested slot) as the stored events leave them: what any instance
+        reads (production instances have no HTTP API to ask)."""
+        loop, requested = None, None
+        for event in self.events(sender):
+            if event.get("event") == "active_loop":
+                loop = event.get("name")
+            elif event.get("event") == "slot" and event.get("name") == "requested_slot":
+                requested = event.get("value")
+        return loop, requested
 
 
 # ---------------------------------------------------------------------- turns

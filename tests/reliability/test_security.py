@@ -1,7 +1,8 @@
 """Security defaults of the production profile: the rate limit holds across instances (Redis),
-Rasa's HTTP API needs the token and is not reachable through the load balancer, the instances
+Rasa's HTTP API is off on the instances and not routed by the load balancer, the instances
 listen on loopback only, CORS answers only the configured origins, long messages get the
 clear too-long reply."""
+import http.client
 import socket
 import time
 import uuid
@@ -43,14 +44,52 @@ def test_rate_limit_is_shared_by_the_instances(stack):
     FIGURES["rate_limited_replies_checked"] += 2 + INSTANCES
 
 
-def test_http_api_needs_the_token_and_is_not_public(stack):
-    tracker = f"{stack.instance(1)}/conversations/nobody/tracker"
-    assert requests.get(tracker, timeout=10).status_code == 401
-    assert requests.get(tracker, params={"token": "wrong"}, timeout=10).status_code == 401
-    assert requests.get(tracker, params={"token": stack.token}, timeout=30).status_code == 200
-    for path in ("/conversations/nobody/tracker", "/model/parse", "/status", "/version"):
+API_PATHS = ("/conversations/nobody/tracker", "/model/parse", "/status", "/version", "/domain")
+
+
+def test_instances_have_no_http_api(stack):
+    # Production runs without --enable-api: even on an instance's own port, with a token.
+    for i in range(1, INSTANCES + 1):
+        for path in API_PATHS:
+            response = requests.get(f"{stack.instance(i)}{path}", params={"token": stack.token}, timeout=10)
+            assert response.status_code in (404, 405), (i, path, response.status_code)
+
+
+# Paths that name Rasa's API once normalised, dressed as the chat channels' prefixes.
+TRAVERSALS = [
+    "/webhooks/../conversations/{id}/tracker",
+    "/webhooks/%2e%2e/conversations/{id}/tracker",
+    "/webhooks/%2E%2E/conversations/{id}/tracker",
+    "/webhooks/rest/../../conversations/{id}/tracker",
+    "/webhooks/rest/..%2f..%2fconversations/{id}/tracker",
+    "/socket.io/../conversations/{id}/tracker",
+    "/socket.io/%2e%2e/status",
+    "/webhooks/./../model/parse",
+    "//conversations/{id}/tracker",
+    "/webhooks/..;/conversations/{id}/tracker",
+]
+
+
+def _raw_get(port: int, path: str) -> int:
+    """GET with the path sent byte for byte (no client-side normalisation)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_http_api_is_not_routed_by_the_load_balancer(stack):
+    sender = f"victim-{uuid.uuid4().hex[:8]}"
+    assert _post(stack.webhook, sender, "what is tms").status_code == 200  # a tracker to steal
+    for path in API_PATHS:
         response = requests.get(f"{stack.lb}{path}", params={"token": stack.token}, timeout=10)
         assert response.status_code == 404, path
+    for template in TRAVERSALS:
+        path = template.format(id=sender) + f"?token={stack.token}"
+        assert _raw_get(stack.lb_port, path) == 404, path
+    FIGURES["traversal_paths_refused"] += len(TRAVERSALS)
 
 
 def _outside_address():

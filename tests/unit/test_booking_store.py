@@ -14,6 +14,8 @@ from actions.booking.store import (
     BOOKED,
     CANCELLED,
     VERSION_TABLE,
+    BookingLimitReached,
+    BookingLimits,
     BookingNotFound,
     BookingStore,
     SlotTaken,
@@ -250,7 +252,7 @@ def test_concurrent_migrations_postgresql(pg_schema_url):
         stores = list(pool.map(lambda _: pg_store(pg_schema_url, migrate=True), range(4)))
     with stores[0].engine.connect() as conn:
         versions = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
-    assert versions == ["0001_create_bookings"]
+    assert versions == ["0002_booking_client_key"]  # the head, once
     for s in stores:
         s.engine.dispose()
 
@@ -266,3 +268,49 @@ def test_racing_inserts_are_stopped_by_the_database_alone_postgresql(pg_schema_u
     pg_store(pg_schema_url, migrate=True).engine.dispose()
     monkeypatch.setattr(BookingStore, "_active_at", lambda self, conn, start: None)
     assert len(race(lambda: pg_store(pg_schema_url))) == 1
+
+
+# ------------------------------------------------------------------ caps against scripts
+
+def _future(hours: int) -> datetime:
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return now + timedelta(days=2, hours=hours)
+
+
+def test_a_contact_holds_at_most_its_upcoming_bookings(store):
+    limits = BookingLimits(upcoming_per_contact=1)
+    first = store.book(**details(start_utc=_future(0)), limits=limits)
+    # The same confirmation retried is the same booking, not a second one.
+    assert store.book(**details(start_utc=_future(0)), limits=limits).reference == first.reference
+    with pytest.raises(BookingLimitReached) as refused:
+        store.book(**details(start_utc=_future(1), sender_id="script-2"), limits=limits)
+    assert refused.value.which == "contact"
+    # Contacts are stored normalised; another contact is not affected.
+    store.book(**details(start_utc=_future(2), contact="sam@example.com", sender_id="v-3"), limits=limits)
+    # Once cancelled, the contact may book again.
+    store.cancel(first.reference, first.contact)
+    store.book(**details(start_utc=_future(3), sender_id="v-4"), limits=limits)
+    assert count_rows(store, status="booked") == 2
+
+
+def test_one_address_makes_at_most_its_bookings_a_day(store):
+    limits = BookingLimits(per_address_per_day=2)
+    for i in range(2):
+        store.book(**details(start_utc=_future(i), contact=f"p{i}@example.com", sender_id=f"s{i}"),
+                   client_key="address-a", limits=limits)
+    with pytest.raises(BookingLimitReached) as refused:
+        store.book(**details(start_utc=_future(5), contact="p9@example.com", sender_id="s9"),
+                   client_key="address-a", limits=limits)
+    assert refused.value.which == "address"
+    # Another address, or a booking without one (the operator's own machine), still books.
+    store.book(**details(start_utc=_future(6), contact="q@example.com", sender_id="t1"),
+               client_key="address-b", limits=limits)
+    store.book(**details(start_utc=_future(7), contact="r@example.com", sender_id="t2"), limits=limits)
+    assert count_rows(store) == 4 and count_rows(store, client_key="address-a") == 2
+
+
+def test_the_clinic_file_sets_the_caps():
+    from actions.knowledge import knowledge_base
+
+    limits = BookingLimits.from_clinic(knowledge_base().clinic)
+    assert limits.upcoming_per_contact >= 1 and limits.per_address_per_day >= 1

@@ -448,3 +448,17 @@ def test_manage_starts_with_an_intro(form_tracker, domain_dict):
 def test_field_parsers_used_by_the_validators():
     assert parse_contact("503-555-0123").display == "(503) 555-0123"
     assert parse_state("i live in oregon or washington") is None  # ambiguous: ask again
+
+
+@pytest.mark.parametrize("status, said", [("attended", "in the past"), ("no_show", "in the past"),
+                                          ("cancelled", "cancelled")])
+def test_managing_an_inactive_booking_does_not_reveal_attendance(form_tracker, domain_dict, booked,
+                                                                 booking_service, status, said):
+    booking_service.store.set_status(booked.reference, status)
+    known = {"manage_reference": booked.reference}
+    slots, _ = manage(form_tracker, domain_dict, "manage_contact", "(503) 555-0123", slots=known)
+    assert slots["manage_outcome"] == {"kind": "inactive", "status": said}
+    _, reply = run(ActionBookingManageSubmit(), form_tracker(slots={**known, **slots}, form=None), domain_dict)
+    text = texts_of(reply).lower()
+    assert f"it was {said}" in text
+    assert "attended" not in text and "no show" not in text and "no-show" not in text

@@ -90,10 +90,11 @@ def test_redis_down_lets_messages_through():
 def test_rate_limited_reply_is_a_contract_reply_and_crisis_still_wins():
     crisis = {"text": "call 988", "custom": {"topic": "safety.crisis", "sources": [],
                                              "defer_to_clinician": True, "flags": ["crisis"]}}
-    reply = message_guard.rate_limited_reply("what is tms", crisis)
+    reply = message_guard.rate_limited_reply(message_guard.crisis_kind("what is tms"), crisis)
     assert len(reply) == 1 and reply[0]["custom"]["flags"] == ["rate_limited"]
     assert "988" in reply[0]["text"]
-    assert message_guard.rate_limited_reply("i want to kill myself", crisis) == [crisis]
+    assert message_guard.rate_limited_reply(message_guard.crisis_kind("i want to kill myself"),
+                                            crisis) == [crisis]
 
 
 def test_limiter_reads_the_environment(monkeypatch):
@@ -104,3 +105,16 @@ def test_limiter_reads_the_environment(monkeypatch):
     limiter = rate_limit.limiter()
     assert (limiter.per_visitor, limiter.per_address, limiter.redis_url) == (7, 70, None)
     monkeypatch.setattr(rate_limit, "_limiter", None)
+
+
+def test_the_per_address_limit_is_on_by_default(monkeypatch):
+    monkeypatch.delenv("RATE_LIMIT_IP_PER_MINUTE", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    limiter = RateLimiter.from_env()
+    assert limiter.per_address == rate_limit.DEFAULT_PER_ADDRESS > 0
+    # A client rotating its visitor id is still held by its address.
+    limiter.clock = Clock()
+    waits = [asyncio.run(limiter.retry_after(f"rotated-{i}", "198.51.100.9"))
+             for i in range(limiter.per_address + 1)]
+    assert waits[:-1] == [0] * limiter.per_address and waits[-1] > 0
+    assert asyncio.run(limiter.retry_after("someone", "198.51.100.10")) == 0

@@ -1,0 +1,61 @@
+"""Who may do what in the console: each route names the roles allowed on it (least privilege).
+
+- reviewer: the conversation list and transcripts (contact details masked), annotating and
+  review marks, the annotations list, charts;
+- scheduler: the bookings (the only view with names and contacts), charts;
+- admin: everything, including deletion, the retention purge, exports and the audit log.
+
+A route missing from ACCESS is refused for everyone (tests/console/test_roles.py checks that
+every route of the app is listed).
+"""
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Optional
+
+ROLES = ("reviewer", "scheduler", "admin")
+DEFAULT_ROLE = "reviewer"
+
+_ALL = frozenset(ROLES)
+_REVIEW = frozenset({"reviewer", "admin"})
+_SCHEDULE = frozenset({"scheduler", "admin"})
+_ADMIN = frozenset({"admin"})
+
+# Route (handler) name -> roles allowed.
+ACCESS: Dict[str, FrozenSet[str]] = {
+    "home": _ALL,
+    "logout": _ALL,
+    "charts_view": _ALL,
+    "conversation_list": _REVIEW,
+    "transcript_view": _REVIEW,
+    "annotate": _REVIEW,
+    "review": _REVIEW,
+    "annotations_view": _REVIEW,
+    "export": _ADMIN,
+    "export_download": _ADMIN,
+    "delete": _ADMIN,
+    "bookings_view": _SCHEDULE,
+    "booking_update": _SCHEDULE,
+    "retention_view": _ADMIN,
+    "purge": _ADMIN,
+    "audit_view": _ADMIN,
+}
+# Reachable without a session.
+PUBLIC = frozenset({"login_form", "login", "healthz", "static"})
+
+HOME = {"reviewer": "/conversations", "scheduler": "/bookings", "admin": "/conversations"}
+
+
+def route_name(full_name: Optional[str]) -> str:
+    """'staff_console.conversation_list' -> 'conversation_list'."""
+    return (full_name or "").rsplit(".", 1)[-1]
+
+
+def allowed(role: Optional[str], name: str) -> bool:
+    return bool(role) and role in ACCESS.get(name, frozenset())
+
+
+def check_role(role: str) -> str:
+    role = (role or "").strip().lower()
+    if role not in ROLES:
+        raise ValueError(f"roles are: {', '.join(ROLES)}")
+    return role
