@@ -4,7 +4,8 @@ Each visitor message is counted against two fixed windows of RATE_LIMIT_WINDOW_S
 one per visitor (the REST `sender`, the widget's session id), limit RATE_LIMIT_PER_MINUTE
 (default 30; 0 turns it off), and one per client address, limit RATE_LIMIT_IP_PER_MINUTE
 (default 120, on in every profile: the visitor id is chosen by the client, so a script that
-rotates it is still held by its address; 0 turns it off). Feedback counts like a message. A visitor over a limit gets the
+rotates it is still held by its address; 0 turns it off; this machine's own address is held by
+the per-visitor limit only). Feedback counts like a message. A visitor over a limit gets the
 `rate_limited` reply (components/message_guard.py) without Rasa running; a crisis message is
 still answered with the crisis resources.
 
@@ -39,6 +40,16 @@ def _int_env(name: str, default: int) -> int:
         return max(0, int(os.environ.get(name, default)))
     except ValueError:
         return default
+
+
+def _is_loopback(address: Optional[str]) -> bool:
+    """A message from this machine itself is the operator's or a test suite's (visitors arrive
+    from elsewhere, or through the balancer, which names them in X-Forwarded-For): it is held
+    by the per-visitor limit only, as the booking caps exempt it (components/client_key.py)."""
+    try:
+        return bool(address) and ipaddress.ip_address(str(address)).is_loopback
+    except ValueError:
+        return False
 
 
 def _trusted_proxy(peer: str, trusted: str) -> bool:
@@ -101,7 +112,8 @@ class RateLimiter:
     async def retry_after(self, visitor: str, address: Optional[str] = None) -> int:
         """0 if the message may go through, else the seconds until the window resets."""
         window_id = int(self.clock() // self.window)
-        checks = [("v", visitor, self.per_visitor), ("a", address or "", self.per_address)]
+        per_address = 0 if _is_loopback(address) else self.per_address
+        checks = [("v", visitor, self.per_visitor), ("a", address or "", per_address)]
         checks = [(kind, key, limit) for kind, key, limit in checks if limit and key]
         if not checks:
             return 0

@@ -118,3 +118,15 @@ def test_the_per_address_limit_is_on_by_default(monkeypatch):
              for i in range(limiter.per_address + 1)]
     assert waits[:-1] == [0] * limiter.per_address and waits[-1] > 0
     assert asyncio.run(limiter.retry_after("someone", "198.51.100.10")) == 0
+
+
+def test_this_machine_is_held_by_the_per_visitor_limit_only():
+    import asyncio
+
+    from components.rate_limit import RateLimiter
+
+    limiter = RateLimiter(per_visitor=100, per_address=2, window=60, redis_url=None, prefix="t")
+    waits = [asyncio.run(limiter.retry_after(f"v{i}", "127.0.0.1")) for i in range(5)]
+    assert waits == [0] * 5
+    elsewhere = [asyncio.run(limiter.retry_after(f"w{i}", "198.51.100.9")) for i in range(3)]
+    assert elsewhere[:2] == [0, 0] and elsewhere[2] > 0
