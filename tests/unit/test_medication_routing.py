@@ -16,7 +16,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
 TABLE = yaml.safe_load((Path(__file__).parent / "medication_routing.yml").read_text(encoding="utf-8"))
-SPECIFIC = TABLE["meds_specific"]
+BLIND = yaml.safe_load((Path(__file__).parent / "medication_routing_blind.yml").read_text(encoding="utf-8"))
+SPECIFIC = TABLE["meds_specific"] + BLIND["meds_specific"]
 ADVICE = TABLE["safety_medical_advice"]
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
