@@ -76,7 +76,10 @@ write_lb_config() {
   for i in $(seq 1 "$RASA_INSTANCES"); do
     servers+="        server 127.0.0.1:$((RASA_INSTANCE_BASE_PORT + i)) max_fails=1 fail_timeout=${LB_FAIL_TIMEOUT:-5s};"$'\n'
   done
+  # Workers run as the launching user, the owner of var/ (created owner-only): under root,
+  # nginx would otherwise drop its workers to "nobody", who cannot write the body buffers there.
   cat > "$dir/nginx.conf" <<NGINX
+user $(id -un);
 worker_processes 1;
 daemon off;
 pid $dir/nginx.pid;
