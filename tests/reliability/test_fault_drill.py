@@ -176,8 +176,9 @@ def test_a_killed_instance_is_survived_and_restarted(profile):
     assert second["topic"].startswith("tms."), second
     assert answered_after < 5
     # The killed instance comes back by itself: within 30 s, or, on a machine so busy that
-    # the profile's own cold start took longer, within that (a restart is a cold start).
-    budget = max(30.0, profile.cold_start_seconds)
+    # the profile's own cold start took longer, within twice that (a restart is a cold start
+    # made while the rest of the profile serves traffic; seen at 30-40 s on 2 busy cores).
+    budget = max(30.0, 2 * profile.cold_start_seconds)
     back_after = None
     while time.monotonic() - killed_at < budget:
         if profile.is_up(f"rasa{victim}"):
