@@ -59,6 +59,7 @@ from components.risk_model import (
     is_spanish,
     load_corpus,
     load_followups,
+    model_text,
     with_ordinary_messages,
 )
 
@@ -164,22 +165,25 @@ class RiskClassifier(GraphComponent, IntentClassifier):
         return training_data
 
     # ------------------------------------------------------------------ prediction
-    def assess(self, text: str) -> RiskDecision:
-        """The risk decision for one text (used by process and by the tests)."""
-        scores = self.model.score(text) if self.model is not None else NO_SCORES
+    def assess(self, text: str, normalised: Optional[str] = None) -> RiskDecision:
+        """The risk decision for one text (``normalised``: its ``model_text``, if computed)."""
+        if self.model is None:
+            return decide(NO_SCORES, self._detector.detect(text), self.thresholds)
+        (scores,) = self.model.score_model_texts([normalised if normalised is not None else model_text(text)])
         return decide(scores, self._detector.detect(text), self.thresholds)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
+            normalised = model_text(text)  # one normalisation for both models
             try:
-                decision = self.assess(text)
+                decision = self.assess(text, normalised)
             except Exception:  # pragma: no cover - judging risk must never break NLU
                 logger.exception("Risk assessment failed; the lexicon alone decides.")
                 decision = decide(NO_SCORES, self._detector.detect(text), self.thresholds)
             record: Dict[str, Any] = {**decision.as_dict(), "spanish": is_spanish(text)}
             if self.answer_model is not None and len(text) <= 300:
-                record["answer_yes"] = round(self.answer_model.p_yes(text), 4)
+                record["answer_yes"] = round(self.answer_model.p_yes_model_text(normalised), 4)
             previous = dict(message.get(INTENT) or {})
             record["previous_intent"] = {
                 INTENT_NAME_KEY: previous.get(INTENT_NAME_KEY),

@@ -40,7 +40,6 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "risk"
 NONE, POSSIBLE = "none", "possible"
 LABELS = (NONE, POSSIBLE, CRISIS, EMERGENCY)
 CLEAR = "clear"
-LEVELS = (NONE, POSSIBLE, CLEAR)
 
 # The model reads at most this much of a message: its start and its end. Risk is stated in a
 # sentence or two, and a pasted page must not cost more than a short message.
@@ -221,7 +220,11 @@ class RiskModel:
         return cls(pipeline)
 
     def score_many(self, texts: Iterable[str]) -> List[RiskScores]:
-        rows = self._predict_proba([model_text(t) for t in texts])
+        return self.score_model_texts([model_text(t) for t in texts])
+
+    def score_model_texts(self, normalised: List[str]) -> List[RiskScores]:
+        """Scores of texts already passed through ``model_text`` (normalised once per message)."""
+        rows = self._predict_proba(normalised)
         return [RiskScores(*(float(row[i]) for i in self._index)) for row in rows]
 
     def score(self, text: str) -> RiskScores:
@@ -253,7 +256,11 @@ class AnswerModel:
         return cls(pipeline)
 
     def p_yes(self, text: str) -> float:
-        return float(self.pipeline.predict_proba([model_text(text)])[0][self._yes])
+        return self.p_yes_model_text(model_text(text))
+
+    def p_yes_model_text(self, normalised: str) -> float:
+        """P(yes) of a text already passed through ``model_text``."""
+        return float(self.pipeline.predict_proba([normalised])[0][self._yes])
 
     def save(self, path: Path) -> None:
         sio.dump(self.pipeline, path)
