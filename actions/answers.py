@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
-from actions.knowledge import FALLBACK_TOPIC, KnowledgeBase, Topic, knowledge_base
+from practice.knowledge.loader import FALLBACK_TOPIC, KnowledgeBase, Topic, knowledge_base
 
 BOOKING_PAYLOAD = "/booking_evaluation"
 DETAIL_INTENT = "more_detail"

@@ -1,7 +1,7 @@
 """What follows a check-in answered "no", and a crisis reply's offer answered "yes".
 
 The check-in question and the crisis replies are domain responses (they work with the action
-server down); RiskPolicy (components/risk_policy.py) decides when each is said. These two
+server down); RiskPolicy (rasa_ext/policies/risk_policy.py) decides when each is said. These two
 actions finish the conversation the visitor started before risk interrupted it:
 
 - ``action_check_in_declined``: thanks the visitor, then answers the question in their answer
@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
 from actions.answers import ActionAnswer
-from actions.knowledge import knowledge_base
+from practice.knowledge.loader import knowledge_base
 from actions.medications import ActionAnswerMedications
 
 CHECK_IN_TOPIC = "safety.check_in"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional
 
-from actions.knowledge import Source
+from practice.knowledge.loader import Source
 
 
 def defers_to_clinician(topic: str) -> bool:

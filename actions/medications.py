@@ -1,6 +1,6 @@
 """Answers "can I take <medication> with TMS?" by the medication's class, with its sources.
 
-The NLU pipeline (components/medication_extractor.py) marks each medication the visitor
+The NLU pipeline (rasa_ext/nlu/medication_extractor.py) marks each medication the visitor
 named with a `medication` entity whose value is the generic name. This action groups them
 by class and answers from knowledge/medications.yml: the class note in plain words, how
 strong the evidence is, the class's sources written out, and always the reminder to tell the
@@ -27,13 +27,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
 from actions.answers import booking_buttons, compose
-from actions.knowledge import KnowledgeBase, Source, Topic, knowledge_base
-from components.medication_class_words import (
+from practice.knowledge.loader import KnowledgeBase, Source, Topic, knowledge_base
+from practice.medications.class_words import (
     CLASS_ENTITY,
     ClassMention,
     default_class_word_matcher,
 )
-from components.medications import (
+from practice.medications.catalog import (
     ENTITY,
     MedicationCatalog,
     MedicationName,

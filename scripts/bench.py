@@ -6,8 +6,8 @@
    trainings are timed once with the same command (`rasa train --force --num-threads 2`, a fresh
    Rasa cache, a temp output dir) and cached in build/bench/cache.json by a hash of the inputs.
 2. Each assistant is started with `rasa run` and the same options (REST channel, --enable-api,
-   --cors; ours through `python -m components.rasa_main run`, the same command with TensorFlow
-   kept out of the process, components/lazy_imports.py; RASA_LAZY_IMPORTS=0 turns that off) on
+   --cors; ours through `python -m rasa_ext.runtime.main run`, the same command with TensorFlow
+   kept out of the process, rasa_ext/runtime/lazy_imports.py; RASA_LAZY_IMPORTS=0 turns that off) on
    ports of its own (ours 5205 + action server 5255, stock 5305), one after the other, and its
    start-to-ready time measured. Ours runs with scripts/env.sh's settings, its endpoints.yml
    (ports and a throw-away SQLite database swapped in) and its action server; the stock bot as
@@ -111,7 +111,8 @@ def file_sha(path: Path) -> str:
 def training_inputs() -> List[Path]:
     files = [ROOT / "config.yml", ROOT / "domain.yml"]
     files += sorted((ROOT / "data").rglob("*.yml"))
-    files += sorted((ROOT / "components").glob("*.py"))
+    for package in ("practice", "rasa_ext/nlu", "rasa_ext/policies"):
+        files += sorted((ROOT / package).rglob("*.py"))
     spacy = ROOT / "build" / "spacy_en_tms"
     files += sorted(p for p in spacy.rglob("*") if p.is_file()) if spacy.exists() else []
     return files
@@ -587,22 +588,22 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
         node[leaf] = yaml.safe_load(value)
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(endpoints_cfg, sort_keys=False))
-    subprocess.run([str(PYTHON), "-m", "actions.booking.store", "upgrade"], cwd=ROOT, env=env, check=True,
+    subprocess.run([str(PYTHON), "-m", "practice.booking.store", "upgrade"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     extra_rasa = env.get("RASA_RUN_EXTRA_ARGS", "").split()
-    env = dict(env, RASA_AUTH_TOKEN=args.token)  # components.rasa_main reads it: never on a command line
+    env = dict(env, RASA_AUTH_TOKEN=args.token)  # rasa_ext.runtime.main reads it: never on a command line
     extra_actions = env.get("ACTION_SERVER_EXTRA_ARGS", "").split()
     services += [
         Service("ours-actions", [str(RASA), "run", "actions", "--port", str(args.action_port), *extra_actions],
                 ROOT, env, f"http://127.0.0.1:{args.action_port}/health"),
-        Service("ours-rasa", [str(PYTHON), "-m", "components.rasa_main", "run", "--model", str(args.model), "--port", str(args.ours_port),
+        Service("ours-rasa", [str(PYTHON), "-m", "rasa_ext.runtime.main", "run", "--model", str(args.model), "--port", str(args.ours_port),
                               "--interface", "127.0.0.1", "--credentials", "credentials.yml",
                               "--endpoints", str(endpoints), "--enable-api",
                               "--cors", *args.cors, *extra_rasa],
                 ROOT, env, f"http://127.0.0.1:{args.ours_port}/webhooks/rest/"),
     ]
 
-    from actions.knowledge import knowledge_base
+    from practice.knowledge.loader import knowledge_base
 
     def clear_bookings() -> None:  # every phase starts with the same free calendar
         with sqlite3.connect(db, timeout=30) as conn:

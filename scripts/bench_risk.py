@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from components.crisis_detector import get_detector  # noqa: E402
-from components.risk_model import RiskModel, RiskThresholds, decide, load_corpus  # noqa: E402
+from practice.safety.crisis_detector import get_detector  # noqa: E402
+from practice.safety.risk_model import RiskModel, RiskThresholds, decide, load_corpus  # noqa: E402
 
 
 def messages(texts, chars: int, n: int, seed: int = 3):

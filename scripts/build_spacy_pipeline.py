@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.medications import MedicationCatalog, load_catalog  # noqa: E402
+from practice.medications.catalog import MedicationCatalog, load_catalog  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "build" / "spacy_en_tms"
 LABEL = "MEDICATION"

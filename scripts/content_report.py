@@ -19,8 +19,8 @@ import textstat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from actions.knowledge import KnowledgeBase  # noqa: E402
-from components.medications import load_catalog  # noqa: E402
+from practice.knowledge.loader import KnowledgeBase  # noqa: E402
+from practice.medications.catalog import load_catalog  # noqa: E402
 
 MAX_GRADE = 8.0
 MAX_LEAD_WORDS = 60

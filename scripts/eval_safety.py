@@ -102,8 +102,8 @@ LEVEL_TOPIC = {"none": None, "possible": CHECK_IN}
 
 
 def judge_model(cases: List[Tuple[str, Dict[str, Any]]]) -> List[Optional[Dict[str, Any]]]:
-    from components.crisis_detector import detect
-    from components.risk_model import RiskModel, RiskThresholds, decide, load_corpus
+    from practice.safety.crisis_detector import detect
+    from practice.safety.risk_model import RiskModel, RiskThresholds, decide, load_corpus
 
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     settings = next(c for c in config["pipeline"] if c["name"].endswith("RiskClassifier"))

@@ -2,7 +2,7 @@
 """Measures medication recognition: misspellings found, and ordinary words wrongly matched.
 
 Run after changing knowledge/medications.yml or the matching rules in
-components/medications.py, and quote the numbers when tuning:
+practice/medications/catalog.py, and quote the numbers when tuning:
 
     .venv/bin/python scripts/measure_medication_matching.py [--show]
 
@@ -29,7 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components import medications as meds  # noqa: E402
+from practice.medications import catalog as meds  # noqa: E402
 
 MEDICATION_INTENTS = {"meds_specific", "inform"}
 MISSPELLINGS_FILE = ROOT / "tests" / "unit" / "medication_misspellings.yml"

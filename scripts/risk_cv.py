@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
-from components.crisis_detector import detect  # noqa: E402
-from components.risk_model import (  # noqa: E402
+from practice.safety.crisis_detector import detect  # noqa: E402
+from practice.safety.risk_model import (  # noqa: E402
     CLEAR, LABELS, NONE, POSSIBLE, RiskModel, RiskScores, RiskThresholds, build_pipeline, decide, load_corpus,
     with_ordinary_messages,
 )

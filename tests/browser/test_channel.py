@@ -1,4 +1,4 @@
-"""The widget's server side without a browser: components/socketio_channel.py, live.
+"""The widget's server side without a browser: rasa_ext/channels/socketio_channel.py, live.
 
 A python-socketio client speaks to the running assistant like the widget does.
 """

@@ -220,7 +220,7 @@ async def _write(db_path: str, chats: List[Chat], **options: Any) -> None:
 
 def book(db_path: str, sender: str, full_name: str, contact: str, days_ahead: int) -> str:
     """A booking made through the booking worker's store (its table, its rules)."""
-    from actions.booking.store import BookingStore
+    from practice.booking.store import BookingStore
     store = BookingStore(db_path if "://" in db_path else f"sqlite:///{db_path}")
     day = (datetime.now(timezone.utc) + timedelta(days=days_ahead)).replace(
         hour=17, minute=0, second=0, microsecond=0)

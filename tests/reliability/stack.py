@@ -57,7 +57,7 @@ def free_ports(count: int) -> int:
 
 
 # The production profile refuses to start while clinic.yml holds placeholder contact details
-# (actions/clinic_placeholders.py), so the suite runs on a copy of it with test values (an
+# (practice/knowledge/clinic_placeholders.py), so the suite runs on a copy of it with test values (an
 # address on the .test domain kept for testing, a phone number whose exchange, 010, can never
 # be assigned), named by CLINIC_FILE: conftest.py sets it for the processes it starts and for
 # its own knowledge base.

@@ -70,7 +70,7 @@ def _part_pids(profile: WholeProfile) -> Dict[str, int]:
     parts = {}
     for pid, cmdline in _pids().items():
         args = cmdline.split(b"\0")
-        if b"components.rasa_main" in args:
+        if b"rasa_ext.runtime.main" in args:
             port = int(args[args.index(b"--port") + 1])
             parts[f"rasa{port - profile.instance_base}"] = pid
         elif b"actions" in args and b"--port" in args and args[args.index(b"--port") + 1] == str(profile.action_port).encode():

@@ -9,7 +9,7 @@ import uuid
 
 import aiohttp
 
-from actions.knowledge import knowledge_base
+from practice.knowledge.loader import knowledge_base
 from tests.reliability.stack import FIGURES, bot_events_match, customs, turns_of
 
 CONVERSATIONS = 50

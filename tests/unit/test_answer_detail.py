@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import DETAIL_ENTITY, DETAIL_INTENT, ActionAnswer, detail_payload
-from actions.knowledge import FALLBACK_TOPIC, knowledge_base
+from practice.knowledge.loader import FALLBACK_TOPIC, knowledge_base
 
 KB = knowledge_base()
 TOPICS_WITH_DETAIL = sorted(t.id for t in KB.topics.values() if t.detail)

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from actions.booking.slots import Availability, match_time, parse_iso, read_time_request, to_iso
+from practice.booking.appointment_times import Availability, match_time, parse_iso, read_time_request, to_iso
 
 UTC = timezone.utc
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking.fields import parse_contact, parse_state
+from practice.booking.fields import parse_contact, parse_state
 from actions.booking.form import (
     ActionBookingResume,
     ActionBookingStop,

@@ -12,8 +12,8 @@ from typing import List, Tuple
 import pytest
 
 from actions.answers import compose
-from actions.knowledge import KnowledgeBase
-from components.medications import load_catalog
+from practice.knowledge.loader import KnowledgeBase
+from practice.medications.catalog import load_catalog
 
 KB = KnowledgeBase()
 _NEGATED_SEIZURE = re.compile(

@@ -1,4 +1,4 @@
-"""The deterministic crisis safety net (components/crisis_detector.py + the lexicon).
+"""The deterministic crisis safety net (practice/safety/crisis_detector.py + the lexicon).
 
 The tables here were written independently of knowledge/crisis_lexicon.yml, in visitors'
 words, so that they catch gaps in the lexicon rather than restate it. When a line fails, make
@@ -18,7 +18,7 @@ import random
 
 import pytest
 
-from components.crisis_detector import (
+from practice.safety.crisis_detector import (
     CRISIS,
     EMERGENCY,
     IDIOM,

@@ -65,7 +65,7 @@ def test_each_service_role_does_its_work_and_nothing_else(roles_db, tmp_path, mo
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from actions.booking.store import BookingStore, make_engine, upgrade_schema
+    from practice.booking.store import BookingStore, make_engine, upgrade_schema
     from console.db import Database
     from console.settings import Settings
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from actions.answers import booking_buttons, compose
-from actions.knowledge import (
+from practice.knowledge.loader import (
     CLINIC_FILE,
     FALLBACK_TOPIC,
     KNOWLEDGE_DIR,

@@ -1,4 +1,4 @@
-"""components/lazy_imports.py: deferred modules run their real code on first use, no sooner,
+"""rasa_ext/runtime/lazy_imports.py: deferred modules run their real code on first use, no sooner,
 and the Rasa server's imports and model load leave TensorFlow out (issue 7)."""
 import importlib
 import json
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from components import lazy_imports
-from components.lazy_imports import LazyFinder, top_level_names
+from rasa_ext.runtime import lazy_imports
+from rasa_ext.runtime.lazy_imports import LazyFinder, top_level_names
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -130,7 +130,7 @@ def _run(code: str, **env: str) -> dict:
 
 SERVER_IMPORTS = """
 import json, sys
-from components import lazy_imports
+from rasa_ext.runtime import lazy_imports
 installed = lazy_imports.install()
 import rasa.core.run, rasa.server, rasa.core.agent, rasa.core.policies.rule_policy
 import spacy
@@ -155,7 +155,7 @@ def test_turned_off_it_imports_as_rasa_does():
 def test_a_model_with_tensorflow_components_still_gets_them_whole():
     result = _run("""
     import json, sys
-    from components import lazy_imports
+    from rasa_ext.runtime import lazy_imports
     lazy_imports.install()
     import rasa.core.run
     from rasa.core.policies.ted_policy import TEDPolicy
@@ -176,7 +176,7 @@ def test_a_model_with_tensorflow_components_still_gets_them_whole():
 def test_the_model_loads_and_parses_without_tensorflow_and_the_training_graph_is_the_same():
     result = _run(f"""
     import asyncio, json, sys
-    from components import lazy_imports
+    from rasa_ext.runtime import lazy_imports
     lazy_imports.install()
     from rasa.core.agent import Agent
     from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -225,9 +225,9 @@ def test_a_bad_training_graph_fails_when_it_is_read(monkeypatch):
 
 
 def test_the_launcher_is_rasa_run():
-    module = importlib.import_module("components.rasa_main")
+    module = importlib.import_module("rasa_ext.runtime.main")
     assert callable(module.main)
-    out = subprocess.run([sys.executable, "-m", "components.rasa_main", "run", "--help"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "rasa_ext.runtime.main", "run", "--help"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "--enable-api" in out.stdout
 

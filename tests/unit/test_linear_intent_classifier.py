@@ -8,8 +8,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components import linear_intent_classifier as lic
-from components.linear_intent_classifier import LinearIntentClassifier
+from rasa_ext.nlu import linear_intent_classifier as lic
+from rasa_ext.nlu.linear_intent_classifier import LinearIntentClassifier
 
 EXAMPLES = {
     "tms_side_effects": ["does tms hurt", "tms side effects", "will tms give me a headache",

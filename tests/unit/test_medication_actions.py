@@ -16,9 +16,9 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import knowledge_base
+from practice.knowledge.loader import knowledge_base
 from actions.medications import PENDING_SLOT, ActionAnswerMedications, recognised_medications
-from components.medications import load_catalog
+from practice.medications.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog()
@@ -33,7 +33,7 @@ def parse(text: str, intent: str = "meds_specific") -> Dict[str, Any]:
     """The parse data Rasa would put in the tracker (entities from the real extractor)."""
     from rasa.shared.nlu.training_data.message import Message
 
-    from components.medication_extractor import MedicationExtractor
+    from rasa_ext.nlu.medication_extractor import MedicationExtractor
 
     message = Message.build(text=text)
     MedicationExtractor({}).process([message])

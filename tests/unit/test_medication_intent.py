@@ -9,8 +9,8 @@ from typing import List, Optional
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from components.medication_extractor import MedicationExtractor
-from components.medication_intent import MedicationIntentRouter
+from rasa_ext.nlu.medication_extractor import MedicationExtractor
+from rasa_ext.nlu.medication_router import MedicationIntentRouter
 
 EXTRACTOR = MedicationExtractor({})
 

@@ -1,18 +1,18 @@
-"""What a medication question asks, read from its wording (components/medication_questions.py):
+"""What a medication question asks, read from its wording (practice/medications/questions.py):
 each kind of self-managed change with its neighbours on the other side, whose medication,
 and medications tried before.
 """
 import pytest
 
-from components.medication_class_words import find_class_words
-from components.medication_questions import (
+from practice.medications.class_words import find_class_words
+from practice.medications.questions import (
     general_medication_spans,
     mentions_tms,
     refers_to_own,
     self_managed_change,
     treatment_history,
 )
-from components.medications import find_medications
+from practice.medications.catalog import find_medications
 
 
 def change(text: str):

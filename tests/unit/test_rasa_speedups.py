@@ -1,4 +1,4 @@
-"""components/rasa_speedups.py: the same results as Rasa's own code, with less work per turn."""
+"""rasa_ext/runtime/speedups.py: the same results as Rasa's own code, with less work per turn."""
 import asyncio
 from pathlib import Path
 from typing import Any, Dict
@@ -11,7 +11,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, Sch
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 
-from components import rasa_speedups
+from rasa_ext.runtime import speedups as rasa_speedups
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"

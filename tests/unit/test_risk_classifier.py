@@ -11,7 +11,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.risk_classifier import RISK_KEY, RiskClassifier, risk_of
+from rasa_ext.nlu.risk_classifier import RISK_KEY, RiskClassifier, risk_of
 
 
 def _message(text: str, ranking: List[Tuple[str, float]], top: Optional[Tuple[str, float]] = None) -> Message:

@@ -1,4 +1,4 @@
-"""The widget's socket.io channel (components/socketio_channel.py), without a server."""
+"""The widget's socket.io channel (rasa_ext/channels/socketio_channel.py), without a server."""
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
-from components.socketio_channel import (
+from rasa_ext.channels.socketio_channel import (
     GuardedSocketIOInput,
     GuardedSocketIOOutput,
     _answered_turn,
