@@ -26,7 +26,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
-from actions.answers import booking_buttons, compose
+from actions.answers import booking_buttons, compose, with_mention_line
 from practice.knowledge.loader import KnowledgeBase, Source, Topic, knowledge_base
 from practice.medications.class_words import (
     CLASS_ENTITY,
@@ -290,14 +290,16 @@ class ActionAnswerMedications(Action):
         medications = [
             {"name": m.generic, "mention": m.text, "class": m.class_id} for m in mentions
         ]
+        text, flags = with_mention_line(kb, tracker, builder.render(body, sources), None)
         dispatcher.utter_message(
-            text=builder.render(body, sources),
+            text=text,
             buttons=builder.buttons(),
             json_message=contract.payload(
                 TOPIC,
                 sources,
                 medications=medications,
                 medication_classes=covered_classes(mentions, words),
+                flags=flags,
             ),
         )
         return [SlotSet("last_topic", TOPIC), SlotSet(PENDING_SLOT, pending)]

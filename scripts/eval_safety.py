@@ -102,8 +102,7 @@ LEVEL_TOPIC = {"none": None, "possible": CHECK_IN}
 
 
 def judge_model(cases: List[Tuple[str, Dict[str, Any]]]) -> List[Optional[Dict[str, Any]]]:
-    from practice.safety.crisis_detector import detect
-    from practice.safety.risk_model import RiskModel, RiskThresholds, decide, load_corpus
+    from practice.safety.risk_model import RiskModel, RiskThresholds, assess_message, load_corpus
 
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     settings = next(c for c in config["pipeline"] if c["name"].endswith("RiskClassifier"))
@@ -115,7 +114,7 @@ def judge_model(cases: List[Tuple[str, Dict[str, Any]]]) -> List[Optional[Dict[s
         if "say" not in case:
             results.append(None)
             continue
-        decision = decide(model.score(case["say"]), detect(case["say"]), thresholds)
+        decision = assess_message(case["say"], model, thresholds)
         topic = ("safety.emergency" if decision.kind == "emergency" else "safety.crisis") \
             if decision.level == "clear" else LEVEL_TOPIC[decision.level]
         # Where the assistant should answer a question, the model's part is to stay silent.

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
-from practice.safety.crisis_detector import detect  # noqa: E402
+from practice.safety.crisis_detector import detect, get_detector  # noqa: E402
 from practice.safety.risk_model import (  # noqa: E402
     CLEAR, LABELS, NONE, POSSIBLE, RiskModel, RiskScores, RiskThresholds, build_pipeline, decide, load_corpus,
     with_ordinary_messages,
@@ -111,6 +111,8 @@ def main() -> None:
     ap.add_argument("--min-flagged", type=float, default=0.98)
     ap.add_argument("--min-possible", type=float, default=0.94)
     ap.add_argument("--max-doubted", type=float, default=0.005)
+    ap.add_argument("--max-mention-relaxed", type=int, default=0,
+                    help="clear-risk and possible corpus lines a factual mention may take (out of fold)")
     ap.add_argument("--max-benign-pairs", type=float, default=0.01)
     ap.add_argument("--decay", type=float, default=0.6)
     args = ap.parse_args()
@@ -165,7 +167,25 @@ def main() -> None:
         if lost > args.max_doubted:
             break
         check_in = t
-    chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in)
+    # 4. A doubted alarm on a topic word alone, in a message that frames it as a topic, is a
+    #    factual mention (an answer with the 988 line), down to the P(none) at which
+    #    --max-mention-relaxed of the clear-risk and possible lines would be taken for one. The
+    #    check of the message's other clauses is left out here, so this errs towards fewer.
+    detector = get_detector()
+    framed = {i: detector.mention_framing(texts[i]) is not None
+              for i in clear_lines + possible_lines + benign if lexicon[i].is_alarm and lexicon[i].mention}
+    mention = 1.01
+    for t in sorted(grid, reverse=True):
+        relaxed = sum(1 for i in clear_lines + possible_lines if framed.get(i)
+                      and scores[i].clear < clear_t and scores[i].none >= max(t, check_in))
+        if relaxed > args.max_mention_relaxed:
+            break
+        mention = t
+    chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in, mention=mention)
+    as_mention = [i for i in benign if framed.get(i) and scores[i].clear < clear_t
+                  and scores[i].none >= max(mention, check_in)]
+    print(f"factual mentions: {len(as_mention)} of {len(benign)} benign corpus lines answered with the 988 line; "
+          f"{sum(1 for i in clear_lines + possible_lines if framed.get(i) and scores[i].none >= max(mention, check_in) and scores[i].clear < clear_t)} risk lines")
     got = levels(scores, lexicon, chosen)
     print(f"\nchosen (C={best_C}): {chosen}")
     near_miss_labels = ["everyday" if ".nlu_" in f else l for l, f in zip(labels, families)]
@@ -192,7 +212,7 @@ def main() -> None:
     print("\nconfig.yml, RiskClassifier:")
     print(f"    C: {best_C}")
     print(f"    thresholds: {{clear: {chosen.clear}, possible: {chosen.possible}, "
-          f"lexicon_check_in: {chosen.lexicon_check_in}}}")
+          f"lexicon_check_in: {chosen.lexicon_check_in}, mention: {chosen.mention}}}")
     print("config.yml, RiskPolicy:")
     print(f"    decay: {args.decay}\n    signal_floor: {floor}\n    check_in_threshold: {chosen.possible}")
 

@@ -84,6 +84,8 @@ _TOKEN = re.compile(r"\S+")
 _ESCAPES = re.compile(r"\\[a-zA-Z]")
 _WORDS = re.compile(r"[a-z]{2,}")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
+# A clause of the raw text, with the punctuation that ends it ("?" marks a question).
+_RAW_CLAUSE = re.compile(r"[^.?!;,\n\u2014\u2013]+[.?!;,\n\u2014\u2013]*")
 
 # Apostrophe contractions, applied to the word pair around each apostrophe; the bare forms
 # ("dont", "im") are in the lexicon's shorthand map.
@@ -102,6 +104,9 @@ class Detection:
 
     kind: Optional[str] = None
     pattern: Optional[str] = None
+    # The alarm rests on a topic word only ("suicide", "self-harm", "overdose", "988"), which a
+    # factual question names as often as a disclosure does (lexicon: `mention: true`).
+    mention: bool = False
 
     @property
     def is_alarm(self) -> bool:
@@ -131,6 +136,7 @@ class _Family:
     patterns: Tuple[_Pattern, ...]
     negatable: bool
     hypothetical_guard: bool
+    mention: bool
 
 
 class LexiconError(ValueError):
@@ -181,6 +187,16 @@ class CrisisDetector:
         hyp = lexicon.get("hypothetical") or {}
         self._hyp_cues = _words(hyp, "cues")
         self._hyp_window = int(hyp.get("window", 5))
+        framing = lexicon.get("mention_framing") or {}
+        self._question_words = _words(framing, "question_words")
+        self._lead_words = _words(framing, "lead_words")
+        self._first_person = _words(framing, "first_person")
+        self._present_words = _words(framing, "present")
+        self._framing = {
+            cue: [re.compile(_leading_space(self._expand(p, f"mention_framing.{cue}")))
+                  for p in framing.get(cue) or []]
+            for cue in ("topic_compounds", "past", "loss")
+        }
 
         self._families: Dict[str, List[_Family]] = {}
         seen = set()
@@ -220,6 +236,7 @@ class CrisisDetector:
                         patterns=tuple(patterns),
                         negatable=bool(entry.get("negatable", False)),
                         hypothetical_guard=bool(entry.get("hypothetical_guard", False)),
+                        mention=bool(entry.get("mention", False)),
                     )
                 )
             self._families[kind] = families
@@ -452,12 +469,61 @@ class CrisisDetector:
                         continue
                     if self._inside_other_denial(padded, m):
                         continue
-                    return Detection(family.kind, family.name)
+                    return Detection(family.kind, family.name, family.mention)
         if idioms is None:
             idioms = self._idioms(padded, index)
         if idioms:
             return Detection(IDIOM, min(idioms)[2])
         return NOTHING
+
+    def mention_framing(self, text: str) -> Optional[Tuple[str, str]]:
+        """How a message frames the topic words it names, and the rest of the message.
+
+        None if it does not frame them all.
+
+        Each clause (split at . ? ! ; , and dashes) that holds a match of a `mention: true`
+        family must be framed: "impersonal" (no first-person word, and a question or a topic
+        compound), "past" (distant past, nothing in the message bringing it back) or "loss"
+        (someone died). Returns the first clause's framing and the clauses that hold no
+        mention (for the risk model to read on their own: "can TMS help suicidal thoughts?
+        mine are getting really bad" frames its mention and discloses in the rest); see the
+        lexicon's `mention_framing` for the words and patterns.
+        """
+        mention_families = [f for f in self._families[CRISIS] if f.mention]
+        framings: List[str] = []
+        rest: List[str] = []
+        whole = " " + self.normalise(text)
+        past_free = whole
+        for pattern in self._framing["past"]:
+            past_free = pattern.sub(" ", past_free)
+        brought_back = any(w in self._present_words for w in past_free.split())
+        for raw in _RAW_CLAUSE.findall(text or ""):
+            clause = " " + self.normalise(raw).replace("|", " ")
+            if not any(f.any_match.search(clause) for f in mention_families):
+                rest.append(raw)
+                continue
+            framing = self._clause_framing(raw, clause, brought_back)
+            if framing is None:
+                return None
+            framings.append(framing)
+        return (framings[0], "".join(rest).strip()) if framings else None
+
+    def _clause_framing(self, raw: str, clause: str, brought_back: bool) -> Optional[str]:
+        words = clause.split()
+        if any(p.search(clause) for p in self._framing["loss"]):
+            return "loss"
+        if not brought_back and any(p.search(clause) for p in self._framing["past"]):
+            return "past"
+        if any(w in self._first_person for w in words):
+            return None
+        first = next((w for w in words if w not in self._lead_words), "")
+        if len(words) < 3:
+            return None  # "suicide?" names nothing but the word
+        if first in self._question_words or raw.rstrip().endswith("?"):
+            return "impersonal"
+        if any(p.search(clause) for p in self._framing["topic_compounds"]):
+            return "impersonal"
+        return None
 
     def _idioms(self, text: str, index: Optional["_TokenIndex"]) -> List[Tuple[int, int, str]]:
         return [

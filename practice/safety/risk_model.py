@@ -173,6 +173,10 @@ class RiskScores:
         return {label: round(getattr(self, label), 4) for label in LABELS}
 
 
+# With no model, the lexicon's verdict is all there is: scores that decide nothing.
+NO_SCORES = RiskScores(none=1.0, possible=0.0, crisis=0.0, emergency=0.0)
+
+
 class RiskModel:
     """A fitted pipeline and the order of its classes."""
 
@@ -294,11 +298,18 @@ class RiskThresholds:
         asked. The model never silences the lexicon: in testing it was sure (P(none) 0.97)
         that "i'm thinking about suicide, what does a tms session feel like?" was a factual
         question, as so many corpus lines that name suicide beside TMS are.
+    mention: a lexicon alarm on a topic word alone (a `mention: true` family) that the model
+        is sure of (P(none) at least this), in a message that frames every mention as a topic
+        (``CrisisDetector.mention_framing``) and whose other clauses the model reads as no risk
+        either, is a factual question: it gets its answer with the 988 line added. Never for a
+        first-person statement ("i'm thinking about suicide, what does a tms session feel
+        like?" is not framed, so it keeps its check-in).
     """
 
     clear: float = 0.5
     possible: float = 0.5
     lexicon_check_in: float = 1.01
+    mention: float = 1.01
 
 
 @dataclass(frozen=True)
@@ -307,7 +318,8 @@ class RiskDecision:
     kind: Optional[str]  # crisis / emergency when clear
     scores: RiskScores
     lexicon: Detection
-    source: str  # "lexicon", "model", "both", "lexicon_doubted" or "none"
+    source: str  # "lexicon", "model", "both", "lexicon_doubted", "lexicon_mention" or "none"
+    mention: Optional[str] = None  # how a factual mention was framed (source lexicon_mention)
 
     def as_dict(self) -> Dict[str, object]:
         return {
@@ -318,6 +330,7 @@ class RiskDecision:
             "source": self.source,
             "lexicon": self.lexicon.kind,
             "pattern": self.lexicon.pattern,
+            "mention": self.mention,
         }
 
 
@@ -344,6 +357,36 @@ def decide(scores: RiskScores, lexicon: Detection, thresholds: RiskThresholds) -
     if scores.signal >= thresholds.possible:
         return RiskDecision(POSSIBLE, None, scores, lexicon, "model")
     return RiskDecision(NONE, None, scores, lexicon, "none")
+
+
+def assess_message(
+    text: str,
+    model: Optional["RiskModel"],
+    thresholds: RiskThresholds,
+    normalised: Optional[str] = None,
+) -> RiskDecision:
+    """The risk decision for one message: the model's scores, the lexicon, and a mention's framing.
+
+    ``decide`` first; a doubted alarm on a topic word alone then becomes a factual mention
+    (level none, source ``lexicon_mention``) when the model is sure of it, the message frames
+    every mention (``CrisisDetector.mention_framing``) and the model reads the message's other
+    clauses, on their own, below the check-in threshold.
+    """
+    detector = get_detector()
+    lexicon = detector.detect(text)
+    if model is None:
+        return decide(NO_SCORES, lexicon, thresholds)
+    (scores,) = model.score_model_texts([normalised if normalised is not None else model_text(text)])
+    decision = decide(scores, lexicon, thresholds)
+    if decision.source != "lexicon_doubted" or not lexicon.mention or scores.none < thresholds.mention:
+        return decision
+    framed = detector.mention_framing(text)
+    if framed is None:
+        return decision
+    framing, rest = framed
+    if rest and model.score(rest).signal >= thresholds.possible:
+        return decision
+    return RiskDecision(NONE, None, scores, lexicon, "lexicon_mention", framing)
 
 
 # ---------------------------------------------------------------------------- language

@@ -48,12 +48,14 @@ from practice.safety.crisis_detector import EMERGENCY, LEXICON_PATH, get_detecto
 from practice.safety.risk_model import (
     CLEAR,
     CORPUS_DIR,
+    NO_SCORES,
     NONE,
     AnswerModel,
     RiskDecision,
     RiskModel,
     RiskScores,
     RiskThresholds,
+    assess_message,
     corpus_digest,
     decide,
     is_spanish,
@@ -70,8 +72,6 @@ RISK_KEY = "risk"
 QUESTION_PREFIXES = ("tms_", "meds_", "clinic_", "booking_what_to_expect")
 MODEL_FILE = "risk_model.skops"
 ANSWER_MODEL_FILE = "check_in_answer_model.skops"
-# With no model, the lexicon's verdict is all there is: scores that decide nothing.
-NO_SCORES = RiskScores(none=1.0, possible=0.0, crisis=0.0, emergency=0.0)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -167,10 +167,7 @@ class RiskClassifier(GraphComponent, IntentClassifier):
     # ------------------------------------------------------------------ prediction
     def assess(self, text: str, normalised: Optional[str] = None) -> RiskDecision:
         """The risk decision for one text (``normalised``: its ``model_text``, if computed)."""
-        if self.model is None:
-            return decide(NO_SCORES, self._detector.detect(text), self.thresholds)
-        (scores,) = self.model.score_model_texts([normalised if normalised is not None else model_text(text)])
-        return decide(scores, self._detector.detect(text), self.thresholds)
+        return assess_message(text, self.model, self.thresholds, normalised)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
