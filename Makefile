@@ -38,6 +38,14 @@ train: $(MODEL)
 $(MODEL): $(VENV)/.installed $(SPACY_DIR)/meta.json
 	scripts/train_if_changed.sh
 
+# Static checks (settings in pyproject.toml): lint, formatting, types, and the import layers
+# (practice/ is Rasa-free; rasa_ext/, actions/ and console/ do not import each other).
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	PYTHONPATH=. $(VENV)/bin/lint-imports
+
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings
 

@@ -10,6 +10,9 @@ MODEL=models/current.tar.gz
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "lint: ruff check, ruff format --check, mypy, import contracts (make lint)"
+make --no-print-directory lint
+
 step "unit tests"
 .venv/bin/python -m pytest tests/unit -q
 
