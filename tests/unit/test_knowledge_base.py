@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import List
 
 import pytest
 import yaml
@@ -19,10 +18,10 @@ from practice.knowledge.loader import (
     CLINIC_FILE,
     FALLBACK_TOPIC,
     KNOWLEDGE_DIR,
-    PROJECT_ROOT,
     KnowledgeBase,
     intent_for_topic,
 )
+from practice.paths import PROJECT_ROOT
 
 # The topic catalog's ids (spec topics.yml), copied here on purpose: tests never read the spec.
 TOPIC_IDS = [
@@ -129,9 +128,9 @@ def _negated(text: str, start: int) -> bool:
     return bool(_NEGATION.search(" ".join(clause.split()[-3:])))
 
 
-def advice_violations(text: str) -> List[str]:
+def advice_violations(text: str) -> list[str]:
     """The phrases in `text` that tell someone what to do with a medication, or rule on them."""
-    found: List[str] = []
+    found: list[str] = []
     for pattern, negatable in ADVICE_PATTERNS:
         for match in re.finditer(pattern, text, re.I):
             if negatable and _negated(text, match.start()):

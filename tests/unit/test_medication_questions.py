@@ -4,6 +4,7 @@ and medications tried before.
 """
 import pytest
 
+from practice.medications.catalog import find_medications
 from practice.medications.class_words import find_class_words
 from practice.medications.questions import (
     general_medication_spans,
@@ -12,7 +13,6 @@ from practice.medications.questions import (
     self_managed_change,
     treatment_history,
 )
-from practice.medications.catalog import find_medications
 
 
 def change(text: str):
