@@ -11,7 +11,7 @@ MODEL := models/current.tar.gz
 run: $(MODEL)
 	scripts/run.sh
 
-# Production profile: PostgreSQL + Redis, N Rasa instances behind a load balancer (README).
+# Production profile: PostgreSQL + Redis, N Rasa instances behind a load balancer (README "Production and deployment").
 run-prod: $(MODEL)
 	scripts/run_prod.sh
 

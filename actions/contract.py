@@ -1,4 +1,4 @@
-"""The one builder of the response contract payload (PRODUCT.md, "The response contract").
+"""The one builder of the response contract payload (docs/response_contract.md).
 
 Every turn's reply carries exactly one `custom` object built here, so the widget, the staff
 console and the tests can rely on its shape.

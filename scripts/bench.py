@@ -874,7 +874,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
-# Ours as deployed on a 2-core machine (README "Performance"); the stock bot runs as shipped.
+# Ours as deployed on a 2-core machine (docs/performance.md); the stock bot runs as shipped.
 OURS_WORKERS_DEFAULT = "2"
 
 

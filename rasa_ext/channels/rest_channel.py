@@ -26,7 +26,7 @@ from rasa_ext.channels import rate_limit
 from rasa_ext.runtime import speedups as rasa_speedups
 
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
-rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (issue 7, README "Performance")
+rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (docs/performance.md)
 rasa_speedups.freeze_imports()  # forked Sanic workers keep sharing the imported modules
 
 logger = logging.getLogger(__name__)

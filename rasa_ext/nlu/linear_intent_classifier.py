@@ -3,7 +3,7 @@
 Why not DIET: on this data (short questions about ~36 topics, many typos) a linear model on
 word 1-2-grams plus character 2-4-grams generalises better and is far cheaper. Its settings
 were chosen by 5-fold cross-validation on the training data only (scripts/nlu_cv.py); the
-held-out set in tests/nlu was scored once afterwards (README, "NLU pipeline choice").
+held-out set in tests/nlu was scored once afterwards (docs/nlu.md).
 Training takes seconds instead of minutes, and a prediction is a sparse dot product, so the
 server answers faster and holds no TensorFlow intent model in memory.
 
@@ -156,7 +156,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         # What Pipeline.predict_proba computes, without FeatureUnion's joblib dispatch
-        # (~4% of the server's CPU per turn for two small transforms; README "Performance").
+        # (~4% of the server's CPU per turn for two small transforms; docs/performance.md).
         pipeline = self.pipeline
         assert pipeline is not None, "predicting needs a trained or loaded pipeline"
         union, classifier = pipeline.named_steps["features"], pipeline.named_steps["classifier"]

@@ -1,6 +1,6 @@
 """The knowledge base (knowledge/topics.yml + clinic.yml) as visitors will read it.
 
-Loads the real files through KnowledgeBase and protects what PRODUCT.md makes
+Loads the real files through KnowledgeBase and protects what docs/product_rules.md makes
 non-negotiable: every catalog topic is answered, tms/meds answers cite and link their
 sources and defer to a clinician, clinic facts come only from clinic.yml, and no answer
 tells anyone to start, stop or change a medication, diagnoses, or rules on candidacy.
@@ -23,7 +23,8 @@ from practice.knowledge.loader import (
 )
 from practice.paths import PROJECT_ROOT
 
-# The topic catalog's ids (spec topics.yml), copied here on purpose: tests never read the spec.
+# The topic catalog's ids, copied here on purpose: adding a topic to knowledge/topics.yml or
+# dropping one is a deliberate change made in both places.
 TOPIC_IDS = [
     "tms.overview",
     "tms.procedure",
@@ -64,7 +65,7 @@ TOPIC_IDS = [
     "fallback",
 ]
 
-# Answered from the clinic configuration, so no article to cite (PRODUCT.md, response contract).
+# Answered from the clinic configuration, so no article to cite (docs/response_contract.md).
 SOURCELESS_CLINICAL_TOPICS = {"meds.management"}
 SOURCED_TOPICS = [
     t for t in TOPIC_IDS if t.startswith(("tms.", "meds.")) and t not in SOURCELESS_CLINICAL_TOPICS

@@ -1,5 +1,5 @@
 """rasa_ext/runtime/lazy_imports.py: deferred modules run their real code on first use, no sooner,
-and the Rasa server's imports and model load leave TensorFlow out (issue 7)."""
+and the Rasa server's imports and model load leave TensorFlow out (docs/performance.md)."""
 import importlib
 import json
 import subprocess

@@ -2,7 +2,7 @@
 
 Messages go through the real MedicationExtractor (as in /model/parse) to build the
 tracker's latest message, then through the action, and the reply is checked against
-PRODUCT.md: by class, hedged, sources linked, the never-change line, the contract payload.
+docs/product_rules.md: by class, hedged, sources linked, the never-change line, the contract payload.
 """
 from __future__ import annotations
 
