@@ -26,7 +26,7 @@ def _wait(what: str, check, seconds: float) -> None:
             return
         except Exception as error:
             if time.monotonic() > deadline:
-                raise SystemExit(f"{what} not reachable: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+                raise SystemExit(f"{what} not reachable: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from error
             time.sleep(1)
 
 

@@ -76,7 +76,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         super().__init__(*args, **kwargs)
 
     def log_message(self, fmt: str, *args) -> None:  # quieter than the default, no query strings
-        sys.stderr.write("web: %s %s\n" % (self.command, urllib.parse.urlsplit(self.path).path))
+        sys.stderr.write(f"web: {self.command} {urllib.parse.urlsplit(self.path).path}\n")
 
     def _send(self, status: int, body: bytes, content_type: str, head_only: bool = False,
               extra: dict | None = None) -> None:

@@ -13,12 +13,12 @@ import hashlib
 import hmac
 import ipaddress
 import os
-from typing import Any, Dict, Optional
+from typing import Any
 
 METADATA_KEY = "client"
 
 
-def client_key(address: Optional[str]) -> Optional[str]:
+def client_key(address: str | None) -> str | None:
     """None for no address and for loopback: a message from this machine itself is the
     operator's (or the test suites'); visitors arrive from elsewhere or through the balancer,
     which names their address in X-Forwarded-For."""
@@ -35,7 +35,7 @@ def client_key(address: Optional[str]) -> Optional[str]:
     return hashlib.sha256(b"tms-address:" + address.encode()).hexdigest()[:32]
 
 
-def with_client_key(metadata: Optional[Dict[str, Any]], address: Optional[str]) -> Dict[str, Any]:
+def with_client_key(metadata: dict[str, Any] | None, address: str | None) -> dict[str, Any]:
     """The message metadata with the server's client key (a client cannot choose its own)."""
     result = {k: v for k, v in (metadata or {}).items() if k != METADATA_KEY}
     key = client_key(address)
@@ -44,7 +44,7 @@ def with_client_key(metadata: Optional[Dict[str, Any]], address: Optional[str]) 
     return result
 
 
-def client_key_of(events: Any) -> Optional[str]:
+def client_key_of(events: Any) -> str | None:
     """The client key of the latest visitor message in a tracker's events (action server)."""
     for event in reversed(list(events or [])):
         if isinstance(event, dict) and event.get("event") == "user":

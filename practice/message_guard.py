@@ -11,7 +11,7 @@ import os
 import re
 import time
 import unicodedata
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from practice.knowledge.loader import knowledge_base
 from practice.safety.crisis_detector import detect
@@ -53,7 +53,7 @@ def clean(text: Any) -> str:
     return _clean(text)
 
 
-def crisis_kind(text: str) -> Optional[str]:
+def crisis_kind(text: str) -> str | None:
     """'crisis' / 'emergency' if the deterministic safety net fires on the text (its first
     and last SCREEN_CHARS characters when longer: bounded work per message)."""
     if len(text) <= 2 * SCREEN_CHARS:
@@ -65,15 +65,15 @@ def crisis_kind(text: str) -> Optional[str]:
     return kind if kind in ("crisis", "emergency") else None
 
 
-def _canned(phrase: str) -> Dict[str, Any]:
+def _canned(phrase: str) -> dict[str, Any]:
     return {"text": knowledge_base().phrases[phrase], "custom": _fallback_payload()}
 
 
-def _fallback_payload() -> Dict[str, Any]:
+def _fallback_payload() -> dict[str, Any]:
     return {"topic": "fallback", "sources": [], "defer_to_clinician": False, "flags": ["fallback"]}
 
 
-def screen(text: str) -> Optional[str]:
+def screen(text: str) -> str | None:
     """Why the message should not go to Rasa at all: 'empty', 'too_long', or None."""
     if len(text) > MAX_MESSAGE_CHARS:
         return "too_long"
@@ -83,8 +83,8 @@ def screen(text: str) -> Optional[str]:
     return None
 
 
-def screened_reply(reason: str, kind: Optional[str],
-                   crisis_response: Dict[str, Any]) -> List[Dict[str, Any]]:
+def screened_reply(reason: str, kind: str | None,
+                   crisis_response: dict[str, Any]) -> list[dict[str, Any]]:
     """The reply for a message Rasa does not see. A crisis signal (`kind`, from
     `crisis_kind`: each message is screened once) always wins."""
     if kind:
@@ -92,7 +92,7 @@ def screened_reply(reason: str, kind: Optional[str],
     return [_canned("empty_message" if reason == "empty" else "too_long")]
 
 
-def rate_limited_reply(kind: Optional[str], crisis_response: Dict[str, Any]) -> List[Dict[str, Any]]:
+def rate_limited_reply(kind: str | None, crisis_response: dict[str, Any]) -> list[dict[str, Any]]:
     """The reply when a visitor is over the rate limit (rasa_ext/channels/rate_limit.py).
 
     A crisis signal (`kind`) still gets the crisis resources; anything else the
@@ -137,8 +137,8 @@ def conversation_store_down(agent: Any) -> bool:
 
 
 def ensure_contract(
-    messages: List[Dict[str, Any]], text: str, kind: Optional[str], crisis_response: Dict[str, Any]
-) -> List[Dict[str, Any]]:
+    messages: list[dict[str, Any]], text: str, kind: str | None, crisis_response: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Adds a reply when Rasa produced no contract payload (e.g. action server down)."""
     if any(isinstance(m.get("custom"), dict) for m in messages):
         return messages

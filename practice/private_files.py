@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import sqlalchemy as sa
 
@@ -17,7 +16,7 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 
-def sqlite_path(url: str) -> Optional[Path]:
+def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL, or None (another database, or in memory)."""
     if not url.startswith("sqlite"):
         return None

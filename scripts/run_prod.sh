@@ -11,7 +11,7 @@
 #   scripts/run_prod.sh rasa I         # Rasa instance I (1..N) on RASA_INSTANCE_BASE_PORT+I
 #   scripts/run_prod.sh lb             # the load balancer over instances 1..RASA_INSTANCES
 #
-# Settings (README "Production"): TRACKER_DB_URL, BOOKING_DB_URL, REDIS_HOST/PORT/DB/PASSWORD,
+# Settings (README "Production and deployment"): TRACKER_DB_URL, BOOKING_DB_URL, REDIS_HOST/PORT/DB/PASSWORD,
 # REDIS_LOCK_PREFIX, REDIS_URL, CORS_ORIGINS, LB_BIND, RATE_LIMIT_*,
 # CLINIC_FILE (default clinic.yml).
 #

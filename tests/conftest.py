@@ -1,5 +1,5 @@
 """Shared pytest fixtures."""
-# ----------------------------------------------------------------------------- booking (issue 4)
+# ----------------------------------------------------------------------------- booking
 import datetime as _dt
 from pathlib import Path as _Path
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -43,7 +44,7 @@ ISO_INSTANT = re.compile(
 )
 
 
-def parse_iso(text: str) -> Optional[datetime]:
+def parse_iso(text: str) -> datetime | None:
     """The first ISO instant in the text (UTC when no offset is given), or None."""
     match = ISO_INSTANT.search(text or "")
     if not match:
@@ -59,7 +60,7 @@ def parse_iso(text: str) -> Optional[datetime]:
     return moment.astimezone(UTC)
 
 
-def _parse_window(spec: str) -> Tuple[time, time]:
+def _parse_window(spec: str) -> tuple[time, time]:
     try:
         start, end = (time.fromisoformat(part.strip()) for part in str(spec).split("-"))
     except ValueError as exc:
@@ -81,13 +82,13 @@ class Availability:
     slot_minutes: int
     lead_time: timedelta
     horizon: timedelta
-    weekly_hours: Mapping[int, Tuple[Tuple[time, time], ...]]
-    blocked_dates: FrozenSet[date] = frozenset()
+    weekly_hours: Mapping[int, tuple[tuple[time, time], ...]]
+    blocked_dates: frozenset[date] = frozenset()
 
     @classmethod
-    def from_clinic(cls, clinic: Mapping[str, Any]) -> "Availability":
+    def from_clinic(cls, clinic: Mapping[str, Any]) -> Availability:
         raw = clinic.get("availability") or {}
-        weekly: Dict[int, Tuple[Tuple[time, time], ...]] = {}
+        weekly: dict[int, tuple[tuple[time, time], ...]] = {}
         for day, windows in (raw.get("weekly_hours") or {}).items():
             key = str(day).strip().lower()
             if key not in WEEKDAYS:
@@ -121,7 +122,7 @@ class Availability:
                     yield naive.replace(tzinfo=self.zone, fold=0)
                 naive += self.slot_length
 
-    def open_slots(self, now: datetime, booked: Iterable[datetime] = ()) -> List[datetime]:
+    def open_slots(self, now: datetime, booked: Iterable[datetime] = ()) -> list[datetime]:
         """Every bookable slot start (aware UTC), soonest first.
 
         Bookable: inside the weekly hours, not on a blocked date, at least `lead_time` after
@@ -132,7 +133,7 @@ class Availability:
         taken = {as_utc(b) for b in booked}
         day = now.astimezone(self.zone).date()
         last_day = latest.astimezone(self.zone).date()
-        slots: List[datetime] = []
+        slots: list[datetime] = []
         while day <= last_day:
             for local in self._day_starts(day):
                 start = local.astimezone(UTC)
@@ -207,17 +208,17 @@ CLOCK = re.compile(
 class TimeRequest:
     """What a visitor's words say about the time they want (all local to the practice)."""
 
-    iso: Optional[datetime] = None
-    ordinal: Optional[int] = None  # 1-based index into the offered list; -1 = last
+    iso: datetime | None = None
+    ordinal: int | None = None  # 1-based index into the offered list; -1 = last
     more: bool = False
     earlier: bool = False
     soonest: bool = False
-    weekday: Optional[int] = None
-    day: Optional[date] = None
-    week_offset: Optional[int] = None  # 0 = this week, 1 = next week
-    clock: Optional[time] = None
-    part: Optional[Tuple[time, time]] = None
-    words: List[str] = field(default_factory=list)
+    weekday: int | None = None
+    day: date | None = None
+    week_offset: int | None = None  # 0 = this week, 1 = next week
+    clock: time | None = None
+    part: tuple[time, time] | None = None
+    words: list[str] = field(default_factory=list)
 
     @property
     def has_constraints(self) -> bool:
@@ -226,7 +227,7 @@ class TimeRequest:
         )
 
 
-def _inform_payload(text: str) -> Dict[str, Any]:
+def _inform_payload(text: str) -> dict[str, Any]:
     """The entities of a button payload like /inform{"appointment_time": "..."}."""
     match = re.match(r"^\s*/\w+(\{.*\})\s*$", text or "", re.S)
     if not match:
@@ -238,7 +239,7 @@ def _inform_payload(text: str) -> Dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _resolve_date(month: int, day: int, year: Optional[int], today: date) -> Optional[date]:
+def _resolve_date(month: int, day: int, year: int | None, today: date) -> date | None:
     try:
         if year is not None:
             return date(year if year > 99 else 2000 + year, month, day)
@@ -316,7 +317,7 @@ def read_time_request(text: str, today: date) -> TimeRequest:
     return request
 
 
-def _read_clock(low: str, has_day: bool) -> Optional[time]:
+def _read_clock(low: str, has_day: bool) -> time | None:
     for match in CLOCK.finditer(low):
         hour, minute, ampm = int(match.group("h")), int(match.group("m") or 0), match.group("ampm")
         before = low[: match.start()].rstrip()
@@ -338,7 +339,7 @@ def _read_clock(low: str, has_day: bool) -> Optional[time]:
     return None
 
 
-def _read_ordinal(low: str) -> Optional[int]:
+def _read_ordinal(low: str) -> int | None:
     if re.search(r"\b(last|final)\b", low):
         return -1
     match = re.search(r"(?:#|\bnumber\s*|\boption\s*|\bno\.\s*)(\d{1,2})\b", low)
@@ -359,7 +360,7 @@ class TimeMatch:
     """The outcome of matching typed words to the open slots."""
 
     kind: str  # "slot", "more", "earlier", "taken" (exact time not open), "no_match", "unparsed"
-    slot: Optional[datetime] = None
+    slot: datetime | None = None
 
 
 def match_time(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any
 
 from practice.booking.us_states import US_STATES
 
@@ -35,7 +35,7 @@ _NOT_NAME_WORDS = {
 }
 
 
-def clean_name(text: Any) -> Optional[str]:
+def clean_name(text: Any) -> str | None:
     """The visitor's name without "my name is"/"I'm", or None if the text is not a name."""
     value = _NAME_PREFIX.sub("", str(text or "")).strip().strip(" .,!")
     value = re.sub(r"\s+", " ", value)
@@ -53,7 +53,7 @@ def clean_name(text: Any) -> Optional[str]:
     return value
 
 
-def first_name(full_name: Optional[str]) -> str:
+def first_name(full_name: str | None) -> str:
     return (full_name or "").split(" ")[0]
 
 
@@ -77,7 +77,7 @@ class Contact:
         return display_contact(self.value)
 
 
-def normalise_phone(text: str) -> Optional[str]:
+def normalise_phone(text: str) -> str | None:
     """A US (NANP) number as +1XXXXXXXXXX, or None."""
     digits = re.sub(r"\D", "", text)
     if len(digits) == 11 and digits.startswith("1"):
@@ -90,7 +90,7 @@ def normalise_phone(text: str) -> Optional[str]:
     return "+1" + digits
 
 
-def parse_contact(text: Any) -> Optional[Contact]:
+def parse_contact(text: Any) -> Contact | None:
     """An email address or a US phone number found in the text, normalised."""
     raw = str(text or "").strip()
     found = EMAIL.search(raw)
@@ -113,7 +113,7 @@ def looks_like_contact_attempt(text: Any) -> bool:
     return "@" in raw or len(re.sub(r"\D", "", raw)) >= 7
 
 
-def display_contact(value: Optional[str]) -> str:
+def display_contact(value: str | None) -> str:
     if not value:
         return ""
     if value.startswith("+1") and len(value) == 12:
@@ -123,7 +123,7 @@ def display_contact(value: Optional[str]) -> str:
 
 # ------------------------------------------------------------------------------ states
 
-_STATE_BY_NAME: Dict[str, str] = {name.lower(): code for code, name in US_STATES.items()}
+_STATE_BY_NAME: dict[str, str] = {name.lower(): code for code, name in US_STATES.items()}
 _STATE_ALIASES = {
     "washington state": "WA", "wash": "WA", "ore": "OR", "oreg": "OR", "calif": "CA",
     "cali": "CA", "mass": "MA", "penn": "PA", "jersey": "NJ", "dc": "DC", "d.c.": "DC",
@@ -139,7 +139,7 @@ _STATE_FILLER = re.compile(
 )
 
 
-def parse_state(text: Any) -> Optional[str]:
+def parse_state(text: Any) -> str | None:
     """The two-letter code of the US state named or abbreviated in the text, or None.
 
     Full names win over abbreviations ("Portland, Oregon" is OR, not "or"); the two-letter
@@ -183,7 +183,7 @@ def parse_state(text: Any) -> Optional[str]:
     return None
 
 
-def state_name(code: Optional[str]) -> str:
+def state_name(code: str | None) -> str:
     return US_STATES.get(str(code or "").upper(), str(code or ""))
 
 
@@ -203,7 +203,7 @@ _NO = re.compile(
 )
 
 
-def parse_yes_no(text: Any, intent: Optional[str] = None) -> Optional[bool]:
+def parse_yes_no(text: Any, intent: str | None = None) -> bool | None:
     """True/False for a yes/no answer (words first, then the NLU intent), None if unclear."""
     if isinstance(text, bool):
         return text
@@ -229,7 +229,7 @@ _AGE_ABOVE = re.compile(r"\b(over|older than|above|more than|at least)\s+(\d{1,3
 _AGE = re.compile(r"(?<![\d:/])(\d{1,3})(?:\s*(?:years?|yrs?|y/?o)\b[\w\s]*)?(?![\d:/])", re.I)
 
 
-def parse_adult(text: Any, intent: Optional[str], minimum_age: int) -> Optional[bool]:
+def parse_adult(text: Any, intent: str | None, minimum_age: int) -> bool | None:
     """Whether the answer says the visitor is at least `minimum_age` (yes/no or an age)."""
     if isinstance(text, bool):
         return text
@@ -253,7 +253,7 @@ def parse_adult(text: Any, intent: Optional[str], minimum_age: int) -> Optional[
 REFERENCE = re.compile(r"\b(EV)[\s\-]?([A-HJ-NP-Z2-9]{6})\b", re.I)
 
 
-def parse_reference(text: Any) -> Optional[str]:
+def parse_reference(text: Any) -> str | None:
     match = REFERENCE.search(str(text or ""))
     if not match:
         return None
@@ -296,17 +296,17 @@ _CHOICE_FIELD = re.compile(r"^\s*(?:change\s*:?\s*)?(full_name|contact|state|app
 @dataclass(frozen=True)
 class Correction:
     field: str
-    value: Optional[str] = None  # None: the visitor wants to change it but gave no new value
+    value: str | None = None  # None: the visitor wants to change it but gave no new value
 
 
-def _matched_field(match: "re.Match[str]") -> Optional[str]:
+def _matched_field(match: re.Match[str]) -> str | None:
     for name in FIELD_WORDS:
         if match.group(name):
             return name
     return None
 
 
-def detect_correction(text: Any) -> Optional[Correction]:
+def detect_correction(text: Any) -> Correction | None:
     """A request to change a booking field ("actually my email is ...", "change the time").
 
     Also a button's /inform{"booking_choice": "change:contact"} payload from the summary.
@@ -335,7 +335,7 @@ def detect_correction(text: Any) -> Optional[Correction]:
     return None
 
 
-def field_named(text: Any) -> Optional[str]:
+def field_named(text: Any) -> str | None:
     """The field a short answer names ("the email", "time"), for "what would you like to change?"."""
     raw = str(text or "").strip().lower()
     if _CHOICE_FIELD.match(raw):

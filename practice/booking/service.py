@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
 import yaml
 
@@ -24,7 +25,7 @@ class BookingTexts:
     def __init__(self, kb: KnowledgeBase) -> None:
         self._kb = kb
         with open(KNOWLEDGE_DIR / "booking.yml", encoding="utf-8") as handle:
-            self._raw: Dict[str, Any] = yaml.safe_load(handle)["booking"]
+            self._raw: dict[str, Any] = yaml.safe_load(handle)["booking"]
         licensed = list((kb.clinic.get("licensed_states") or {}).values())
         self.common = {
             "licensed_names": " or ".join(
@@ -39,14 +40,14 @@ class BookingTexts:
     def label(self, field: str) -> str:
         return str(self._raw["field_labels"].get(field, field.replace("_", " ")))
 
-    def fix_buttons(self) -> Dict[str, str]:
+    def fix_buttons(self) -> dict[str, str]:
         return dict(self._raw["fix_buttons"])
 
 
 class BookingService:
     def __init__(
         self,
-        clinic: Dict[str, Any],
+        clinic: dict[str, Any],
         texts: BookingTexts,
         store_factory: Callable[[], BookingStore] = BookingStore,
         clock: Callable[[], datetime] = utcnow,
@@ -56,7 +57,7 @@ class BookingService:
         self.texts = texts
         self.clock = clock
         self._store_factory = store_factory
-        self._store: Optional[BookingStore] = None
+        self._store: BookingStore | None = None
         self._lock = threading.Lock()
 
     @property
@@ -75,20 +76,20 @@ class BookingService:
         return int(self.clinic.get("minimum_age", 18))
 
     @property
-    def licensed_states(self) -> Dict[str, str]:
+    def licensed_states(self) -> dict[str, str]:
         return {str(k).upper(): str(v) for k, v in (self.clinic.get("licensed_states") or {}).items()}
 
     def now(self) -> datetime:
         return self.clock()
 
-    def open_slots(self) -> List[datetime]:
+    def open_slots(self) -> list[datetime]:
         """Bookable slots right now, minus those already booked (read from the database)."""
         now = self.now()
         booked = self.store.booked_starts(now, now + self.availability.horizon + self.availability.slot_length)
         return self.availability.open_slots(now, booked)
 
 
-_override: Optional[BookingService] = None
+_override: BookingService | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,7 +102,7 @@ def booking_service() -> BookingService:
     return _override or _default_service()
 
 
-def use_booking_service(service: Optional[BookingService]) -> None:
+def use_booking_service(service: BookingService | None) -> None:
     """Installs a service (tests); None goes back to the default one."""
     global _override
     _override = service

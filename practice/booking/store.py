@@ -22,14 +22,14 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Union
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from practice.paths import VAR_DIR
 from practice.private_files import make_private
-from practice.paths import PROJECT_ROOT, VAR_DIR
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_DB_URL = f"sqlite:///{VAR_DIR / 'assistant.db'}"
@@ -54,14 +54,14 @@ class UTCDateTime(sa.types.TypeDecorator):
     impl = sa.DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("booking times must be timezone-aware")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
-    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
@@ -119,7 +119,7 @@ class BookingLimits:
     per_address_per_day: int = 0
 
     @classmethod
-    def from_clinic(cls, clinic: Dict[str, Any]) -> "BookingLimits":
+    def from_clinic(cls, clinic: dict[str, Any]) -> BookingLimits:
         raw = clinic.get("booking_limits") or {}
         return cls(int(raw.get("upcoming_per_contact", 0) or 0),
                    int(raw.get("per_address_per_day", 0) or 0))
@@ -142,7 +142,7 @@ class Booking:
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: Any) -> "Booking":
+    def from_row(cls, row: Any) -> Booking:
         data = row._mapping
         return cls(**{f: data[f] for f in cls.__dataclass_fields__})
 
@@ -161,7 +161,7 @@ def _now() -> datetime:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the bookings: SQLite waits for locks instead of failing at once."""
-    options: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    options: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     options.update(kwargs)
     if url.startswith("sqlite"):
         make_private(url)
@@ -189,7 +189,7 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
 class BookingStore:
     """Creates, finds, cancels and moves bookings; every write is one short transaction."""
 
-    def __init__(self, url_or_engine: Union[str, Engine, None] = None, migrate: bool = True) -> None:
+    def __init__(self, url_or_engine: str | Engine | None = None, migrate: bool = True) -> None:
         if isinstance(url_or_engine, Engine):
             self.engine = url_or_engine
         else:
@@ -209,7 +209,7 @@ class BookingStore:
 
     # ------------------------------------------------------------------ reads
 
-    def booked_starts(self, start: datetime, end: datetime) -> Set[datetime]:
+    def booked_starts(self, start: datetime, end: datetime) -> set[datetime]:
         query = sa.select(bookings.c.start_utc).where(
             bookings.c.status == BOOKED,
             bookings.c.start_utc >= start,
@@ -218,14 +218,14 @@ class BookingStore:
         with self.engine.connect() as conn:
             return {row[0] for row in conn.execute(query)}
 
-    def get(self, reference: str) -> Optional[Booking]:
+    def get(self, reference: str) -> Booking | None:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(bookings).where(bookings.c.reference == reference.upper())
             ).first()
         return Booking.from_row(row) if row else None
 
-    def find(self, reference: str, contact: str) -> Optional[Booking]:
+    def find(self, reference: str, contact: str) -> Booking | None:
         """The booking with this reference, only if the contact matches (normalised)."""
         booking = self.get(reference)
         if booking is None or not secrets.compare_digest(booking.contact, contact):
@@ -233,8 +233,8 @@ class BookingStore:
         return booking
 
     def list_bookings(
-        self, status: Optional[str] = None, since: Optional[datetime] = None, limit: int = 500
-    ) -> List[Booking]:
+        self, status: str | None = None, since: datetime | None = None, limit: int = 500
+    ) -> list[Booking]:
         """For the staff bookings view: soonest first."""
         query = sa.select(bookings).order_by(bookings.c.start_utc).limit(limit)
         if status:
@@ -244,7 +244,7 @@ class BookingStore:
         with self.engine.connect() as conn:
             return [Booking.from_row(r) for r in conn.execute(query)]
 
-    def _active_at(self, conn: Connection, start: datetime) -> Optional[Booking]:
+    def _active_at(self, conn: Connection, start: datetime) -> Booking | None:
         row = conn.execute(
             sa.select(bookings).where(bookings.c.start_utc == start, bookings.c.status == BOOKED)
         ).first()
@@ -254,7 +254,7 @@ class BookingStore:
 
     def book(
         self, *, full_name: str, contact: str, state: str, start_utc: datetime, sender_id: str,
-        client_key: Optional[str] = None, limits: Optional[BookingLimits] = None,
+        client_key: str | None = None, limits: BookingLimits | None = None,
     ) -> Booking:
         """Books the slot, or returns the same booking if this conversation already has it.
 
@@ -272,7 +272,7 @@ class BookingStore:
                     return existing  # a retried confirmation: same booking, same reference
                 raise SlotTaken(start_utc)
             now = _now()
-            values = dict(
+            values: dict[str, Any] = dict(
                 reference=new_reference(), full_name=full_name, contact=contact,
                 state=state.upper(), start_utc=start_utc, status=BOOKED, sender_id=sender_id,
                 created_at=now, updated_at=now,
@@ -285,7 +285,7 @@ class BookingStore:
             return Booking(**values)
         raise SlotTaken(start_utc)
 
-    def _check_limits(self, conn: Connection, contact: str, client_key: Optional[str],
+    def _check_limits(self, conn: Connection, contact: str, client_key: str | None,
                       limits: BookingLimits) -> None:
         now = _now()
         if limits.upcoming_per_contact:
@@ -375,7 +375,7 @@ class BookingEraser:
         return self._delete(bookings.c.reference == reference.strip().upper())
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     if argv[:1] != ["upgrade"]:
         print("usage: python -m practice.booking.store upgrade [revision]", file=sys.stderr)
         return 2

@@ -17,8 +17,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -33,10 +34,10 @@ _RESERVED_DOMAIN = re.compile(
 CONTACT_KEYS = ("contact.phone", "contact.email", "website")
 
 
-def marked_keys(text: str) -> List[str]:
+def marked_keys(text: str) -> list[str]:
     """Dotted keys whose line carries an `# EXAMPLE` comment (block-style YAML)."""
-    keys: List[str] = []
-    stack: List[Tuple[int, str]] = []
+    keys: list[str] = []
+    stack: list[tuple[int, str]] = []
     for line in text.splitlines():
         match = re.match(r"^(\s*)([A-Za-z_][\w-]*)\s*:", line)
         if not match or line.lstrip().startswith("#"):
@@ -50,7 +51,7 @@ def marked_keys(text: str) -> List[str]:
     return keys
 
 
-def _lookup(config: Dict[str, Any], dotted: str) -> Any:
+def _lookup(config: dict[str, Any], dotted: str) -> Any:
     value: Any = config
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:
@@ -64,12 +65,12 @@ def looks_like_placeholder(value: Any) -> bool:
     return bool(_PHONE_555.search(text) or _RESERVED_DOMAIN.search(text))
 
 
-def placeholders(path: Optional[Path] = None) -> List[Tuple[str, str]]:
+def placeholders(path: Path | None = None) -> list[tuple[str, str]]:
     """(dotted key, value) for every placeholder in the clinic file, in file order."""
     path = Path(path or CLINIC_FILE)
     text = path.read_text(encoding="utf-8")
     config = yaml.safe_load(text) or {}
-    found: Dict[str, str] = {}
+    found: dict[str, str] = {}
     for key in marked_keys(text):
         found[key] = _short(_lookup(config, key))
     for key in CONTACT_KEYS:
@@ -84,7 +85,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _banner(lines: List[str]) -> Iterator[str]:
+def _banner(lines: list[str]) -> Iterator[str]:
     width = max(len(line) for line in lines) + 4
     yield "!" * width
     for line in lines:
@@ -92,7 +93,7 @@ def _banner(lines: List[str]) -> Iterator[str]:
     yield "!" * width
 
 
-def report(found: List[Tuple[str, str]], path: Path, refusing: bool) -> str:
+def report(found: list[tuple[str, str]], path: Path, refusing: bool) -> str:
     head = (
         f"REFUSING TO START: {path} still holds placeholder values."
         if refusing
@@ -103,7 +104,7 @@ def report(found: List[Tuple[str, str]], path: Path, refusing: bool) -> str:
     return "\n".join(_banner(lines))
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--warn", action="store_true", help="print a warning and succeed")

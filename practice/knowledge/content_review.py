@@ -9,8 +9,9 @@ valid: past it the test suite fails, so the practice has to re-review before rel
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Collection, Iterable, List, Mapping, Tuple
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -22,7 +23,7 @@ REVIEW_FIELDS = ("reviewed", "reviewed_against")
 class ReviewRecord:
     entry: str  # "topic tms.overview" or "medication class ssri"
     reviewed: dt.date
-    against: Tuple[str, ...]
+    against: tuple[str, ...]
 
 
 def parse_review(
@@ -57,14 +58,14 @@ def due_date(record: ReviewRecord, months: int) -> dt.date:
     return record.reviewed + relativedelta(months=months)
 
 
-def overdue(records: Iterable[ReviewRecord], months: int, today: dt.date) -> List[ReviewRecord]:
+def overdue(records: Iterable[ReviewRecord], months: int, today: dt.date) -> list[ReviewRecord]:
     """The records whose review is older than `months` on `today`."""
     return [r for r in records if due_date(r, months) < today]
 
 
 def medication_class_reviews(
     raw_catalog: Mapping[str, Any], known_sources: Collection[str]
-) -> List[ReviewRecord]:
+) -> list[ReviewRecord]:
     records = []
     for entry in raw_catalog.get("classes") or []:
         records.append(

@@ -6,10 +6,9 @@ render it. Loaded lazily and cached so the action server does no file I/O per tu
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import jinja2
 import yaml
@@ -20,8 +19,7 @@ from practice.knowledge.content_review import (
     medication_class_reviews,
     parse_review,
 )
-from practice.paths import CLINIC_FILE, KNOWLEDGE_DIR, PROJECT_ROOT
-
+from practice.paths import CLINIC_FILE, KNOWLEDGE_DIR
 
 FALLBACK_TOPIC = "fallback"
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
@@ -34,10 +32,10 @@ class Source:
     id: str
     title: str
     url: str
-    publisher: Optional[str] = None
-    reviewed: Optional[str] = None
+    publisher: str | None = None
+    reviewed: str | None = None
 
-    def as_payload(self) -> Dict[str, str]:
+    def as_payload(self) -> dict[str, str]:
         return {"title": self.title, "url": self.url}
 
     def citation(self) -> str:
@@ -50,9 +48,9 @@ class Topic:
     id: str
     intent: str
     answer: str  # the lead: answers the question in a few short sentences
-    sources: List[Source] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
     offer_booking: bool = False
-    detail: Optional[str] = None  # said when the visitor asks for more ("Tell me more")
+    detail: str | None = None  # said when the visitor asks for more ("Tell me more")
 
 
 def _read_yaml(path: Path) -> Any:
@@ -65,28 +63,33 @@ def intent_for_topic(topic_id: str) -> str:
     return topic_id.replace(".", "_", 1)
 
 
+def _as_text(fields: dict[str, Any]) -> dict[str, Any]:
+    """YAML values as text (a date or a number reads as written); absent ones stay None."""
+    return {k: str(v) if v is not None else None for k, v in fields.items()}
+
+
 class KnowledgeBase:
     def __init__(self, knowledge_dir: Path = KNOWLEDGE_DIR, clinic_file: Path = CLINIC_FILE):
-        self.clinic: Dict[str, Any] = _read_yaml(clinic_file)
+        self.clinic: dict[str, Any] = _read_yaml(clinic_file)
         raw_sources = _read_yaml(knowledge_dir / "sources.yml")["sources"]
         self.sources = {
-            sid: Source(id=sid, **{k: str(v) if v is not None else None for k, v in s.items()})
+            sid: Source(id=sid, **_as_text(s))
             for sid, s in raw_sources.items()
         }
         self._templates = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-        self._compiled: Dict[str, jinja2.Template] = {}  # template text -> compiled, once
+        self._compiled: dict[str, jinja2.Template] = {}  # template text -> compiled, once
         raw_topics = _read_yaml(knowledge_dir / "topics.yml")["topics"]
-        self.reviews: List[ReviewRecord] = []
+        self.reviews: list[ReviewRecord] = []
         self.topics = {tid: self._build_topic(tid, t) for tid, t in raw_topics.items()}
         self.reviews += medication_class_reviews(
             _read_yaml(knowledge_dir / "medications.yml"), self.sources
         )
         self._by_intent = {t.intent: t for t in self.topics.values()}
-        self.phrases: Dict[str, str] = {
+        self.phrases: dict[str, str] = {
             k: self.render(v) for k, v in _read_yaml(knowledge_dir / "phrases.yml")["phrases"].items()
         }
 
-    def _build_topic(self, topic_id: str, raw: Dict[str, Any]) -> Topic:
+    def _build_topic(self, topic_id: str, raw: dict[str, Any]) -> Topic:
         unknown = sorted(set(raw) - TOPIC_FIELDS)
         if unknown:
             raise ValueError(f"topic {topic_id}: unknown fields {unknown}")
@@ -120,7 +123,7 @@ class KnowledgeBase:
     def topic(self, topic_id: str) -> Topic:
         return self.topics[topic_id]
 
-    def topic_for_intent(self, intent: Optional[str]) -> Topic:
+    def topic_for_intent(self, intent: str | None) -> Topic:
         if intent in self._by_intent:
             return self._by_intent[intent]
         return self.topics[FALLBACK_TOPIC]

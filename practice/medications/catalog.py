@@ -21,11 +21,13 @@ import importlib.util
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
+from typing import Protocol
 
 import yaml
+
 from practice.paths import KNOWLEDGE_DIR
 
 MEDICATIONS_FILE = Path(
@@ -62,8 +64,8 @@ class MedicationClass:
     label: str
     note: str
     evidence: str
-    sources: Tuple[str, ...]
-    generics: Tuple[str, ...]
+    sources: tuple[str, ...]
+    generics: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ class MedicationFamily:
     label: str
     note: str
     evidence: str
-    sources: Tuple[str, ...]
-    classes: Tuple[str, ...]
+    sources: tuple[str, ...]
+    classes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class ClassWord:
 
     term: str  # as written in medications.yml
     target: str  # a class id or a family id
-    classes: Tuple[str, ...]  # the class ids it covers (one for a class word)
+    classes: tuple[str, ...]  # the class ids it covers (one for a class word)
 
     @property
     def is_family(self) -> bool:
@@ -107,22 +109,22 @@ class MedicationName:
 class MedicationCatalog:
     """Every class and name from knowledge/medications.yml."""
 
-    def __init__(self, raw: Dict) -> None:
+    def __init__(self, raw: dict) -> None:
         evidence = raw.get("evidence") or {}
-        self.evidence: Dict[str, str] = {k: _clean(v) for k, v in evidence.items()}
+        self.evidence: dict[str, str] = {k: _clean(v) for k, v in evidence.items()}
         phrases = raw.get("phrases") or {}
-        self.phrases: Dict[str, str] = {k: _clean(v) for k, v in phrases.items()}
-        self.classes: Dict[str, MedicationClass] = {}
-        self.families: Dict[str, MedicationFamily] = {}
-        self.names: Dict[str, MedicationName] = {}
+        self.phrases: dict[str, str] = {k: _clean(v) for k, v in phrases.items()}
+        self.classes: dict[str, MedicationClass] = {}
+        self.families: dict[str, MedicationFamily] = {}
+        self.names: dict[str, MedicationName] = {}
         # Class and family words by their squashed form (see squash()).
-        self.class_words: Dict[str, ClassWord] = {}
-        self.medicine_words: Tuple[str, ...] = tuple(
+        self.class_words: dict[str, ClassWord] = {}
+        self.medicine_words: tuple[str, ...] = tuple(
             normalise(str(w)) for w in raw.get("medicine_words") or ()
         )
         # Medicines and supplements the assistant knows it has no information on.
-        self.domain_terms: List[str] = [normalise(str(t)) for t in raw.get("domain_terms") or []]
-        self.not_covered: Dict[str, str] = {
+        self.domain_terms: list[str] = [normalise(str(t)) for t in raw.get("domain_terms") or []]
+        self.not_covered: dict[str, str] = {
             normalise(str(n)): str(n) for n in raw.get("not_covered") or []
         }
         for entry in raw["classes"]:
@@ -178,7 +180,7 @@ class MedicationCatalog:
                 raise ValueError(f"{word.term!r} is a word for {known.target} and {word.target}")
             self.class_words.setdefault(form, word)
 
-    def term_forms(self, term: str) -> List[str]:
+    def term_forms(self, term: str) -> list[str]:
         """The squashed forms a class word matches: with any medicine word at its end."""
         words = normalise(term).replace("-", " ").split()
         if words[-1] in self.medicine_words:
@@ -192,14 +194,14 @@ class MedicationCatalog:
             raise ValueError(f"{name.name!r} is listed under {known.generic} and {name.generic}")
         self.names.setdefault(key, name)
 
-    def lookup(self, name: str) -> Optional[MedicationName]:
+    def lookup(self, name: str) -> MedicationName | None:
         """The exact (case-insensitive) name, or None."""
         return self.names.get(normalise(name))
 
     def class_of(self, generic: str) -> MedicationClass:
         return self.classes[self.names[normalise(generic)].class_id]
 
-    def name_to_generic_and_class(self) -> Dict[str, Tuple[str, str]]:
+    def name_to_generic_and_class(self) -> dict[str, tuple[str, str]]:
         """Lower-cased name -> (generic, class id), for every generic and other name."""
         return {key: (n.generic, n.class_id) for key, n in self.names.items()}
 
@@ -223,7 +225,7 @@ def squash(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def load_catalog(path: Optional[Path] = None) -> MedicationCatalog:
+def load_catalog(path: Path | None = None) -> MedicationCatalog:
     with open(path or MEDICATIONS_FILE, encoding="utf-8") as handle:
         return MedicationCatalog(yaml.safe_load(handle))
 
@@ -232,21 +234,22 @@ def load_catalog(path: Optional[Path] = None) -> MedicationCatalog:
 
 
 @functools.lru_cache(maxsize=1)
-def stop_words() -> FrozenSet[str]:
+def stop_words() -> frozenset[str]:
     """spaCy's English stop words, read without importing spaCy (it is slow to import)."""
-    words: Set[str] = set()
+    words: set[str] = set()
     spec = importlib.util.find_spec("spacy")
     if spec and spec.submodule_search_locations:
         path = Path(list(spec.submodule_search_locations)[0]) / "lang" / "en" / "stop_words.py"
         if path.exists():
             module_spec = importlib.util.spec_from_file_location("_en_stop_words", path)
-            module = importlib.util.module_from_spec(module_spec)
-            module_spec.loader.exec_module(module)  # type: ignore[union-attr]
-            words = set(module.STOP_WORDS)
+            if module_spec is not None and module_spec.loader is not None:
+                module = importlib.util.module_from_spec(module_spec)
+                module_spec.loader.exec_module(module)
+                words = set(module.STOP_WORDS)
     return frozenset(w.lower() for w in words)
 
 
-def _lookups_file(name: str) -> Optional[Path]:
+def _lookups_file(name: str) -> Path | None:
     spec = importlib.util.find_spec("spacy_lookups_data")
     if not spec or not spec.submodule_search_locations:
         return None
@@ -255,13 +258,13 @@ def _lookups_file(name: str) -> Optional[Path]:
 
 
 @functools.lru_cache(maxsize=1)
-def english_words() -> FrozenSet[str]:
+def english_words() -> frozenset[str]:
     """English words from spaCy's lemma tables: inflected forms, lemmas and WordNet entries.
 
     About 190,000 words. Medication names in it ("lithium") still match exactly; it only stops
     ordinary words ("lyric", "parent", "valid") from being read as a misspelt medication.
     """
-    words: Set[str] = set()
+    words: set[str] = set()
 
     def add(word: object) -> None:
         if isinstance(word, str):
@@ -299,7 +302,7 @@ COMMON_WORD_LOG_PROB = float(os.environ.get("MEDICATION_COMMON_WORD_LOG_PROB", "
 
 
 @functools.lru_cache(maxsize=4)
-def common_words(min_log_prob: float = COMMON_WORD_LOG_PROB) -> FrozenSet[str]:
+def common_words(min_log_prob: float = COMMON_WORD_LOG_PROB) -> frozenset[str]:
     """Lower-case alphabetic words at least this common in spaCy's lexeme_prob table.
 
     Read with a regular expression rather than json.load: the table has a million entries
@@ -330,7 +333,7 @@ def osa_distance(a: str, b: str, limit: int = 99) -> int:
         return 0
     if abs(len(a) - len(b)) > limit:
         return limit + 1
-    previous2: List[int] = []
+    previous2: list[int] = []
     previous = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
         current = [i] + [0] * len(b)
@@ -345,7 +348,7 @@ def osa_distance(a: str, b: str, limit: int = 99) -> int:
     return previous[-1]
 
 
-def _deletes(word: str, depth: int) -> Set[str]:
+def _deletes(word: str, depth: int) -> set[str]:
     found = {word}
     frontier = {word}
     for _ in range(depth):
@@ -357,7 +360,7 @@ def _deletes(word: str, depth: int) -> Set[str]:
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def edits1(word: str) -> Set[str]:
+def edits1(word: str) -> set[str]:
     """Every string one edit (delete, swap, replace, insert) away from the word."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     deletes = {a + b[1:] for a, b in splits if b}
@@ -401,20 +404,25 @@ class Mention:
         return round(1.0 - self.distance / (len(self.name.name) + 1), 3)
 
 
-Token = Tuple[int, int, str]  # start, end, text
+Token = tuple[int, int, str]  # start, end, text
 
 
 class Span(Protocol):
-    start: int
-    end: int
+    """Anything with character offsets (read-only, so frozen dataclasses qualify)."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
 
 
-def tokenize(text: str) -> List[Token]:
+def tokenize(text: str) -> list[Token]:
     """Words (letters only) with their character offsets."""
     return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
 
 
-def tokenize_words(text: str) -> List[str]:
+def tokenize_words(text: str) -> list[str]:
     return [normalise(t) for _, _, t in tokenize(text)]
 
 
@@ -433,16 +441,16 @@ class MedicationMatcher:
 
     def __init__(
         self,
-        catalog: Optional[MedicationCatalog] = None,
-        english: Optional[Iterable[str]] = None,
-        common: Optional[Iterable[str]] = None,
-        stop: Optional[Iterable[str]] = None,
+        catalog: MedicationCatalog | None = None,
+        english: Iterable[str] | None = None,
+        common: Iterable[str] | None = None,
+        stop: Iterable[str] | None = None,
     ) -> None:
         self.catalog = catalog or load_catalog()
         self.stop_words = stop_words() if stop is None else frozenset(stop)
         english = english_words() if english is None else frozenset(english)
         common = common_words() if common is None else frozenset(common)
-        self._index: Dict[str, Set[str]] = {}
+        self._index: dict[str, set[str]] = {}
         for key in self.catalog.names:
             if len(key) >= MIN_FUZZY_LENGTH:
                 for variant in _deletes(key, max_distance(len(key))):
@@ -469,7 +477,7 @@ class MedicationMatcher:
 
     # -- single words and short phrases
 
-    def lookup_exact(self, phrase: str) -> Optional[MedicationName]:
+    def lookup_exact(self, phrase: str) -> MedicationName | None:
         """A listed name, also with a plural or possessive ending ("amphetamines", "Zoloft's")."""
         key = normalise(phrase)
         name = self.catalog.lookup(key)
@@ -497,7 +505,7 @@ class MedicationMatcher:
         """True if the word is one typo away from a common word ("abiltiy", "concernd")."""
         return any(variant in self.competitors for variant in edits1(normalise(word)))
 
-    def fuzzy_lookup(self, phrase: str) -> Optional[Tuple[MedicationName, int]]:
+    def fuzzy_lookup(self, phrase: str) -> tuple[MedicationName, int] | None:
         """The listed name a (possibly misspelt) word or phrase means, with the edit count.
 
         None if it is not close to any name, if it is an ordinary word, or if two different
@@ -518,12 +526,12 @@ class MedicationMatcher:
             return None
         return self.catalog.names[sorted(names)[0]], distance
 
-    def _closest(self, key: str) -> Optional[Tuple[int, List[str]]]:
+    def _closest(self, key: str) -> tuple[int, list[str]] | None:
         """The nearest listed names within the allowed distance, and that distance."""
-        candidates: Set[str] = set()
+        candidates: set[str] = set()
         for variant in _deletes(key, max_distance(len(key))):
             candidates |= self._index.get(variant, set())
-        scored: List[Tuple[int, str]] = []
+        scored: list[tuple[int, str]] = []
         words = key.split(" ")
         for candidate in candidates:
             if not _same_start(candidate, key) or not _same_tail(candidate.split(" "), words):
@@ -539,13 +547,13 @@ class MedicationMatcher:
 
     # -- whole texts
 
-    def find(self, text: str) -> List[Mention]:
+    def find(self, text: str) -> list[Mention]:
         """Every medication named in the text, exact names and misspellings, left to right."""
         return self.find_in_tokens(text, tokenize(text))
 
     def find_in_tokens(
         self, text: str, tokens: Sequence[Token], covered: Iterable[int] = ()
-    ) -> List[Mention]:
+    ) -> list[Mention]:
         """Medications among the tokens, skipping those already covered (e.g. by spaCy's
         EntityRuler): exact names, plural or possessive names, then misspellings."""
         taken = set(covered)
@@ -554,9 +562,9 @@ class MedicationMatcher:
         return sorted(mentions, key=lambda m: m.start)
 
     def _scan(
-        self, text: str, tokens: Sequence[Token], covered: Set[int], fuzzy: bool
-    ) -> List[Mention]:
-        found: List[Mention] = []
+        self, text: str, tokens: Sequence[Token], covered: set[int], fuzzy: bool
+    ) -> list[Mention]:
+        found: list[Mention] = []
         for size in range(self.catalog.max_words, 0, -1):
             for i in range(len(tokens) - size + 1):
                 span = range(i, i + size)
@@ -572,16 +580,17 @@ class MedicationMatcher:
                         continue
                     name, distance = match
                 else:
-                    name, distance = self.lookup_exact(phrase), 0
-                    if name is None:
+                    exact = self.lookup_exact(phrase)
+                    if exact is None:
                         continue
+                    name, distance = exact, 0
                 found.append(Mention(start, end, text[start:end], name, distance))
                 covered.update(span)
         return found
 
     # -- medicines that are not in the file
 
-    def find_unlisted(self, text: str, known: Sequence["Span"] = ()) -> List[str]:
+    def find_unlisted(self, text: str, known: Sequence[Span] = ()) -> list[str]:
         """Medication-like mentions that are not listed medications, as the visitor wrote them
         ("levothyroxine", "your thyroid pill"), so the assistant can say it has no
         information on them instead of guessing. `known`: mentions already recognised
@@ -593,7 +602,7 @@ class MedicationMatcher:
         taken = {
             i for i, (s, e, _) in enumerate(tokens) for m in known if s < m.end and m.start < e
         }
-        found: List[Tuple[int, str]] = []
+        found: list[tuple[int, str]] = []
         # 1. names listed as not covered ("melatonin", "St. John's wort")
         words = [(s, e, normalise(t)) for s, e, t in tokens]
         for size in range(self.catalog.max_words, 0, -1):
@@ -636,7 +645,7 @@ class MedicationMatcher:
             if i > 0 and normalise(tokens[i - 1][2]) in ("dr", "doctor"):
                 continue  # a name: "Dr Kowalczyk"
             found.append((start, word))
-        seen: Set[str] = set()
+        seen: set[str] = set()
         result = []
         for _, display in sorted(found):
             if display.lower() not in seen:
@@ -674,14 +683,14 @@ _DOMAIN_WORDS = frozenset(
 )
 
 
-def _same_tail(name_words: List[str], typed_words: List[str]) -> bool:
+def _same_tail(name_words: list[str], typed_words: list[str]) -> bool:
     """In a several-word name only the first word may be badly misspelt: "welbutrin xl" is
     Wellbutrin XL, but "welbutrin or" is not Wellbutrin SR."""
     if len(name_words) != len(typed_words):
         return False
     return all(
         n == t or (len(n) >= 4 and osa_distance(n, t, 1) <= 1)
-        for n, t in zip(name_words[1:], typed_words[1:])
+        for n, t in zip(name_words[1:], typed_words[1:], strict=False)
     )
 
 
@@ -696,6 +705,6 @@ def default_matcher() -> MedicationMatcher:
     return MedicationMatcher()
 
 
-def find_medications(text: str) -> List[Mention]:
+def find_medications(text: str) -> list[Mention]:
     """Every medication named in the text (see MedicationMatcher.find)."""
     return default_matcher().find(text)

@@ -12,8 +12,8 @@ not any antidepressant).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Set, Tuple
 
 from practice.medications.catalog import (
     ClassWord,
@@ -51,7 +51,7 @@ class ClassMention:
         return self.word.target
 
     @property
-    def classes(self) -> Tuple[str, ...]:
+    def classes(self) -> tuple[str, ...]:
         return self.word.classes
 
     @property
@@ -70,26 +70,26 @@ def _allowed_distance(length: int) -> int:
 
 
 class ClassWordMatcher:
-    def __init__(self, matcher: Optional[MedicationMatcher] = None) -> None:
+    def __init__(self, matcher: MedicationMatcher | None = None) -> None:
         self.matcher = matcher or default_matcher()
         self.catalog: MedicationCatalog = self.matcher.catalog
         self._fuzzy_keys = [k for k in self.catalog.class_words if len(k) >= MIN_FUZZY_LENGTH]
 
-    def lookup(self, span: str) -> Optional[Tuple[ClassWord, int]]:
+    def lookup(self, span: str) -> tuple[ClassWord, int] | None:
         """The class word a span of text is (possibly misspelt), with the number of edits."""
         exact = self._exact(span)
         if exact is not None:
             return exact, 0
         return self._fuzzy(span, squash(span))
 
-    def _fuzzy(self, span: str, key: str) -> Optional[Tuple[ClassWord, int]]:
+    def _fuzzy(self, span: str, key: str) -> tuple[ClassWord, int] | None:
         words = [w for w in span.lower().replace("-", " ").split() if w]
         # The typo must be in a word that is not English ("stablizer", not "stabilizing").
         if not words or all(self.matcher.is_protected(w) for w in words):
             return None
         if len(words) == 1 and self._near_other_word(words[0]):
             return None
-        best: Optional[Tuple[int, str]] = None
+        best: tuple[int, str] | None = None
         tied = False
         for candidate in self._fuzzy_keys:
             if candidate[0] != key[:1]:
@@ -115,7 +115,7 @@ class ClassWordMatcher:
             for variant in edits1(word)
         )
 
-    def _exact(self, span: str) -> Optional[ClassWord]:
+    def _exact(self, span: str) -> ClassWord | None:
         key = squash(span)
         for ending in _ENDINGS:
             stem = key[: len(key) - len(ending)]
@@ -123,16 +123,16 @@ class ClassWordMatcher:
                 return self.catalog.class_words[stem]
         return None
 
-    def find(self, text: str, covered_spans: Iterable[Tuple[int, int]] = ()) -> List[ClassMention]:
+    def find(self, text: str, covered_spans: Iterable[tuple[int, int]] = ()) -> list[ClassMention]:
         """Class and family words in the text, left to right, outside the given spans
         (the medications already found)."""
         return self.find_in_tokens(text, tokenize(text), covered_spans)
 
     def find_in_tokens(
-        self, text: str, tokens: Sequence[Token], covered_spans: Iterable[Tuple[int, int]] = ()
-    ) -> List[ClassMention]:
+        self, text: str, tokens: Sequence[Token], covered_spans: Iterable[tuple[int, int]] = ()
+    ) -> list[ClassMention]:
         spans = list(covered_spans)
-        taken: Set[int] = {
+        taken: set[int] = {
             i for i, (s, e, _) in enumerate(tokens) if any(s < end and start < e for start, end in spans)
         }
         found = self._scan(text, tokens, taken, fuzzy=False)
@@ -140,9 +140,9 @@ class ClassWordMatcher:
         return sorted(found, key=lambda m: m.start)
 
     def _scan(
-        self, text: str, tokens: Sequence[Token], taken: Set[int], fuzzy: bool
-    ) -> List[ClassMention]:
-        found: List[ClassMention] = []
+        self, text: str, tokens: Sequence[Token], taken: set[int], fuzzy: bool
+    ) -> list[ClassMention]:
+        found: list[ClassMention] = []
         stop = self.matcher.stop_words
         for size in range(MAX_WORDS, 0, -1):
             for i in range(len(tokens) - size + 1):
@@ -176,5 +176,5 @@ def default_class_word_matcher() -> ClassWordMatcher:
     return ClassWordMatcher()
 
 
-def find_class_words(text: str, covered_spans: Iterable[Tuple[int, int]] = ()) -> List[ClassMention]:
+def find_class_words(text: str, covered_spans: Iterable[tuple[int, int]] = ()) -> list[ClassMention]:
     return default_class_word_matcher().find(text, covered_spans)

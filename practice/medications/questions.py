@@ -20,7 +20,7 @@ so a miss is fixed by adding a word to a list, with tests for its neighbours.
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 _FLAGS = re.I
 
@@ -115,8 +115,8 @@ _HOW_FAST = re.compile(
 
 
 def self_managed_change(
-    text: str, mentions: Sequence[Tuple[int, int]] = (), named: Sequence[Tuple[int, int]] = ()
-) -> Optional[str]:
+    text: str, mentions: Sequence[tuple[int, int]] = (), named: Sequence[tuple[int, int]] = ()
+) -> str | None:
     """The kind of self-managed medication change asked about ("dose", "taper", "skip",
     "switch", "alcohol", "stop_alone"), or None. `mentions`: where the medications (and
     class words) are in the text, for "double my Lamictal" and "take an extra Xanax";
@@ -151,7 +151,7 @@ _GENERAL_MEDICATION = re.compile(
 )
 
 
-def general_medication_spans(text: str) -> List[Tuple[int, int]]:
+def general_medication_spans(text: str) -> list[tuple[int, int]]:
     """Where the text speaks of someone's medication without naming it ("my meds")."""
     return [m.span() for m in _GENERAL_MEDICATION.finditer(text)]
 

@@ -27,7 +27,8 @@ import ipaddress
 import logging
 import os
 import time
-from typing import Any, Dict, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
-def _is_loopback(address: Optional[str]) -> bool:
+def _is_loopback(address: str | None) -> bool:
     """A message from this machine itself is the operator's or a test suite's (visitors arrive
     from elsewhere, or through the balancer, which names them in X-Forwarded-For): it is held
     by the per-visitor limit only, as the booking caps exempt it (practice/client_key.py)."""
@@ -68,7 +69,7 @@ def _trusted_proxy(peer: str, trusted: str) -> bool:
     return False
 
 
-def client_address(peer: Optional[str], headers: Mapping[str, str]) -> str:
+def client_address(peer: str | None, headers: Mapping[str, str]) -> str:
     """The visitor's address: X-Forwarded-For's last hop only when set by a trusted proxy."""
     trusted = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
     peer = peer or ""
@@ -88,7 +89,7 @@ class RateLimiter:
         per_visitor: int,
         per_address: int,
         window: int = 60,
-        redis_url: Optional[str] = None,
+        redis_url: str | None = None,
         prefix: str = "tms:rl",
         clock: Any = time.time,
     ) -> None:
@@ -96,11 +97,11 @@ class RateLimiter:
         self.window = max(1, window)
         self.redis_url, self.prefix, self.clock = redis_url, prefix, clock
         self._redis: Any = None
-        self._local: Dict[str, Tuple[int, int]] = {}
+        self._local: dict[str, tuple[int, int]] = {}
         self._last_warning = 0.0
 
     @classmethod
-    def from_env(cls) -> "RateLimiter":
+    def from_env(cls) -> RateLimiter:
         return cls(
             per_visitor=_int_env("RATE_LIMIT_PER_MINUTE", 30),
             per_address=_int_env("RATE_LIMIT_IP_PER_MINUTE", DEFAULT_PER_ADDRESS),
@@ -109,7 +110,7 @@ class RateLimiter:
             prefix=os.environ.get("RATE_LIMIT_KEY_PREFIX", "tms:rl"),
         )
 
-    async def retry_after(self, visitor: str, address: Optional[str] = None) -> int:
+    async def retry_after(self, visitor: str, address: str | None = None) -> int:
         """0 if the message may go through, else the seconds until the window resets."""
         window_id = int(self.clock() // self.window)
         per_address = 0 if _is_loopback(address) else self.per_address
@@ -121,7 +122,7 @@ class RateLimiter:
         counts = await self._incr(keys, window_id)
         if counts is None:
             return 0
-        if any(count > limit for count, (_, _, limit) in zip(counts, checks)):
+        if any(count > limit for count, (_, _, limit) in zip(counts, checks, strict=False)):
             return max(1, int((window_id + 1) * self.window - self.clock()) + 1)
         return 0
 
@@ -129,7 +130,7 @@ class RateLimiter:
         digest = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
         return f"{self.prefix}:{kind}:{digest}:{window_id}"
 
-    async def _incr(self, keys: list, window_id: int) -> Optional[list]:
+    async def _incr(self, keys: list, window_id: int) -> list | None:
         if not self.redis_url:
             return [self._incr_local(key, window_id) for key in keys]
         try:
@@ -162,7 +163,7 @@ class RateLimiter:
         return count
 
 
-_limiter: Optional[RateLimiter] = None
+_limiter: RateLimiter | None = None
 
 
 def limiter() -> RateLimiter:

@@ -11,7 +11,8 @@ import json
 import logging
 import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -19,14 +20,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from practice import log_redaction
-from practice import message_guard
-from rasa_ext.runtime import speedups as rasa_speedups
-from rasa_ext.channels import rate_limit
+from practice import log_redaction, message_guard
 from practice.client_key import with_client_key
+from rasa_ext.channels import rate_limit
+from rasa_ext.runtime import speedups as rasa_speedups
 
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
-rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (issue 7, README "Performance")
+rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (docs/performance.md)
 rasa_speedups.freeze_imports()  # forked Sanic workers keep sharing the imported modules
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def _bad_request(reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=400)
 
 
-def crisis_response(request: Request, kind: Optional[str]) -> Dict[str, Any]:
+def crisis_response(request: Request, kind: str | None) -> dict[str, Any]:
     """The crisis reply as written in the model's domain (the one place it lives)."""
     name = EMERGENCY_RESPONSE if kind == "emergency" else CRISIS_RESPONSE
     agent = getattr(request.app.ctx, "agent", None)
@@ -63,7 +63,7 @@ async def limit_request_size(app: Any, _loop: Any = None) -> None:
 
 class GuardedRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -126,8 +126,8 @@ class GuardedRestInput(RestInput):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         sender: str,
         text: str,
-        kind: Optional[str],
-    ) -> List[Dict[str, Any]]:
+        kind: str | None,
+    ) -> list[dict[str, Any]]:
         if message_guard.conversation_store_down(getattr(request.app.ctx, "agent", None)):
             return message_guard.ensure_contract([], text, kind, crisis_response(request, kind))
         collector = CollectingOutputChannel()

@@ -32,8 +32,9 @@ import os
 import re
 import uuid
 from asyncio import CancelledError
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any
 
 import rasa.core.channels.channel
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -45,8 +46,8 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from practice import message_guard
-from rasa_ext.channels import rate_limit
 from practice.client_key import with_client_key
+from rasa_ext.channels import rate_limit
 from rasa_ext.channels.rest_channel import crisis_response
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def parse_origins(value: Any) -> List[str]:
+def parse_origins(value: Any) -> list[str]:
     """Origins from a list or a space/comma separated string, without trailing slashes."""
     if value is None:
         return []
@@ -70,28 +71,28 @@ def parse_origins(value: Any) -> List[str]:
     return [str(item).strip().rstrip("/") for item in items if str(item).strip()]
 
 
-def _same_origin(origin: str, host: Optional[str]) -> bool:
+def _same_origin(origin: str, host: str | None) -> bool:
     return bool(host) and origin.split("://", 1)[-1] == host
 
 
 class GuardedSocketIOOutput(SocketIOOutput):
     """Rasa's socket.io output, one bubble per bot message, tagged with the turn it answers."""
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text, reply_to: Optional[str] = None):
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, reply_to: str | None = None):
         super().__init__(sio, bot_message_evt)
         self.reply_to = reply_to
 
-    async def _send_message(self, socket_id: Text, message: Any) -> None:
+    async def _send_message(self, socket_id: str, message: Any) -> None:
         if isinstance(message, dict):
             message = {**message, "reply_to": self.reply_to}
         await super()._send_message(socket_id, message)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         # Rasa splits on blank lines into separate messages; one answer stays one bubble here.
         await self._send_message(recipient_id, {"text": text.strip()})
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         quick_replies = [
             {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
@@ -102,7 +103,7 @@ class GuardedSocketIOOutput(SocketIOOutput):
         )
 
     async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
 
@@ -110,7 +111,7 @@ class GuardedSocketIOOutput(SocketIOOutput):
 class _TurnCollector(CollectingOutputChannel):
     """Collects a turn's bot messages; unlike Rasa's, keeps an answer's paragraphs together."""
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._persist_message(self._message(recipient_id, text=text.strip()))
 
 
@@ -118,27 +119,27 @@ class GuardedSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel with the REST channel's guarantees (see module docstring)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GuardedSocketIOInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> GuardedSocketIOInput:
         credentials = credentials or {}
         channel = super().from_credentials(credentials)
         origins = credentials.get("cors_allowed_origins")
         if origins is None:
             origins = os.environ.get("CORS_ORIGINS")
-        channel.allowed_origins = parse_origins(origins)  # type: ignore[attr-defined]
-        return channel  # type: ignore[return-value]
+        channel.allowed_origins = parse_origins(origins)
+        return channel
 
-    def __init__(self, *args: Any, allowed_origins: Optional[List[str]] = None, **kwargs: Any):
+    def __init__(self, *args: Any, allowed_origins: list[str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.allowed_origins: List[str] = list(allowed_origins or [])
-        self._app: Optional[Sanic] = None
+        self.allowed_origins: list[str] = list(allowed_origins or [])
+        self._app: Sanic | None = None
 
     # -- helpers -------------------------------------------------------------------------
 
-    def origin_allowed(self, origin: Optional[str], host: Optional[str]) -> bool:
+    def origin_allowed(self, origin: str | None, host: str | None) -> bool:
         """Browsers always send Origin; a missing one is a non-browser client (tests, curl)."""
         if not origin:
             return True
@@ -147,12 +148,12 @@ class GuardedSocketIOInput(SocketIOInput):
             _same_origin(origin, host)
         )
 
-    def get_output_channel(self) -> Optional[rasa.core.channels.channel.OutputChannel]:
+    def get_output_channel(self) -> rasa.core.channels.channel.OutputChannel | None:
         if self.sio is None:
             return super().get_output_channel()
         return GuardedSocketIOOutput(self.sio, self.bot_message_evt)
 
-    def _crisis_response(self, kind: Optional[str]) -> Dict[str, Any]:
+    def _crisis_response(self, kind: str | None) -> dict[str, Any]:
         # rasa_ext.channels.rest_channel.crisis_response only reads request.app.ctx.agent.
         return crisis_response(SimpleNamespace(app=self._app), kind)  # type: ignore[arg-type]
 
@@ -161,7 +162,7 @@ class GuardedSocketIOInput(SocketIOInput):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         sender_id: str,
         raw: Any,
-        client: Optional[str] = None,
+        client: str | None = None,
     ) -> tuple:
         """Runs one visitor turn; returns (message id or None if Rasa never saw it, replies)."""
         if raw is not None and not isinstance(raw, str):
@@ -201,7 +202,7 @@ class GuardedSocketIOInput(SocketIOInput):
                           max_http_buffer_size=message_guard.MAX_BODY_BYTES)
 
         class _Blueprint(SocketBlueprint):
-            def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+            def register(self, app: Sanic, options: dict[str, Any]) -> None:
                 channel._app = app
                 super().register(app, options)
 
@@ -219,7 +220,7 @@ class GuardedSocketIOInput(SocketIOInput):
             return await channel.store_feedback(request)
 
         @sio.on("connect", namespace=self.namespace)
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
             origin = environ.get("HTTP_ORIGIN")
             if not self.origin_allowed(origin, environ.get("HTTP_HOST")):
                 logger.warning("socketio: rejected a connection from origin %s", origin)
@@ -235,11 +236,11 @@ class GuardedSocketIOInput(SocketIOInput):
             return True
 
         @sio.on("disconnect", namespace=self.namespace)
-        async def disconnect(sid: Text, *args: Any) -> None:
+        async def disconnect(sid: str, *args: Any) -> None:
             logger.debug("socketio: %s disconnected", sid)
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Any = None) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             if not (isinstance(requested, str) and SESSION_ID.match(requested)):
                 requested = uuid.uuid4().hex
@@ -254,7 +255,7 @@ class GuardedSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", requested, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any = None) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
@@ -331,10 +332,10 @@ class GuardedSocketIOInput(SocketIOInput):
         return response.json({"status": "stored", "value": value})
 
 
-def _answered_turn(events: Any, message_id: str) -> Optional[Dict[str, Any]]:
+def _answered_turn(events: Any, message_id: str) -> dict[str, Any] | None:
     """The bot reply to the visitor message `message_id`: its timestamp and topic."""
     found = False
-    reply: Dict[str, Any] = {"bot_ts": None, "topic": None}
+    reply: dict[str, Any] = {"bot_ts": None, "topic": None}
     for event in events:
         if isinstance(event, UserUttered):
             if found:
@@ -355,7 +356,7 @@ def _feedback_count(events: Any, message_id: str) -> int:
                and isinstance(event.value, dict) and event.value.get("message_id") == message_id)
 
 
-def _client_address(sio: AsyncServer, sid: Text, namespace: Optional[str]) -> Optional[str]:
+def _client_address(sio: AsyncServer, sid: str, namespace: str | None) -> str | None:
     """The visitor's address for the rate limit (rasa_ext/channels/rate_limit.py)."""
     try:
         environ = sio.get_environ(sid, namespace=namespace) or {}

@@ -3,7 +3,7 @@
 Why not DIET: on this data (short questions about ~36 topics, many typos) a linear model on
 word 1-2-grams plus character 2-4-grams generalises better and is far cheaper. Its settings
 were chosen by 5-fold cross-validation on the training data only (scripts/nlu_cv.py); the
-held-out set in tests/nlu was scored once afterwards (README, "NLU pipeline choice").
+held-out set in tests/nlu was scored once afterwards (docs/nlu.md).
 Training takes seconds instead of minutes, and a prediction is a sparse dot product, so the
 server answers faster and holds no TensorFlow intent model in memory.
 
@@ -15,11 +15,10 @@ numpy and scipy.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Optional
 
 import numpy as np
 import skops.io as sio
-from scipy import sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -28,6 +27,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_union
@@ -43,7 +43,7 @@ MAX_CHARS = 4000
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 
 
-def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
+def build_pipeline(config: dict[str, Any]) -> Pipeline:
     features = make_union(
         TfidfVectorizer(ngram_range=(1, config["word_max_ngram"]), sublinear_tf=True),
         TfidfVectorizer(
@@ -59,7 +59,7 @@ def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
-def tfidf(vectorizer: TfidfVectorizer, idf: np.ndarray, texts: List[Text]) -> sparse.csr_matrix:
+def tfidf(vectorizer: TfidfVectorizer, idf: np.ndarray, texts: list[str]) -> sparse.csr_matrix:
     """`vectorizer.transform(texts)` with its idf vector passed in: sklearn 1.1 rebuilds `idf_`
     from a sparse diagonal matrix and multiplies by that matrix on every call (~0.3 ms, ~3% of
     the server's CPU per turn). The same values; sklearn's matrix product stores each row's
@@ -75,14 +75,14 @@ def tfidf(vectorizer: TfidfVectorizer, idf: np.ndarray, texts: List[Text]) -> sp
     return features
 
 
-def clip(text: Optional[Text]) -> Text:
+def clip(text: Optional[str]) -> str:
     return (text or "")[:MAX_CHARS]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             "C": 3.0,
             "word_max_ngram": 2,
@@ -95,7 +95,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         pipeline: Optional[Pipeline] = None,
@@ -105,12 +105,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self.pipeline = pipeline
         self._idf_for: Optional[Pipeline] = None  # the pipeline self._idf was read from
-        self._idf: Dict[Text, np.ndarray] = {}
+        self._idf: dict[str, np.ndarray] = {}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -135,7 +135,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -154,24 +154,26 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             pipeline = None
         return cls(config, model_storage, resource, pipeline)
 
-    def _predict_proba(self, texts: List[Text]) -> np.ndarray:
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
         # What Pipeline.predict_proba computes, without FeatureUnion's joblib dispatch
-        # (~4% of the server's CPU per turn for two small transforms; README "Performance").
-        union = self.pipeline.named_steps["features"]
-        if self._idf_for is not self.pipeline:  # train() replaces the pipeline
+        # (~4% of the server's CPU per turn for two small transforms; docs/performance.md).
+        pipeline = self.pipeline
+        assert pipeline is not None, "predicting needs a trained or loaded pipeline"
+        union, classifier = pipeline.named_steps["features"], pipeline.named_steps["classifier"]
+        if self._idf_for is not pipeline:  # train() replaces the pipeline
             self._idf = {name: vectorizer.idf_ for name, vectorizer in union.transformer_list}
-            self._idf_for = self.pipeline
+            self._idf_for = pipeline
         features = sparse.hstack(
             [tfidf(vectorizer, self._idf[name], texts) for name, vectorizer in union.transformer_list]
         ).tocsr()
-        return self.pipeline.named_steps["classifier"].predict_proba(features)
+        return classifier.predict_proba(features)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self.pipeline is None:
             return messages
         probabilities = self._predict_proba([clip(m.get(TEXT)) for m in messages])
         classes = self.pipeline.classes_
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(messages, probabilities, strict=False):
             order = np.argsort(row)[::-1][: self.config["ranking_length"]]
             ranking = [{"name": str(classes[i]), "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)

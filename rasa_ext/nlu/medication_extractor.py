@@ -26,7 +26,7 @@ practice/medications/class_words.py) outside those names get a `medication_class
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Set, Text
+from typing import Any, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -46,13 +46,13 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from practice.medications.catalog import ENTITY, MedicationMatcher, Mention, Token, default_matcher
 from practice.medications.class_words import (
     CLASS_ENTITY,
     ClassMention,
     ClassWordMatcher,
     default_class_word_matcher,
 )
-from practice.medications.catalog import ENTITY, MedicationMatcher, Mention, Token, default_matcher
 
 
 @DefaultV1Recipe.register(
@@ -62,19 +62,19 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
     """Adds a `medication` entity (value: generic name) for each medication named."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             # Also match misspellings (edit distance) on words the EntityRuler left alone.
             "fuzzy": True,
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["spacy", "yaml"]
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         matcher: Optional[MedicationMatcher] = None,
         class_words: Optional[ClassWordMatcher] = None,
     ) -> None:
@@ -85,7 +85,7 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -110,7 +110,7 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
         """Training examples pass through unchanged: nothing here is learned."""
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             if not text:
@@ -128,17 +128,17 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
             message.set(ENTITIES, existing + found, add_to_output=True)
         return messages
 
-    def find(self, text: Text, doc: Any = None) -> List[Mention]:
+    def find(self, text: str, doc: Any = None) -> list[Mention]:
         """Medications in the text: the EntityRuler's spans, then the words left over."""
         matcher = self.matcher
         if doc is None or len(doc.text) != len(text):
             # No spaCy doc (or lower-casing changed the length): match on the text alone.
             return self._filter(matcher.find(text))
-        tokens: List[Token] = [
+        tokens: list[Token] = [
             (t.idx, t.idx + len(t.text), text[t.idx : t.idx + len(t.text)]) for t in doc
         ]
-        mentions: List[Mention] = []
-        covered: Set[int] = set()
+        mentions: list[Mention] = []
+        covered: set[int] = set()
         for ent in doc.ents:
             if ent.label_ != "MEDICATION":
                 continue
@@ -151,20 +151,20 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
         rest = matcher.find_in_tokens(text, tokens, covered)
         return self._filter(sorted(mentions + rest, key=lambda m: m.start))
 
-    def find_class_words(self, text: Text, mentions: List[Mention]) -> List[ClassMention]:
+    def find_class_words(self, text: str, mentions: list[Mention]) -> list[ClassMention]:
         """Class and family words outside the medication names already found."""
         words = self.class_words.find(text, [(m.start, m.end) for m in mentions])
         if self._config.get("fuzzy", True):
             return words
         return [w for w in words if w.distance == 0]
 
-    def _filter(self, mentions: List[Mention]) -> List[Mention]:
+    def _filter(self, mentions: list[Mention]) -> list[Mention]:
         if self._config.get("fuzzy", True):
             return mentions
         return [m for m in mentions if m.distance == 0]
 
     @staticmethod
-    def _entity(text: Text, mention: Mention) -> Dict[Text, Any]:
+    def _entity(text: str, mention: Mention) -> dict[str, Any]:
         return {
             ENTITY_ATTRIBUTE_TYPE: ENTITY,
             ENTITY_ATTRIBUTE_START: mention.start,
@@ -181,7 +181,7 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
         }
 
     @staticmethod
-    def _class_entity(word: ClassMention) -> Dict[Text, Any]:
+    def _class_entity(word: ClassMention) -> dict[str, Any]:
         return {
             ENTITY_ATTRIBUTE_TYPE: CLASS_ENTITY,
             ENTITY_ATTRIBUTE_START: word.start,
@@ -193,7 +193,7 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
         }
 
 
-def _class_entity_info(word: ClassMention) -> Dict[Text, Any]:
+def _class_entity_info(word: ClassMention) -> dict[str, Any]:
     return {
         "mention": word.text,
         "classes": list(word.classes),
@@ -202,7 +202,7 @@ def _class_entity_info(word: ClassMention) -> Dict[Text, Any]:
     }
 
 
-def _overlaps_any(entity: Dict[Text, Any], others: List[Dict[Text, Any]]) -> bool:
+def _overlaps_any(entity: dict[str, Any], others: list[dict[str, Any]]) -> bool:
     start, end = entity.get(ENTITY_ATTRIBUTE_START), entity.get(ENTITY_ATTRIBUTE_END)
     if start is None or end is None:
         return False

@@ -36,7 +36,7 @@ message as `medication_intent` (previous intent and confidence, and the rule) fo
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -90,7 +90,7 @@ def is_kept(intent_name: Any) -> bool:
     return name in KEPT or name.startswith(KEPT_PREFIXES)
 
 
-def ranked_as_question(ranking: List[Dict[Text, Any]]) -> bool:
+def ranked_as_question(ranking: list[dict[str, Any]]) -> bool:
     """The classifier saw a TMS or medication question among its top guesses."""
     for entry in ranking[:RANKING_DEPTH]:
         name = str(entry.get(INTENT_NAME_KEY) or "")
@@ -102,8 +102,8 @@ def ranked_as_question(ranking: List[Dict[Text, Any]]) -> bool:
 
 
 def decide(
-    text: Text, intent_name: Text, ranking: List[Dict[Text, Any]], entities: List[Dict[Text, Any]]
-) -> Optional[Tuple[Text, Text]]:
+    text: str, intent_name: str, ranking: list[dict[str, Any]], entities: list[dict[str, Any]]
+) -> Optional[tuple[str, str]]:
     """(new intent, rule) for a message, or None to keep the classifier's intent."""
     medications = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == "medication"]
     words = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) == CLASS_ENTITY]
@@ -146,20 +146,20 @@ def decide(
     return None
 
 
-def _is_family(entity: Dict[Text, Any]) -> bool:
+def _is_family(entity: dict[str, Any]) -> bool:
     return bool((entity.get("additional_info") or {}).get("family"))
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class MedicationIntentRouter(GraphComponent, IntentClassifier):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -169,7 +169,7 @@ class MedicationIntentRouter(GraphComponent, IntentClassifier):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data  # nothing is learned
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             previous = dict(message.get(INTENT) or {})
             ranking = list(message.get(INTENT_RANKING_KEY) or [])

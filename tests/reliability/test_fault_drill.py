@@ -14,7 +14,6 @@ import signal
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Optional
 
 import pytest
 import socketio
@@ -29,7 +28,7 @@ class WholeProfile(Stack):
         super().__init__()
         self.console_port = free_ports(1)
 
-    def env(self) -> Dict[str, str]:
+    def env(self) -> dict[str, str]:
         env = super().env()
         env["CONSOLE_PORT"] = str(self.console_port)
         return env
@@ -54,7 +53,7 @@ class WholeProfile(Stack):
         self._wait(ready, name, seconds)
 
 
-def _pids() -> Dict[int, bytes]:
+def _pids() -> dict[int, bytes]:
     found = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -65,7 +64,7 @@ def _pids() -> Dict[int, bytes]:
     return found
 
 
-def _part_pids(profile: WholeProfile) -> Dict[str, int]:
+def _part_pids(profile: WholeProfile) -> dict[str, int]:
     """The pid of each serving process of the profile, found by its command line."""
     parts = {}
     for pid, cmdline in _pids().items():
@@ -83,7 +82,7 @@ def _part_pids(profile: WholeProfile) -> Dict[str, int]:
     return parts
 
 
-def _instance_with_the_socket(profile: WholeProfile) -> Optional[int]:
+def _instance_with_the_socket(profile: WholeProfile) -> int | None:
     """The instance nginx holds an open connection to: the visitor's pending long-poll (REST
     connections are not kept alive, and nothing else is talking to the profile)."""
     ports = {profile.instance_base + i: i for i in range(1, INSTANCES + 1)}

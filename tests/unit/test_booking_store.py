@@ -83,7 +83,7 @@ def test_the_same_visitor_can_book_a_second_slot(store):
 
 
 def test_naive_times_are_refused(store):
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match="timezone-aware"):
         store.book(**details(start_utc=datetime(2026, 12, 1, 17)))
 
 

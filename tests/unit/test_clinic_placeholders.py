@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from practice.knowledge.clinic_placeholders import looks_like_placeholder, main, marked_keys, placeholders
-from practice.knowledge.loader import PROJECT_ROOT
+from practice.paths import PROJECT_ROOT
 from tests.reliability.stack import TEST_CONTACT, write_test_clinic
 
 SHIPPED = PROJECT_ROOT / "clinic.yml"

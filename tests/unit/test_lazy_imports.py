@@ -1,5 +1,5 @@
 """rasa_ext/runtime/lazy_imports.py: deferred modules run their real code on first use, no sooner,
-and the Rasa server's imports and model load leave TensorFlow out (issue 7)."""
+and the Rasa server's imports and model load leave TensorFlow out (docs/performance.md)."""
 import importlib
 import json
 import subprocess
@@ -95,19 +95,19 @@ def test_reading_a_name_it_does_not_define_is_an_attribute_error_without_running
     import deferred_mod
 
     with pytest.raises(AttributeError, match="no attribute 'ufunc_like'"):
-        deferred_mod.ufunc_like
+        _ = deferred_mod.ufunc_like
     assert not hasattr(deferred_mod, "__path__")  # a pickle-style probe
     assert deferred == []
     deferred_mod.answer()
     with pytest.raises(AttributeError):  # still missing once it has run
-        deferred_mod.ufunc_like
+        _ = deferred_mod.ufunc_like
 
 
 def test_a_module_that_fails_raises_its_error_and_is_not_left_half_loaded(deferred):
     import broken_mod
 
     with pytest.raises(RuntimeError, match="boom"):
-        broken_mod.NAME
+        _ = broken_mod.NAME
     assert "broken_mod" not in sys.modules
     assert deferred == ["broken"]
 
@@ -219,7 +219,7 @@ def test_a_bad_training_graph_fails_when_it_is_read(monkeypatch):
     metadata = ModelMetadata.from_dict(json.loads(json.dumps(serialized)))
     assert metadata.predict_schema.nodes == {}
     with pytest.raises(GraphSchemaException):  # as the plain from_dict raises at load
-        metadata.train_schema.nodes
+        _ = metadata.train_schema.nodes
     with pytest.raises(GraphSchemaException):
         lazy_imports.ORIGINAL_FROM_DICT(json.loads(json.dumps(serialized)))
 

@@ -97,7 +97,7 @@ def test_fast_path_gives_the_pipelines_own_probabilities(storage):
 def test_tfidf_features_are_sklearns_own(storage):
     component, _, _ = trained(storage)
     texts = ["hi", "", "tms tms tms hurt hurt", "Ünïcödé ZZZ qqq", "is cigna in network? cigna!"]
-    for name, vectorizer in component.pipeline.named_steps["features"].transformer_list:
+    for _name, vectorizer in component.pipeline.named_steps["features"].transformer_list:
         ours, theirs = lic.tfidf(vectorizer, vectorizer.idf_, texts), vectorizer.transform(texts)
         ours.sort_indices()
         theirs.sort_indices()

@@ -6,7 +6,6 @@ import threading
 import uuid
 
 import pytest
-
 from rasa.utils.endpoints import EndpointConfig
 
 URL = os.environ.get("RATE_LIMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")

@@ -1,18 +1,17 @@
 """Words for a medication class or family ("my benzo", "sleeping pills", "my antidepressant"):
 found in any spelling people use, never in ordinary words, never inside a medication name.
 """
-from typing import List, Tuple
 
 import pytest
 
 from practice.medications import catalog as meds
-from practice.medications.class_words import default_class_word_matcher, find_class_words
 from practice.medications.catalog import load_catalog
+from practice.medications.class_words import default_class_word_matcher, find_class_words
 
 CATALOG = load_catalog()
 
 
-def found(text: str) -> List[Tuple[str, str]]:
+def found(text: str) -> list[tuple[str, str]]:
     return [(m.text, m.target) for m in find_class_words(text)]
 
 

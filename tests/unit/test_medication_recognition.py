@@ -8,8 +8,8 @@ after SpacyNLP and SpacyTokenizer.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
 
 import pytest
 import yaml
@@ -18,7 +18,7 @@ from practice.medications import catalog as meds
 from practice.medications.catalog import MedicationMatcher, default_matcher, load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
-MISSPELLINGS: Dict[str, str] = yaml.safe_load(
+MISSPELLINGS: dict[str, str] = yaml.safe_load(
     (Path(__file__).parent / "medication_misspellings.yml").read_text(encoding="utf-8")
 )
 CATALOG = load_catalog()
@@ -62,7 +62,7 @@ def parse(pipeline_dir):
     tokenizer = SpacyTokenizer(SpacyTokenizer.get_default_config())
     extractor = MedicationExtractor({})
 
-    def run(text: str) -> List[dict]:
+    def run(text: str) -> list[dict]:
         message = Message.build(text=text)
         spacy_nlp.process([message], spacy_nlp.provide())
         tokenizer.process([message])
@@ -72,7 +72,7 @@ def parse(pipeline_dir):
     return run
 
 
-def generics(entities: List[dict]) -> List[str]:
+def generics(entities: list[dict]) -> list[str]:
     return [e["value"] for e in entities if e["entity"] == "medication"]
 
 
@@ -194,7 +194,7 @@ def test_multi_word_names_are_one_entity_not_two(parse) -> None:
 
 
 # ----------------------------------------------------------------------------- no false positives
-def _nlu_sentences() -> Iterator[Tuple[str, str, str]]:
+def _nlu_sentences() -> Iterator[tuple[str, str, str]]:
     for folder in ("data/nlu", "tests/nlu"):
         for path in sorted((ROOT / folder).glob("*.yml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
