@@ -55,14 +55,21 @@ from practice.safety.risk_model import (  # noqa: E402
 )
 
 
-def out_of_fold(texts: list[str], labels: list[str], folds: int, C: float) -> list[RiskScores]:
+def out_of_fold(
+    texts: list[str], labels: list[str], folds: int, C: float, rest_of: dict[int, str]
+) -> tuple[list[RiskScores], dict[int, RiskScores]]:
+    """Each line's scores from the model that did not see it; also, for the lines in
+    ``rest_of``, that model's scores of the line's other clauses (a mention's rest)."""
     scores: list[RiskScores] = [None] * len(texts)  # type: ignore[list-item]
+    rest_scores: dict[int, RiskScores] = {}
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=7)
     for train, test in splitter.split(texts, labels):
         model = RiskModel.train([texts[i] for i in train], [labels[i] for i in train], C=C)
-        for i, s in zip(test, model.score_many([texts[i] for i in test]), strict=False):
+        for i, s in zip(test, model.score_many([texts[i] for i in test]), strict=True):
             scores[i] = s
-    return scores
+            if rest_of.get(i):
+                rest_scores[i] = model.score(rest_of[i])
+    return scores, rest_scores
 
 
 def levels(scores, lexicon, thresholds: RiskThresholds) -> list[str]:
@@ -132,24 +139,29 @@ def main() -> None:
     texts, labels, families = with_ordinary_messages(load_corpus(), ordinary)
     print(f"corpus: {len(texts)} lines {dict(Counter(labels))}")
     lexicon = [detect(t) for t in texts]
+    detector = get_detector()
+    framing = {i: detector.mention_framing(t) for i, t in enumerate(texts)
+               if lexicon[i].is_alarm and lexicon[i].mention}
+    framed = {i: f is not None for i, f in framing.items()}
+    rest_of = {i: f[1] for i, f in framing.items() if f is not None and f[1]}
     y = np.array([LABELS.index(label) for label in labels])
 
-    best_C, best_scores, best_loss = None, None, float("inf")
+    best_C, best_scores, best_rest, best_loss = None, None, {}, float("inf")
     for C in args.C:
         key = hashlib.sha256(repr((texts, labels, build_pipeline())).encode()).hexdigest()[:16]
-        cache = Path(args.cache_dir) / f"risk_oof_{key}_{C}_{args.folds}.pkl" if args.cache_dir else None
+        cache = Path(args.cache_dir) / f"risk_oof2_{key}_{C}_{args.folds}.pkl" if args.cache_dir else None
         if cache and cache.exists():
-            scores = pickle.loads(cache.read_bytes())
+            scores, rest_scores = pickle.loads(cache.read_bytes())
         else:
-            scores = out_of_fold(texts, labels, args.folds, C)
+            scores, rest_scores = out_of_fold(texts, labels, args.folds, C, rest_of)
             if cache:
-                cache.write_bytes(pickle.dumps(scores))
+                cache.write_bytes(pickle.dumps((scores, rest_scores)))
         proba = np.array([[getattr(s, label) for label in LABELS] for s in scores])
         loss = log_loss(y, proba, labels=list(range(len(LABELS))))
         print(f"C={C}: out-of-fold log loss {loss:.4f}")
         if loss < best_loss:
-            best_C, best_scores, best_loss = C, scores, loss
-    scores = best_scores
+            best_C, best_scores, best_rest, best_loss = C, scores, rest_scores, loss
+    scores, rest_scores = best_scores, best_rest
     # The near-miss lines of the corpus are the hard benign test; everyday messages are scored apart.
     benign = [i for i, (label, f) in enumerate(zip(labels, families, strict=False)) if label == NONE and ".nlu_" not in f]
     everyday = [i for i, f in enumerate(families) if ".nlu_" in f]
@@ -178,24 +190,25 @@ def main() -> None:
         check_in = t
     # 4. A doubted alarm on a topic word alone, in a message that frames it as a topic, is a
     #    factual mention (an answer with the 988 line), down to the P(none) at which
-    #    --max-mention-relaxed of the clear-risk and possible lines would be taken for one. The
-    #    check of the message's other clauses is left out here, so this errs towards fewer.
-    detector = get_detector()
-    framed = {i: detector.mention_framing(texts[i]) is not None
-              for i in clear_lines + possible_lines + benign if lexicon[i].is_alarm and lexicon[i].mention}
+    #    --max-mention-relaxed of the clear-risk and possible lines would be taken for one
+    #    (each line's rest read by the model of its own fold, as assess_message does).
+    def as_mention(i: int, t: float) -> bool:
+        rest = rest_scores.get(i)
+        return bool(framed.get(i)) and scores[i].clear < clear_t and scores[i].none >= max(t, check_in) \
+            and (rest is None or rest.signal < possible_t)
+
     mention = 1.01
     for t in sorted(grid, reverse=True):
-        relaxed = sum(1 for i in clear_lines + possible_lines if framed.get(i)
-                      and scores[i].clear < clear_t and scores[i].none >= max(t, check_in))
-        if relaxed > args.max_mention_relaxed:
+        if sum(as_mention(i, t) for i in clear_lines + possible_lines) > args.max_mention_relaxed:
             break
         mention = t
     chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in, mention=mention)
-    as_mention = [i for i in benign if framed.get(i) and scores[i].clear < clear_t
-                  and scores[i].none >= max(mention, check_in)]
-    print(f"factual mentions: {len(as_mention)} of {len(benign)} benign corpus lines answered with the 988 line; "
-          f"{sum(1 for i in clear_lines + possible_lines if framed.get(i) and scores[i].none >= max(mention, check_in) and scores[i].clear < clear_t)} risk lines")
-    got = levels(scores, lexicon, chosen)
+    print(f"factual mentions: {sum(as_mention(i, mention) for i in benign)} of {len(benign)} benign corpus lines "
+          f"answered with the 988 line; {sum(as_mention(i, mention) for i in clear_lines + possible_lines)} risk lines")
+    for i in clear_lines + possible_lines:
+        if as_mention(i, 0.5):
+            print(f"  a risk line taken for a mention at P(none) {scores[i].none:.2f}: {texts[i][:100]!r}")
+    got = [NONE if as_mention(i, mention) else level for i, level in enumerate(levels(scores, lexicon, chosen))]
     print(f"\nchosen (C={best_C}): {chosen}")
     near_miss_labels = ["everyday" if ".nlu_" in f else label for label, f in zip(labels, families, strict=False)]
     for name, value in figures(near_miss_labels, got).items():

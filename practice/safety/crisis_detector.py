@@ -195,7 +195,7 @@ class CrisisDetector:
         self._framing = {
             cue: [re.compile(_leading_space(self._expand(p, f"mention_framing.{cue}")))
                   for p in framing.get(cue) or []]
-            for cue in ("topic_compounds", "past", "loss")
+            for cue in ("topic_compounds", "past", "loss", "never")
         }
 
         self._families: Dict[str, List[_Family]] = {}
@@ -500,6 +500,10 @@ class CrisisDetector:
         for raw in _RAW_CLAUSE.findall(text or ""):
             clause = " " + self.normalise(raw).replace("|", " ")
             if not any(f.any_match.search(clause) for f in mention_families):
+                words = set(clause.split())
+                if words & self._first_person and (words & self._present_words or any(
+                        p.search(clause) for p in self._framing["never"])):
+                    return None  # "... mine are out of control today"
                 rest.append(raw)
                 continue
             framing = self._clause_framing(raw, clause, brought_back)
@@ -510,6 +514,8 @@ class CrisisDetector:
 
     def _clause_framing(self, raw: str, clause: str, brought_back: bool) -> Optional[str]:
         words = clause.split()
+        if any(w in self._present_words for w in words) or any(p.search(clause) for p in self._framing["never"]):
+            return None  # "today", "now"; a method or "asking for me"
         if any(p.search(clause) for p in self._framing["loss"]):
             return "loss"
         if not brought_back and any(p.search(clause) for p in self._framing["past"]):
