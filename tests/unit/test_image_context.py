@@ -45,6 +45,7 @@ NEEDED = [
     "actions/booking/store.py",
     "components/rasa_main.py",
     "console/templates/base.html",
+    "console/blueprints/auth/templates/login.html",
     "knowledge/medications.yml",
     "data/nlu",
     "deploy/Dockerfile",
