@@ -18,6 +18,7 @@ from console import annotations as notes
 from console import roles
 from console.db import Database
 from console.settings import Settings
+from console.timefmt import local_time
 
 HERE = Path(__file__).resolve().parent
 BLUEPRINTS = HERE / "blueprints"
@@ -49,7 +50,7 @@ def make_env(tz: ZoneInfo) -> jinja2.Environment:
     def fmt_ts(value: float | None) -> str:
         if value is None:
             return ""
-        return dt.datetime.fromtimestamp(value, tz).strftime("%Y-%m-%d %H:%M")
+        return local_time(dt.datetime.fromtimestamp(value, tz))
 
     def fmt_conf(value: float | None) -> str:
         return "" if value is None else f"{value:.2f}"
@@ -58,6 +59,7 @@ def make_env(tz: ZoneInfo) -> jinja2.Environment:
     env.filters["conf"] = fmt_conf
     env.filters["safe_url"] = lambda u: u if str(u).startswith(("https://", "http://")) else "#"
     env.globals["urlencode"] = urlencode
+    env.globals["zone"] = tz.key
     env.globals["can"] = lambda session, name: bool(session) and roles.allowed(session.role, name)
     return env
 
