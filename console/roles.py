@@ -1,7 +1,7 @@
 """Who may do what in the console: each route names the roles allowed on it (least privilege).
 
 - reviewer: the conversation list and transcripts (contact details masked), annotating and
-  review marks, the annotations list, charts;
+  review marks, the annotations list, what we can't answer yet (gaps), charts;
 - scheduler: the bookings (the only view with names and contacts), charts;
 - admin: everything, including deletion, the retention purge, exports and the audit log.
 
@@ -30,6 +30,9 @@ ACCESS: Dict[str, FrozenSet[str]] = {
     "annotate": _REVIEW,
     "review": _REVIEW,
     "annotations_view": _REVIEW,
+    "gaps_view": _REVIEW,
+    "gaps_annotate": _REVIEW,
+    "gaps_new_topic": _REVIEW,
     "export": _ADMIN,
     "export_download": _ADMIN,
     "delete": _ADMIN,

@@ -31,6 +31,10 @@ DONE_MESSAGES = {  # fixed texts only: nothing from the request is reflected
     "purged": "Retention purge done.", "booking_updated": "Booking updated.",
     "confirm": "Tick the confirmation box first.", "bad_intent": "Choose an intent from the list.",
     "not_found": "That item no longer exists.", "loggedout": "You are logged out.",
+    "bulk_annotated": "The cluster's messages were annotated; they wait in the export.",
+    "new_topic_marked": "The cluster's messages were marked as needing a new topic.",
+    "note_needed": "Write a note saying what the new topic should cover.",
+    "nothing_selected": "None of those messages is left to annotate.",
 }
 
 

@@ -8,7 +8,8 @@ from importlib import import_module
 
 from sanic import Blueprint
 
-AREAS = ("auth", "conversations", "annotations", "bookings", "retention", "audit", "charts")
+AREAS = ("auth", "conversations", "annotations", "bookings", "retention", "audit", "charts",
+         "gaps")
 
 
 def all_blueprints() -> list[Blueprint]:

@@ -22,6 +22,9 @@ TABLE = [
     ("POST", "/annotate", {"sender": "conv-crisis", "event_id": "0", "intent": "greet"}, {R, A}),
     ("POST", "/review", {"sender": "nobody"}, {R, A}),
     ("GET", "/annotations", {}, {R, A}),
+    ("GET", "/gaps", {}, {R, A}),
+    ("POST", "/gaps/annotate", {"intent": "tms_overview"}, {R, A}),  # no messages: nothing annotated
+    ("POST", "/gaps/new-topic", {"note": "x"}, {R, A}),
     ("POST", "/annotations/export", {}, {A}),
     ("GET", "/annotations/exports/1", {}, {A}),
     ("POST", "/delete", {"sender": "conv-crisis"}, {A}),  # no confirmation: nothing is deleted
