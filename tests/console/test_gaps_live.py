@@ -58,7 +58,7 @@ def live():
         reply = requests.post(ASSISTANT_URL + "/webhooks/rest/webhook",
                               json={"sender": sender, "message": text}, timeout=60)
         assert reply.status_code == 200, reply.text
-        custom = [m["custom"] for m in reply.json() if isinstance(m.get("custom"), dict)][0]
+        custom = next(m["custom"] for m in reply.json() if isinstance(m.get("custom"), dict))
         fallback = custom.get("topic") == "fallback" or "fallback" in (custom.get("flags") or [])
         if not fallback:
             _thumbs_down(sender)
@@ -75,9 +75,9 @@ def test_live_messages_are_all_listed_and_clustered_like_the_table(live):
     server, sent = live
     page = server.get("/gaps?days=7").text
     found = {}  # sender -> (cluster index, row html)
-    sections = re.findall(r'<section class="cluster".*?</section>', page, re.S)
+    sections = re.findall(r'<section class="cluster".*?</section>', page, re.DOTALL)
     for index, section in enumerate(sections):
-        for row in re.findall(r"<tr data-event.*?</tr>", section, re.S):
+        for row in re.findall(r"<tr data-event.*?</tr>", section, re.DOTALL):
             sender = re.search(r"sender=([\w-]+)#m", row).group(1)
             if sender in sent:
                 found[sender] = (index, row)
