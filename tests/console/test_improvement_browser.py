@@ -1,0 +1,99 @@
+"""The improvement loop in a real browser (playwright + Debian's chromium): the "can't answer
+yet" clusters page and a bulk annotation from it, each page checked with axe-core (WCAG 2.1
+A/AA). Screenshots are saved as test artifacts in results/screenshots/improve-*.png."""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.console import gap_events
+from tests.console.conftest import PASSWORD, ROOT, USER, Console, create_user
+from tests.console.test_browser import ARGS, CHROMIUM, axe_violations
+
+SHOTS = ROOT / "results" / "screenshots"
+sync_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: run scripts/install_browser.sh")
+    pytest.skip(f"{CHROMIUM} is not installed (scripts/install_browser.sh)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("improve") / "assistant.db"
+    gap_events.fill(str(db_path))
+    create_user(db_path)
+    console = Console(db_path)
+    yield console
+    console.stop()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(server.url("/login"))
+        page.fill("input[name=username]", USER)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(re.compile(r".*/conversations.*"))
+        yield page
+        context.close()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"improve-{name}.png"), full_page=True)
+
+
+def test_clusters_page(page, server):
+    page.goto(server.url("/gaps"))
+    clusters = page.locator("section.cluster")
+    assert clusters.count() >= 8
+    sizes = [int(s) for s in clusters.evaluate_all("els => els.map(e => e.dataset.size)")]
+    assert sum(sizes) == 72 and sizes == sorted(sizes, reverse=True)
+    first = clusters.first
+    assert first.locator(".guesses .tag").count() >= 1
+    assert "this week" in first.locator(".trend").inner_text()
+    assert page.locator("header nav a.active").inner_text() == "Can't answer yet"
+    assert axe_violations(page) == []
+    shot(page, "clusters")
+    # A transcript link opens the conversation at that message.
+    link = first.locator("td.msg a").first
+    href = link.get_attribute("href")
+    link.click()
+    page.wait_for_url(re.compile(r".*/transcript\?sender=gap-.*"))
+    assert page.locator(f"#{href.split('#')[1]}").count() == 1
+
+
+def test_bulk_annotation(page, server):
+    page.goto(server.url("/gaps"))
+    cluster = page.locator("section.cluster").first
+    rows = cluster.locator("tbody tr")
+    n = rows.count()
+    texts = [rows.nth(i).locator("td.msg").inner_text() for i in range(n)]
+    rows.nth(n - 1).locator("input[type=checkbox]").uncheck()  # not this one
+    cluster.locator("select[name=intent]").select_option("tms_insurance")
+    cluster.locator("input[name=note]").fill("asked about insurance, in many words")
+    shot(page, "bulk-annotation-form")
+    cluster.locator("button.annotate-all").click()
+    page.wait_for_url(re.compile(r".*done=bulk_annotated.*"))
+    assert "annotated" in page.locator(".notice").inner_text()
+    remaining = page.locator("td.msg").all_inner_texts()
+    assert texts[-1] in remaining and not set(texts[:-1]) & set(remaining)
+    page.goto(server.url("/annotations"))
+    pending = page.locator("#pending tbody tr")
+    assert pending.count() == n - 1
+    assert "tms_insurance" in pending.first.inner_text()
+    shot(page, "bulk-annotation-pending")
+    with sqlite3.connect(server.db_path) as conn:
+        (count,) = conn.execute("select count(*) from console_annotations where intent = "
+                                "'tms_insurance'").fetchone()
+    assert count == n - 1
