@@ -97,3 +97,20 @@ def test_bulk_annotation(page, server):
         (count,) = conn.execute("select count(*) from console_annotations where intent = "
                                 "'tms_insurance'").fetchone()
     assert count == n - 1
+
+
+def test_helpfulness_chart(page, server):
+    page.goto(server.url("/charts"))
+    chart = page.locator("#chart-helpfulness svg")
+    assert chart.is_visible()
+    box = chart.bounding_box()
+    assert box["width"] > 300 and box["height"] > 40
+    # The fixture's thumbs-down (18, on tms.overview answers; the topic comes from the reply).
+    down = chart.locator("rect.bar.down")
+    assert down.count() == 1 and down.first.bounding_box()["width"] > 100
+    row = page.locator('#helpfulness tr[data-topic="tms.overview"] td')
+    assert row.all_inner_texts() == ["tms.overview", "0", "18", "0%"]
+    assert page.locator("#chart-fallback-weekly svg circle").count() >= 2
+    assert axe_violations(page) == []
+    page.locator("#helpfulness-title").scroll_into_view_if_needed()
+    shot(page, "helpfulness-chart")

@@ -1,4 +1,5 @@
-"""Charts over a date range: conversations, fallback rate, topics, confidence, bookings."""
+"""Charts over a date range: conversations, fallback rate, topics, confidence, bookings, and
+per-topic helpfulness (thumbs up/down) with the helpful share and fallback rate per week."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from console import charts
+from console import charts, helpfulness
 from console.conversations import Filters
 from console.web import ctx, render
 
@@ -26,7 +27,9 @@ def blueprint() -> Blueprint:
             date_from, date_to = date_to, date_from
         date_from = max(date_from, date_to - dt.timedelta(days=365))
         data = charts.stats(c.db, date_from, date_to)
+        helpful = helpfulness.stats(c.db, date_from, date_to)
         return render(request, "charts.html", svg=charts.render_all(data), data=data,
+                      helpful=helpful, helpful_svg=helpfulness.render(helpful),
                       date_from=date_from, date_to=date_to)
 
     return bp
