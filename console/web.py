@@ -35,6 +35,11 @@ DONE_MESSAGES = {  # fixed texts only: nothing from the request is reflected
     "new_topic_marked": "The cluster's messages were marked as needing a new topic.",
     "note_needed": "Write a note saying what the new topic should cover.",
     "nothing_selected": "None of those messages is left to annotate.",
+    "proposed": "Change proposed. Another staff member must approve it.",
+    "approved": "Change approved. It can now be exported as a patch.",
+    "rejected": "Change rejected.",
+    "not_allowed_to_decide": "Only another staff member can approve or reject a pending change.",
+    "not_approved": "Only an approved change can be exported.",
 }
 
 

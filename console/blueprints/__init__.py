@@ -9,7 +9,7 @@ from importlib import import_module
 from sanic import Blueprint
 
 AREAS = ("auth", "conversations", "annotations", "bookings", "retention", "audit", "charts",
-         "gaps")
+         "gaps", "answers")
 
 
 def all_blueprints() -> list[Blueprint]:
