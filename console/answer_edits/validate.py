@@ -34,7 +34,7 @@ def check_entry(kb: knowledge.KnowledgeBase, topic_id: str, old: dict[str, Any],
     elif len(answer) > MAX_CHARS:
         errors.append(f"the answer is longer than {MAX_CHARS} characters")
     if detail is not None and (not isinstance(detail, str) or len(detail) > MAX_CHARS):
-        errors.append("the detail must be a text of at most {MAX_CHARS} characters")
+        errors.append(f"the detail must be a text of at most {MAX_CHARS} characters")
     sources = new.get("sources") or []
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         return [*errors, "sources must be a list of source ids"]

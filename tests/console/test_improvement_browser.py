@@ -1,6 +1,7 @@
 """The improvement loop in a real browser (playwright + Debian's chromium): the "can't answer
-yet" clusters page and a bulk annotation from it, each page checked with axe-core (WCAG 2.1
-A/AA). Screenshots are saved as test artifacts in results/screenshots/improve-*.png."""
+yet" clusters page and a bulk annotation from it, the helpfulness chart, and an answer edit
+proposed, approved by someone else and exported; pages checked with axe-core (WCAG 2.1 A/AA).
+Screenshots are saved as test artifacts in results/screenshots/improve-*.png."""
 from __future__ import annotations
 
 import os
@@ -27,25 +28,38 @@ def server(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("improve") / "assistant.db"
     gap_events.fill(str(db_path))
     create_user(db_path)
+    create_user(db_path, name="erin", role="editor")
+    create_user(db_path, name="frank", role="editor")
     console = Console(db_path)
     yield console
     console.stop()
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.goto(server.url("/login"))
-        page.fill("input[name=username]", USER)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login-form button[type=submit]")
-        page.wait_for_url(re.compile(r".*/conversations.*"))
-        yield page
-        context.close()
-        browser.close()
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def logged_in(browser, server, user: str, home: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.goto(server.url("/login"))
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(re.compile(rf".*{home}.*"))
+    return context, page
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    context, page = logged_in(browser, server, USER, "/conversations")
+    yield page
+    context.close()
 
 
 def shot(page, name: str) -> None:
@@ -114,3 +128,45 @@ def test_helpfulness_chart(page, server):
     assert axe_violations(page) == []
     page.locator("#helpfulness-title").scroll_into_view_if_needed()
     shot(page, "helpfulness-chart")
+
+
+def test_edit_approve_export(browser, server, tmp_path):
+    erin_context, erin = logged_in(browser, server, "erin", "/answers")
+    erin.click('#topics a[href="/answers/edit?topic=tms.side_effects"]')
+    erin.fill("#answer", "Most people feel a light tapping on the scalp. A mild headache is "
+                         "common and fades. Ask us at {{ clinic.contact.phone }}.")
+    erin.fill("#note", "shorter, plainer")
+    erin.click("button[value=preview]")
+    preview = erin.locator("#preview")
+    assert "{{" not in preview.inner_text() and "light tapping" in preview.inner_text()
+    assert preview.locator(".source-cards a").count() >= 1
+    assert axe_violations(erin) == []
+    shot(erin, "answer-edit-preview")
+    erin.click("#propose")
+    erin.wait_for_url(re.compile(r".*/answers/change/\d+\?done=proposed"))
+    change_url = erin.url.split("?")[0]
+    assert erin.locator("#change-status").inner_text() == "pending"
+    assert erin.locator("#approve-form").count() == 0  # not by the proposer
+    erin_context.close()
+
+    frank_context, frank = logged_in(browser, server, "frank", "/answers")
+    frank.goto(change_url)
+    assert axe_violations(frank) == []
+    shot(frank, "answer-change-review")
+    frank.click("#approve-form button")
+    frank.wait_for_url(re.compile(r".*done=approved"))
+    assert frank.locator("#change-status").inner_text() == "approved"
+    with frank.expect_download() as info:
+        frank.click("#export-form button")
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(str(target))
+    patch = target.read_text()
+    assert patch.startswith("--- a/knowledge/topics.yml")
+    assert "+      Most people feel a light tapping on the scalp." in patch
+    frank.goto(server.url("/answers"))
+    row = frank.locator("#changes tbody tr").first
+    assert row.get_attribute("data-status") == "exported"
+    shot(frank, "answers-list")
+    frank.goto(server.url("/audit?action=answer_exported"))  # editors have no audit log
+    assert "does not include this page" in frank.content()
+    frank_context.close()
