@@ -8,9 +8,10 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.sparse import hstack
+from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 # Chosen on tests/console/gap_paraphrases.py (ARI 0.80-0.85 for 0.85-0.95).
 DISTANCE_THRESHOLD = 0.9
@@ -35,7 +36,8 @@ def prepare(text: str) -> str:
     return " ".join(kept or words)
 
 
-def features(texts: Sequence[str]) -> np.ndarray:
+def features(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Row-normalised TF-IDF features (sparse: thousands of messages x character n-grams)."""
     docs = [prepare(t) for t in texts]
     parts = []
     for vectorizer in (TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w\w+\b"),
@@ -45,24 +47,28 @@ def features(texts: Sequence[str]) -> np.ndarray:
         except ValueError:  # empty vocabulary
             continue
     if not parts:
-        return np.zeros((len(texts), 1))
-    matrix = hstack(parts).toarray()
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1, norms)
+        return sparse.csr_matrix((len(texts), 1))
+    return normalize(sparse.hstack(parts).tocsr())
+
+
+def cosine_distances(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Pairwise cosine distances; a message without any feature is at distance 1 from all."""
+    similarity = (matrix @ matrix.T).toarray()
+    distances = np.clip(1.0 - similarity, 0.0, 2.0)
+    empty = np.asarray(matrix.getnnz(axis=1) == 0)
+    distances[empty, :] = 1.0
+    distances[:, empty] = 1.0
+    np.fill_diagonal(distances, 0.0)
+    return distances
 
 
 def cluster_labels(texts: Sequence[str], threshold: float = DISTANCE_THRESHOLD) -> list[int]:
     """A cluster number per text, numbered by size (0 = the largest cluster)."""
     if len(texts) < 2:
         return [0] * len(texts)
-    matrix = features(texts)
-    # A message with no features at all gets one of its own (cosine needs a non-zero vector).
-    empty = ~matrix.any(axis=1)
-    if empty.any():
-        matrix = np.hstack([matrix, np.diag(empty.astype(float))[:, empty]])
     model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
-                                    affinity="cosine", linkage="average")
-    raw = model.fit_predict(matrix).tolist()
+                                    affinity="precomputed", linkage="average")
+    raw = model.fit_predict(cosine_distances(features(texts))).tolist()
     sizes = {label: raw.count(label) for label in set(raw)}
     order = sorted(sizes, key=lambda label: (-sizes[label], label))
     renumber = {label: i for i, label in enumerate(order)}
