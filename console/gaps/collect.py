@@ -113,12 +113,11 @@ def unanswered(db: Database, days: int = 28, now: float | None = None) -> list[G
     if not db.events_table_exists():
         return []
     since = (now or time.time()) - days * 86400
-    with db.tracker.connect() as conn:
-        senders = [r.sender_id for r in conn.execute(
-            sa.select(events.c.sender_id).where(events.c.type_name == "user",
-                                                events.c.timestamp >= since).distinct())]
-        rows = conn.execute(sa.select(events).where(events.c.sender_id.in_(senders))
-                            .order_by(events.c.sender_id, events.c.id)).all() if senders else []
+    recent = (sa.select(events.c.sender_id)
+              .where(events.c.type_name == "user", events.c.timestamp >= since).distinct())
+    with db.tracker.connect() as conn:  # whole conversations: a reply may rate an older turn
+        rows = conn.execute(sa.select(events).where(events.c.sender_id.in_(recent))
+                            .order_by(events.c.sender_id, events.c.id)).all()
     with db.console.connect() as conn:
         done = {r.event_id for r in conn.execute(sa.select(annotations.c.event_id))}
     by_sender: dict[str, list[Any]] = {}
