@@ -24,7 +24,9 @@ def _week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def stats(db: Database, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
+def stats(db: Database, date_from: dt.date, date_to: dt.date,
+          topic: str | None = None) -> dict[str, Any]:
+    """Per-topic thumbs over the range; the weekly helpful share of all topics, or of `topic`."""
     tz = ZoneInfo(db.settings.timezone)
     start, _ = day_bounds(date_from, db.settings.timezone)
     _, end = day_bounds(date_to, db.settings.timezone)
@@ -59,19 +61,20 @@ def stats(db: Database, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
                         continue
                     info = value if isinstance(value, dict) else {}
                     key = (row.sender_id, info.get("message_id") or info.get("bot_ts"))
-                    topic = info.get("topic")
-                    if not topic and info.get("bot_ts") is not None:
+                    rated = info.get("topic")
+                    if not rated and info.get("bot_ts") is not None:
                         try:
-                            topic = reply_topic.get((row.sender_id,
+                            rated = reply_topic.get((row.sender_id,
                                                      round(float(info["bot_ts"]), 3)))
                         except (TypeError, ValueError):
-                            topic = None
-                    thumbs[key] = (row.timestamp, thumb, topic)
+                            rated = None
+                    thumbs[key] = (row.timestamp, thumb, rated)
     per_topic: dict[str, Counter] = defaultdict(Counter)
     per_week: dict[dt.date, Counter] = defaultdict(Counter)
-    for ts, thumb, topic in thumbs.values():
-        per_topic[str(topic or NO_TOPIC)][thumb] += 1
-        per_week[_week_start(dt.datetime.fromtimestamp(ts, tz).date())][thumb] += 1
+    for ts, thumb, rated in thumbs.values():
+        per_topic[str(rated or NO_TOPIC)][thumb] += 1
+        if topic is None or rated == topic:
+            per_week[_week_start(dt.datetime.fromtimestamp(ts, tz).date())][thumb] += 1
     topics = sorted(({"topic": t, "up": c["up"], "down": c["down"],
                       "share": c["up"] / (c["up"] + c["down"])} for t, c in per_topic.items()),
                     key=lambda r: (r["share"], -(r["up"] + r["down"]), r["topic"]))
@@ -82,6 +85,7 @@ def stats(db: Database, date_from: dt.date, date_to: dt.date) -> dict[str, Any]:
                           if per_week[w]["up"] + per_week[w]["down"] else None for w in weeks],
         "fallback_rate": [(fallbacks[w] / replies[w]) if replies[w] else None for w in weeks],
         "ratings": sum(r["up"] + r["down"] for r in topics),
+        "topic": topic,
     }
 
 
@@ -117,6 +121,7 @@ def render(data: dict[str, Any]) -> dict[str, str]:
     labels = [f"wk {w.strftime('%m-%d')}" for w in data["weeks"]]
     return {
         "helpfulness": topic_chart(data["topics"]),
-        "helpful_weekly": line_chart("Helpful share per week", labels, data["helpful_share"]),
+        "helpful_weekly": line_chart(f"Helpful share per week ({data['topic'] or 'all topics'})",
+                                     labels, data["helpful_share"]),
         "fallback_weekly": line_chart("Fallback rate per week", labels, data["fallback_rate"]),
     }

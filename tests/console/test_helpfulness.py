@@ -69,6 +69,7 @@ def test_per_topic_counts_and_weekly_series(db_path, monkeypatch):
     db = Database(settings)
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     data = stats(db, today - dt.timedelta(days=27), today)
+    one = stats(db, today - dt.timedelta(days=27), today, "clinic.insurance")
     db.dispose()
     rows = {r["topic"]: r for r in data["topics"]}
     assert (rows["tms.side_effects"]["up"], rows["tms.side_effects"]["down"]) == (3, 1)
@@ -77,6 +78,8 @@ def test_per_topic_counts_and_weekly_series(db_path, monkeypatch):
     assert data["ratings"] == 6
     shares = [s for s in data["helpful_share"] if s is not None]
     assert sorted(shares) == [0.0, 0.75]  # two weeks apart: insurance 0/2, side effects 3/4
+    assert [s for s in one["helpful_share"] if s is not None] == [0.0]  # only its own week
+    assert one["topics"] == data["topics"]  # the per-topic table stays whole
     rates = [r for r in data["fallback_rate"] if r is not None]
     assert len(rates) >= 2 and all(0 < r < 1 for r in rates)
 
@@ -94,3 +97,4 @@ def test_charts_page_shows_helpfulness(db_path):
     row = re.search(r'<tr data-topic="tms.side_effects">(.*?)</tr>', page).group(1)
     assert re.findall(r"<td>(.*?)</td>", row) == ["tms.side_effects", "3", "1", "75%"]
     assert "<title>clinic.insurance: 2 not helpful</title>" in page
+    assert "Helpful share per week, all topics" in page
