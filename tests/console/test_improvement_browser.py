@@ -166,6 +166,7 @@ def test_edit_approve_export(browser, server, tmp_path):
     frank.goto(server.url("/answers"))
     row = frank.locator("#changes tbody tr").first
     assert row.get_attribute("data-status") == "exported"
+    assert axe_violations(frank) == []
     shot(frank, "answers-list")
     frank.goto(server.url("/audit?action=answer_exported"))  # editors have no audit log
     assert "does not include this page" in frank.content()
