@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 SPACY_DIR := build/spacy_en_tms
 MODEL := models/current.tar.gz
-.PHONY: run run-prod test test-integration train install spacy validate lint bench eval-safety clean $(MODEL)
+.PHONY: run run-prod test test-integration train install spacy validate lint bench eval-safety improve clean $(MODEL)
 
 run: $(MODEL)
 	scripts/run.sh
@@ -56,6 +56,13 @@ bench: $(MODEL)
 # assistant, per level (docs/safety.md).
 eval-safety: $(MODEL)
 	scripts/test_servers.sh sh -c '$(PY) scripts/eval_safety.py --url "$$ASSISTANT_URL"'
+
+# The improvement loop (docs/improvement_loop.md): exported console annotations merged into
+# data/nlu/annotations/, a candidate trained and compared with the current model on the held-out
+# set; it replaces models/current.tar.gz only if held-out macro-F1 did not drop.
+# EXPORTS="file.yml ..." merges those files instead of the console's stored exports.
+improve: $(MODEL)
+	$(PY) -m improve $(if $(EXPORTS),--export $(EXPORTS))
 
 clean:
 	rm -rf models build results .rasa

@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
+from practice.knowledge.answer_text import compose
 from practice.knowledge.loader import FALLBACK_TOPIC, KnowledgeBase, Topic, knowledge_base
 
 BOOKING_PAYLOAD = "/booking_evaluation"
@@ -27,19 +28,6 @@ DETAIL_ENTITY = "detail_topic"
 
 def detail_payload(topic_id: str) -> str:
     return f'/{DETAIL_INTENT}{{"{DETAIL_ENTITY}": "{topic_id}"}}'
-
-
-def compose(kb: KnowledgeBase, topic: Topic, body: Optional[str] = None) -> str:
-    """The answer text: body, its cited sources written out, then the deferral."""
-    parts = [body if body is not None else topic.answer]
-    if topic.sources:
-        lines = [kb.phrases["sources_heading"]] + [f"- {s.citation()}" for s in topic.sources]
-        parts.append("\n".join(lines))
-    if contract.defers_to_clinician(topic.id):
-        parts.append(kb.phrases["deferral"])
-    if topic.offer_booking:
-        parts.append(kb.phrases["booking_offer"])
-    return "\n\n".join(parts)
 
 
 def booking_buttons(kb: KnowledgeBase, topic: Topic) -> List[Dict[str, str]]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from practice.knowledge.answer_text import defers_to_clinician
 from practice.knowledge.loader import Source
 
-
-def defers_to_clinician(topic: str) -> bool:
-    return topic.startswith(("tms.", "meds.", "safety."))
+__all__ = ["defers_to_clinician", "payload"]
 
 
 def payload(

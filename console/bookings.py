@@ -7,6 +7,8 @@ import logging
 from typing import Any, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
+from console.timefmt import local_time
+
 logger = logging.getLogger(__name__)
 
 # What staff can do to a booking: (store status, button label).
@@ -59,8 +61,8 @@ def list_bookings(date_from: Optional[dt.date], date_to: Optional[dt.date], stat
             "reference": booking.reference, "full_name": booking.full_name,
             "contact": booking.contact, "state": booking.state, "status": booking.status,
             "sender_id": booking.sender_id,
-            "when": booking.start_utc.astimezone(tz).strftime("%a %Y-%m-%d %H:%M"),
-            "created": booking.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "when": local_time(booking.start_utc.astimezone(tz), "%a %Y-%m-%d %H:%M"),
+            "created": local_time(booking.created_at.astimezone(tz)),
         })
     return rows, None
 

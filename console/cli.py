@@ -1,6 +1,6 @@
 """Console administration from the command line.
 
-    python -m console.cli create-user NAME [--role reviewer|scheduler|admin]   # asks the password twice
+    python -m console.cli create-user NAME [--role reviewer|scheduler|editor|admin]   # asks the password twice
     CONSOLE_PASSWORD=... python -m console.cli create-user NAME   # for scripts
     python -m console.cli set-password NAME
     python -m console.cli set-role NAME ROLE      # ends the account's sessions

@@ -116,6 +116,29 @@ audit_log = sa.Table(
     sa.Column("details", sa.Text),  # JSON; never message text or contact details
 )
 
+# Proposed answer wordings (console/answer_edits/): proposed by an editor, approved by another
+# staff member, exported as a patch to knowledge/topics.yml.
+answer_changes = sa.Table(
+    "console_answer_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("topic_id", sa.String(64), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False),  # pending approved rejected exported
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("sources", sa.Text, nullable=False),  # JSON list of source ids
+    sa.Column("base_answer", sa.Text, nullable=False),  # the wording it replaces (for the diff)
+    sa.Column("base_detail", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("proposed_by", sa.String(64), nullable=False),
+    sa.Column("proposed_at", sa.Float, nullable=False),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", sa.Float),
+    sa.Column("exported_by", sa.String(64)),
+    sa.Column("exported_at", sa.Float),
+    sa.Column("patch", sa.Text),
+)
+
 # One summary row per conversation (sender_id), rebuilt from `events` whenever that sender's
 # events change (count or newest id differ), so filters and paging are plain SQL.
 conversations = sa.Table(

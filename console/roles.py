@@ -1,8 +1,9 @@
 """Who may do what in the console: each route names the roles allowed on it (least privilege).
 
 - reviewer: the conversation list and transcripts (contact details masked), annotating and
-  review marks, the annotations list, charts;
+  review marks, the annotations list, what we can't answer yet (gaps), charts;
 - scheduler: the bookings (the only view with names and contacts), charts;
+- editor: answer wordings (propose, approve someone else's, export as a patch), charts;
 - admin: everything, including deletion, the retention purge, exports and the audit log.
 
 A route missing from ACCESS is refused for everyone (tests/console/test_roles.py checks that
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 from typing import Dict, FrozenSet, Optional
 
-ROLES = ("reviewer", "scheduler", "admin")
+ROLES = ("reviewer", "scheduler", "editor", "admin")
 DEFAULT_ROLE = "reviewer"
 
 _ALL = frozenset(ROLES)
 _REVIEW = frozenset({"reviewer", "admin"})
 _SCHEDULE = frozenset({"scheduler", "admin"})
 _ADMIN = frozenset({"admin"})
+_EDIT = frozenset({"editor", "admin"})
 
 # Route (handler) name -> roles allowed.
 ACCESS: Dict[str, FrozenSet[str]] = {
@@ -30,6 +32,9 @@ ACCESS: Dict[str, FrozenSet[str]] = {
     "annotate": _REVIEW,
     "review": _REVIEW,
     "annotations_view": _REVIEW,
+    "gaps_view": _REVIEW,
+    "gaps_annotate": _REVIEW,
+    "gaps_new_topic": _REVIEW,
     "export": _ADMIN,
     "export_download": _ADMIN,
     "delete": _ADMIN,
@@ -38,11 +43,21 @@ ACCESS: Dict[str, FrozenSet[str]] = {
     "retention_view": _ADMIN,
     "purge": _ADMIN,
     "audit_view": _ADMIN,
+    # Answer editing with review (approval by someone else than the proposer: in the handler).
+    "answers_list": _EDIT,
+    "answer_edit": _EDIT,
+    "answer_propose": _EDIT,
+    "change_view": _EDIT,
+    "change_approve": _EDIT,
+    "change_reject": _EDIT,
+    "change_export": _EDIT,
+    "change_patch": _EDIT,
 }
 # Reachable without a session.
 PUBLIC = frozenset({"login_form", "login", "healthz", "static"})
 
-HOME = {"reviewer": "/conversations", "scheduler": "/bookings", "admin": "/conversations"}
+HOME = {"reviewer": "/conversations", "scheduler": "/bookings", "editor": "/answers",
+        "admin": "/conversations"}
 
 
 def route_name(full_name: Optional[str]) -> str:

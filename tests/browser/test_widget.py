@@ -63,8 +63,22 @@ def test_opens_with_notice_greets_and_shows_source_cards(widget: Widget):
     assert cards.first.is_visible()
     assert cards.first.get_attribute("href").startswith("https://")
     assert_external_links_safe(turn)
-    # The source's URL also appears, linked, in the answer text (docs/response_contract.md).
-    assert turn.locator(".tmsw-bot a[href^='https://']").count() >= 1
+    # Each source is shown once, as a card: the text's own citation lines (raw URLs) are
+    # dropped from the displayed answer; the card links are the only ones to the sources.
+    hrefs = [cards.nth(i).get_attribute("href") for i in range(cards.count())]
+    assert len(hrefs) == len(set(hrefs))
+    bubbles = turn.locator(".tmsw-bot")
+    shown_text = " ".join(bubbles.nth(i).inner_text() for i in range(bubbles.count()))
+    assert "https://" not in shown_text and "Sources:" not in shown_text
+    assert turn.locator(".tmsw-bot a[href^='https://']").count() == 0
+    assert "not medical advice" in shown_text  # the rest of the answer stays
+    # REST clients still get the citations written out in the text.
+    rest = requests.post(f"{ASSISTANT_URL}/webhooks/rest/webhook",
+                         json={"sender": "rest-sources-check",
+                               "message": "what are the side effects of tms"}, timeout=60).json()
+    rest_text = "\n".join(m.get("text") or "" for m in rest)
+    assert "Sources:" in rest_text and all(h.rstrip("/") in rest_text or h in rest_text
+                                           for h in hrefs)
     assert turn.locator(".tmsw-feedback button").count() == 2
     assert not widget.page.locator(".tmsw-typing.tmsw-active").is_visible()
     widget.page.wait_for_timeout(300)
@@ -105,6 +119,8 @@ def test_history_and_session_survive_a_reload(widget: Widget):
     assert widget.log.locator(".tmsw-msg").count() == bubbles_before
     assert "what is tms" in widget.log.inner_text()
     assert widget.log.locator(".tmsw-source-link").count() >= 1
+    # Restored from the stored transcript, the sources are still shown once (cards only).
+    assert "https://" not in " ".join(widget.log.locator(".tmsw-bot").all_inner_texts())
 
     before = widget.answered_turns().count()
     widget.say("what are the side effects of tms")

@@ -1,6 +1,7 @@
 """The staff console in a real browser (playwright + Debian's chromium): login, redirects,
 a filter, an annotation, CSRF rejection of a forged cross-origin post, the export download,
-the charts; screenshots in artifacts/screenshots/console-*.png."""
+the charts, axe-core WCAG 2.1 A/AA on every page, times with their zone; screenshots in
+artifacts/screenshots/console-*.png."""
 import http.server
 import os
 import re
@@ -185,3 +186,45 @@ def test_bookings_screenshot_and_logout(page, server):
     page.wait_for_url(re.compile(r".*/login.*"))
     page.goto(server.url("/conversations"))
     assert "/login" in page.url
+
+
+AXE = ROOT / "tests" / "browser" / "vendor" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_PAGES = ["/conversations", "/conversations?crisis=1", "/transcript?sender=conv-booking",
+             "/transcript?sender=conv-side-effects", "/annotations", "/charts", "/bookings",
+             "/retention", "/audit"]
+
+
+def axe_violations(page) -> list:
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;void 0;")
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"]]
+
+
+def test_login_page_passes_axe_wcag21_aa(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(server.url("/login"))
+    assert axe_violations(page) == []
+    context.close()
+
+
+@pytest.mark.parametrize("path", AXE_PAGES)
+def test_console_pages_pass_axe_wcag21_aa(page, server, path):
+    if "/login" in page.url or page.url == "about:blank":
+        login(page, server)
+        page.wait_for_url(re.compile(r".*/(conversations|bookings).*"))
+    page.goto(server.url(path))
+    assert "/login" not in page.url
+    assert axe_violations(page) == [], path
+
+
+def test_console_times_show_their_zone(page, server):
+    if "/login" in page.url or page.url == "about:blank":
+        login(page, server)
+    page.goto(server.url("/conversations"))
+    first = page.locator("#conversation-list tbody tr td").first.inner_text()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} P[SD]T", first.strip()), first
+    assert "Times in America/Los_Angeles" in page.locator("header").inner_text()

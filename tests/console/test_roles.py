@@ -10,8 +10,8 @@ import requests
 
 from tests.console.conftest import PASSWORD, ROOT, Console, console_env, create_user, csrf_of
 
-R, S, A = "reviewer", "scheduler", "admin"
-ALL = {R, S, A}
+R, S, E, A = "reviewer", "scheduler", "editor", "admin"
+ALL = {R, S, E, A}
 # (method, path, form) -> roles allowed. The policy, written out independently of the code.
 TABLE = [
     ("GET", "/", {}, ALL),
@@ -21,6 +21,9 @@ TABLE = [
     ("POST", "/annotate", {"sender": "conv-crisis", "event_id": "0", "intent": "greet"}, {R, A}),
     ("POST", "/review", {"sender": "nobody"}, {R, A}),
     ("GET", "/annotations", {}, {R, A}),
+    ("GET", "/gaps", {}, {R, A}),
+    ("POST", "/gaps/annotate", {"intent": "tms_overview"}, {R, A}),  # no messages: nothing annotated
+    ("POST", "/gaps/new-topic", {"note": "x"}, {R, A}),
     ("POST", "/annotations/export", {}, {A}),
     ("GET", "/annotations/exports/1", {}, {A}),
     ("POST", "/delete", {"sender": "conv-crisis"}, {A}),  # no confirmation: nothing is deleted
@@ -29,6 +32,17 @@ TABLE = [
     ("GET", "/retention", {}, {A}),
     ("POST", "/retention/purge", {"days": "365"}, {A}),  # no confirmation: nothing is purged
     ("GET", "/audit", {}, {A}),
+    ("GET", "/answers", {}, {E, A}),
+    ("GET", "/answers/edit?topic=tms.overview", {}, {E, A}),
+    ("POST", "/answers/propose", {"topic": "tms.overview", "action": "preview",  # no change
+                                  "answer": "TMS is a treatment for depression.",
+                                  "source": ["seed_article", "mayo_tms", "nimh_brain_stim"]},
+     {E, A}),
+    ("GET", "/answers/change/1", {}, {E, A}),
+    ("POST", "/answers/change/1/approve", {}, {E, A}),  # no such change: nothing happens
+    ("POST", "/answers/change/1/reject", {}, {E, A}),
+    ("POST", "/answers/change/1/export", {}, {E, A}),
+    ("GET", "/answers/change/1/patch", {}, {E, A}),
 ]
 
 
@@ -42,10 +56,11 @@ def _session(server: Console, user: str) -> Console:
 
 @pytest.fixture(scope="module")
 def role_console(shared_db):
-    for role in (R, S):
+    for role in (R, S, E):
         create_user(shared_db, name=f"{role}1", role=role)
     server = Console(shared_db)
-    yield server, {role: _session(server, f"{role}1" if role != A else "alice") for role in (R, S, A)}
+    yield server, {role: _session(server, f"{role}1" if role != A else "alice")
+                   for role in (R, S, E, A)}
     server.stop()
 
 

@@ -45,6 +45,7 @@ NEEDED = [
     "practice/booking/store.py",
     "rasa_ext/runtime/main.py",
     "console/templates/base.html",
+    "console/blueprints/auth/templates/login.html",
     "knowledge/medications.yml",
     "data/nlu",
     "deploy/Dockerfile",

@@ -265,6 +265,7 @@
     var turn = botTurn(entry.r);
     var bubble = el('div', { 'class': PREFIX + '-msg ' + PREFIX + '-bot' }, [srOnly('Assistant: ')]);
     renderRichText(bubble, entry.text);
+    bubble.tmswText = entry.text;
     turn.appendChild(bubble);
     if (entry.qr && entry.qr.length) {
       var group = el('div', { 'class': PREFIX + '-quick', role: 'group', 'aria-label': 'Suggested replies' });
@@ -345,7 +346,16 @@
       turn.insertBefore(crisisBox(entry.topic), turn.firstChild);
     }
     var cards = sourceCards(entry.sources || []);
-    if (cards) { turn.insertBefore(cards, turn.querySelector('.' + PREFIX + '-quick')); }
+    if (cards) {
+      turn.insertBefore(cards, turn.querySelector('.' + PREFIX + '-quick'));
+      Array.prototype.forEach.call(turn.querySelectorAll('.' + PREFIX + '-bot'), function (bubble) {
+        var shown = withoutSourceLines(bubble.tmswText, entry.sources || []);
+        if (typeof shown !== 'string' || shown === bubble.tmswText || !shown.trim()) { return; }
+        bubble.textContent = '';
+        bubble.appendChild(srOnly('Assistant: '));
+        renderRichText(bubble, shown);
+      });
+    }
     if (entry.r && !turn.querySelector('.' + PREFIX + '-feedback')) {
       turn.appendChild(feedbackGroup(entry.r));
     }
@@ -448,20 +458,43 @@
     }).slice(0, 10).map(function (q) { return { title: q.title, payload: q.payload }; });
   }
 
+  // When the contract payload carries sources, they are shown once, as cards: the text's own
+  // citations are dropped from the turn's displayed text (renderPayload), i.e. a block of a
+  // heading line ("Sources:") whose other lines each hold a source's URL, and a line led by
+  // one word and a colon ("Source: ...", "Fuentes: ...") that holds one. Other lines with a
+  // URL (the crisis reply's "chat at https://988lifeline.org/") stay. The stored transcript and
+  // REST clients keep the full text.
+  function withoutSourceLines(text, sources) {
+    var urls = sources.map(function (s) { return safeHttpUrl(s.url) ? s.url : null; }).filter(Boolean);
+    if (!urls.length || typeof text !== 'string') { return text; }
+    var cites = function (line) { return urls.some(function (u) { return line.indexOf(u) !== -1; }); };
+    var citationLine = function (line) { return /^\s*[^\s:]+:\s/.test(line) && cites(line); };
+    return text.split(/\n\s*\n/).map(function (para) {
+      var lines = para.split('\n');
+      if (lines.length > 1 && /:\s*$/.test(lines[0]) && lines.slice(1).every(cites)) { return ''; }
+      return lines.filter(function (line) { return !citationLine(line); }).join('\n');
+    }).filter(function (para) { return para.trim(); }).join('\n\n');
+  }
+
+  function payloadSources(custom) {
+    return Array.isArray(custom.sources) ? custom.sources.map(function (s) {
+      return s && typeof s === 'object' ? { title: String(s.title || ''), url: String(s.url || '') } : null;
+    }).filter(Boolean) : [];
+  }
+
   function onBotMessage(message) {
     if (!message || typeof message !== 'object') { return; }
     var replyTo = typeof message.reply_to === 'string' && /^[0-9a-f]{32}$/.test(message.reply_to) ? message.reply_to : null;
+    var custom = message.custom;
+    var isPayload = custom && typeof custom === 'object' && !Array.isArray(custom);
     if (typeof message.text === 'string' && message.text.trim()) {
       addEntry({ t: 'bot', r: replyTo, text: message.text, qr: quickReplies(message.quick_replies) });
     }
-    var custom = message.custom;
-    if (custom && typeof custom === 'object' && !Array.isArray(custom)) {
+    if (isPayload) {
       addEntry({
         t: 'payload', r: replyTo,
         topic: typeof custom.topic === 'string' ? custom.topic : null,
-        sources: Array.isArray(custom.sources) ? custom.sources.map(function (s) {
-          return s && typeof s === 'object' ? { title: String(s.title || ''), url: String(s.url || '') } : null;
-        }).filter(Boolean) : []
+        sources: payloadSources(custom)
       });
       hideTyping();  // the contract payload closes the turn
     } else {
