@@ -188,17 +188,19 @@ def main() -> None:
         if lost > args.max_doubted:
             break
         check_in = t
-    # 4. A doubted alarm on a topic word alone, in a message that frames it as a topic, is a
-    #    factual mention (an answer with the 988 line), down to the P(none) at which
+    # 4. A lexicon alarm on a topic word alone that the model does not call clear, in a message
+    #    that frames it as a topic, is a factual mention (an answer with the 988 line), down to
+    #    the P(none) at which
     #    --max-mention-relaxed of the clear-risk and possible lines would be taken for one
     #    (each line's rest read by the model of its own fold, as assess_message does).
     def as_mention(i: int, t: float) -> bool:
         rest = rest_scores.get(i)
-        return bool(framed.get(i)) and scores[i].clear < clear_t and scores[i].none >= max(t, check_in) \
-            and (rest is None or rest.signal < possible_t)
+        return bool(framed.get(i)) and scores[i].clear < clear_t and scores[i].none >= t \
+            and scores[i].signal < possible_t and (rest is None or rest.signal < possible_t)
 
     mention = 1.01
-    for t in sorted(grid, reverse=True):
+    # Below 1 - possible the model alone asks a check-in, which a mention keeps: no lower.
+    for t in sorted((g for g in grid if g >= round(1 - possible_t, 2)), reverse=True):
         if sum(as_mention(i, t) for i in clear_lines + possible_lines) > args.max_mention_relaxed:
             break
         mention = t

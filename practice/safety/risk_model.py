@@ -299,7 +299,7 @@ class RiskThresholds:
         that "i'm thinking about suicide, what does a tms session feel like?" was a factual
         question, as so many corpus lines that name suicide beside TMS are.
     mention: a lexicon alarm on a topic word alone (a `mention: true` family) that the model
-        is sure of (P(none) at least this), in a message that frames every mention as a topic
+        does not call clear, with P(none) at least this, in a message that frames every mention as a topic
         (``CrisisDetector.mention_framing``) and whose other clauses the model reads as no risk
         either, is a factual question: it gets its answer with the 988 line added. Never for a
         first-person statement ("i'm thinking about suicide, what does a tms session feel
@@ -367,8 +367,9 @@ def assess_message(
 ) -> RiskDecision:
     """The risk decision for one message: the model's scores, the lexicon, and a mention's framing.
 
-    ``decide`` first; a doubted alarm on a topic word alone then becomes a factual mention
-    (level none, source ``lexicon_mention``) when the model is sure of it, the message frames
+    ``decide`` first; a lexicon alarm on a topic word alone that the model does not call clear
+    then becomes a factual mention (level none, source ``lexicon_mention``) when the model's
+    P(none) reaches ``mention`` (chosen by cross-validation), the message frames
     every mention (``CrisisDetector.mention_framing``) and the model reads the message's other
     clauses, on their own, below the check-in threshold.
     """
@@ -378,7 +379,10 @@ def assess_message(
         return decide(NO_SCORES, lexicon, thresholds)
     (scores,) = model.score_model_texts([normalised if normalised is not None else model_text(text)])
     decision = decide(scores, lexicon, thresholds)
-    if decision.source != "lexicon_doubted" or not lexicon.mention or scores.none < thresholds.mention:
+    if decision.source not in ("lexicon", "lexicon_doubted") or not lexicon.mention:
+        return decision
+    # Only the lexicon's vote is set aside: the model alone must call the message no risk.
+    if scores.none < thresholds.mention or scores.signal >= thresholds.possible:
         return decision
     framed = detector.mention_framing(text)
     if framed is None:
