@@ -21,7 +21,7 @@ cat > "$ENDPOINTS" <<YAML
 action_endpoint:
   url: "http://127.0.0.1:$ACTION_PORT/webhook"
 tracker_store:
-  type: SQL
+  type: rasa_ext.stores.sql_tracker_store.PreparedSQLTrackerStore
   dialect: sqlite
   db: "$TEST_DB_DIR/assistant.db"
 lock_store:
