@@ -19,8 +19,9 @@ offers no way to configure (docs/runtime.md):
   scheduler for every prediction (three times a turn): ~2 ms of CPU per turn of bookkeeping
   for ~20 nodes that run one after another anyway. Here the same nodes run in a dependency
   order worked out once per target list, with the same inputs, outputs and errors (a missing
-  input is passed as its name, as dask does; a RuntimeError becomes GraphRunError). Rasa picks
-  the runner class in code (`Agent.load` -> `DaskGraphRunner`), not from the model or a file.
+  input is passed as its name, as dask does; a RuntimeError becomes GraphRunError). Rasa's
+  `MessageProcessor` loads every model with `DaskGraphRunner`, named in its code, not in the
+  model or a file.
 - `events`: `Event.resolve_by_type` walks the whole Event class tree (`all_subclasses`, an
   `inspect.isabstract` per class) for every stored event read back: ~9% of the server's CPU
   under load. Here the name is looked up in a table built from the same walk, in the same order
