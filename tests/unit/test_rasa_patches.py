@@ -329,3 +329,25 @@ def test_a_tracker_round_trips_through_dicts_with_the_patch(monkeypatch):
     assert list(tracker.events) == events
 
 
+
+
+# ----------------------------------------------------------------------------- entry point
+def test_the_entry_point_installs_the_runtime_for_the_commands_that_predict():
+    from rasa_ext.runtime.main import uses_runtime
+
+    assert uses_runtime(["run", "--model", "m"]) and uses_runtime(["test", "core"])
+    assert uses_runtime(["test", "nlu"]) and uses_runtime(["shell"])
+    assert not uses_runtime(["run", "actions"]) and not uses_runtime(["train"]) and not uses_runtime([])
+
+
+def test_rasa_test_through_the_entry_point_runs_with_the_patches_on():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("RASA_PATCHES", None)
+    out = subprocess.run([sys.executable, "-m", "rasa_ext.runtime.main", "test", "core", "--help"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0 and "--fail-on-prediction-errors" in out.stdout
+    assert "rasa patches for Rasa 3.6.21: lazy_imports, validator, graph, events, gc on" in out.stderr
