@@ -36,11 +36,12 @@ offers no way to configure (docs/runtime.md):
 Which runs this: `python -m rasa_ext.runtime.main run|test|shell ...` (rasa_ext/runtime/main.py),
 the one entry point `make run`, `make run-prod`, the test servers, the bench, deploy/ and
 scripts/test.sh use. `rasa test core` on tests/stories and `rasa test nlu` on tests/nlu run
-through it too, so the e2e stories are predicted by the sequential graph runner, the compiled
-response check and the event table, as production predicts them: a difference between the two
-runners would show as a failed story, not only in production. `rasa train` is started as
-shipped (the Makefile): training runs the training graph with dask, as Rasa's own users do;
-the model it writes is the same either way (the runner only orders the calls).
+through it too, so the e2e stories are predicted by the sequential graph runner and the event
+table, as production predicts them: a difference between the two runners would show as a
+failed story, not only in production (`rasa test core` calls no action server, so the response
+check is exercised by tests/integration, against the test servers started the same way).
+`rasa train` is started as shipped (the Makefile): the training graph, which production never
+runs, keeps dask; the runner only orders the calls of the same nodes.
 Importing this module (or any project module) patches nothing (tests/unit/test_import_side_effects.py).
 
 `install()` is idempotent and refuses a Rasa version it was not written for (COMPATIBLE):
