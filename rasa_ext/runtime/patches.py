@@ -324,7 +324,12 @@ def install() -> List[str]:
         return []
     from rasa_ext.runtime import lazy_imports
 
-    on: List[str] = ["lazy_imports"] if lazy_imports.install() else []
+    on: List[str] = []
+    try:
+        if lazy_imports.install():
+            on.append("lazy_imports")
+    except Exception:  # as for a patch below: Rasa imports as shipped
+        logger.exception("rasa patches: lazy_imports failed; not installed")
     for name in dict.fromkeys(enabled()):
         if name not in ITEMS:
             logger.warning(f"rasa patches: unknown RASA_PATCHES item {name!r}; known: {', '.join(ITEMS)}")
