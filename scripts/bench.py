@@ -70,7 +70,7 @@ TRAIN_FLAGS = ["--num-threads", "2"]
 TUNING_VARS = (
     "TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS", "OMP_NUM_THREADS",
     "SANIC_WORKERS", "RASA_RUN_EXTRA_ARGS", "ACTION_SERVER_EXTRA_ARGS", "RASA_LOCK_STORE",
-    "RASA_SPEEDUPS", "MALLOC_ARENA_MAX", "TF_ENABLE_ONEDNN_OPTS", "ACTIONS_PRELOAD",
+    "RASA_PATCHES", "MALLOC_ARENA_MAX", "TF_ENABLE_ONEDNN_OPTS", "ACTIONS_PRELOAD",
 )
 
 
@@ -568,9 +568,11 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
     # settings are benchmarked as deployed; --endpoint-set changes one for an experiment.
     endpoints_cfg = yaml.safe_load((ROOT / env.get("RASA_ENDPOINTS", "endpoints.yml")).read_text()) or {}
     endpoints_cfg.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{args.action_port}/webhook"
-    endpoints_cfg["tracker_store"] = {**{k: v for k, v in (endpoints_cfg.get("tracker_store") or {}).items()
+    tracker_cfg = endpoints_cfg.get("tracker_store") or {}
+    endpoints_cfg["tracker_store"] = {**{k: v for k, v in tracker_cfg.items()
                                          if k not in ("url", "host", "port", "username", "password", "login_db")},
-                                      "type": "SQL", "dialect": "sqlite", "db": str(db)}
+                                      "type": tracker_cfg.get("type", "SQL"),  # the project's SQL store class
+                                      "dialect": "sqlite", "db": str(db)}
     endpoints_cfg["lock_store"] = {"type": "in_memory"}
     if env.get("RASA_LOCK_STORE") == "redis" or int(env.get("SANIC_WORKERS", "1") or 1) > 1:
         # Several Sanic workers need a shared lock store: a private redis-server for the run.

@@ -19,6 +19,8 @@ mkdir -p var logs
 # it stays on loopback even when RASA_INTERFACE exposes Rasa (ACTION_INTERFACE to change that).
 SANIC_HOST="${ACTION_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions --port "$ACTION_PORT" &
 pids+=($!)
+# Rasa through the project's entry point: `rasa run` with the runtime patches installed
+# (rasa_ext/runtime/patches.py; RASA_PATCHES=0 leaves Rasa as shipped; docs/runtime.md).
 .venv/bin/python -m rasa_ext.runtime.main run --model models/current.tar.gz --port "$RASA_PORT" --interface "$RASA_INTERFACE" \
   --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
   --cors $CORS_ORIGINS --enable-api &

@@ -51,6 +51,8 @@ run_actions() {
   SANIC_HOST="$ACTION_INTERFACE" exec .venv/bin/rasa run actions --port "$ACTION_PORT"
 }
 
+# Each instance through the project's entry point (rasa_ext/runtime/main.py: the runtime patches,
+# docs/runtime.md); endpoints.prod.yml names the project's SQL tracker store class.
 run_rasa() {
   local i="$1"
   exec .venv/bin/python -m rasa_ext.runtime.main run --model "${RASA_MODEL:-models/current.tar.gz}" \

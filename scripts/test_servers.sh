@@ -21,7 +21,7 @@ cat > "$ENDPOINTS" <<YAML
 action_endpoint:
   url: "http://127.0.0.1:$ACTION_PORT/webhook"
 tracker_store:
-  type: SQL
+  type: rasa_ext.stores.sql_tracker_store.PreparedSQLTrackerStore
   dialect: sqlite
   db: "$TEST_DB_DIR/assistant.db"
 lock_store:
@@ -34,6 +34,7 @@ trap cleanup EXIT
 
 .venv/bin/rasa run actions --port "$ACTION_PORT" > logs/test-actions.log 2>&1 &
 pids+=($!)
+# The same entry point and tracker store class as `make run` (docs/runtime.md).
 .venv/bin/python -m rasa_ext.runtime.main run --model models/current.tar.gz --port "$RASA_PORT" --interface 127.0.0.1 \
   --credentials credentials.yml --endpoints "$ENDPOINTS" --enable-api \
   --cors $CORS_ORIGINS > logs/test-rasa.log 2>&1 &

@@ -23,11 +23,9 @@ from sanic.response import HTTPResponse
 from practice import log_redaction, message_guard
 from practice.client_key import with_client_key
 from rasa_ext.channels import rate_limit
-from rasa_ext.runtime import speedups as rasa_speedups
+from rasa_ext.runtime import patches
 
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the logs
-rasa_speedups.install()  # no per-turn work Rasa repeats for nothing (docs/performance.md)
-rasa_speedups.freeze_imports()  # forked Sanic workers keep sharing the imported modules
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +67,9 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)
 
-        # The model is loaded (before_server_start) by now: out of the collector's reach too.
-        webhook.listener("after_server_start")(rasa_speedups.freeze_loaded_model)
+        # The model is loaded (before_server_start) by now: out of the collector's reach too,
+        # when the entry point installed the runtime (rasa_ext/runtime/patches.py, `gc`).
+        webhook.listener("after_server_start")(patches.freeze_loaded_model)
         webhook.listener("before_server_start")(limit_request_size)
 
         @webhook.route("/", methods=["GET"])

@@ -28,9 +28,10 @@ stock bot's memory. It comes in two ways:
    machine without it; any later `import tensorflow` (by Rasa) works as usual.
 
 Nothing is stubbed: each piece is the real module or schema, only later. `install()` is
-called by rasa_ext/runtime/main.py (`python -m rasa_ext.runtime.main run ...`), which the
-run, bench and test scripts use to start the Rasa server; `rasa train` and `rasa test`
-import as usual. RASA_LAZY_IMPORTS=0 turns it off (to measure it).
+called by rasa_ext/runtime/patches.py `install()` (it replaces `ModelMetadata.from_dict`, so it
+is under the same Rasa version check), which only the entry point rasa_ext/runtime/main.py
+calls (`python -m rasa_ext.runtime.main run|test ...`: the run, bench and test scripts);
+`rasa train` imports as usual. RASA_LAZY_IMPORTS=0 turns it off (to measure it).
 """
 from __future__ import annotations
 

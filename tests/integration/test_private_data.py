@@ -74,7 +74,7 @@ def test_exposing_rasa_keeps_actions_and_console_on_loopback(tmp_path):
     db = tmp_path / "assistant.db"
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{ports['ACTION_PORT']}/webhook\n"
-                         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {db}\n")
+                         f"tracker_store:\n  type: rasa_ext.stores.sql_tracker_store.PreparedSQLTrackerStore\n  dialect: sqlite\n  db: {db}\n")
     env = {k: v for k, v in os.environ.items() if k not in ("CONSOLE_HOST", "ACTION_INTERFACE")}
     env.update({k: str(v) for k, v in ports.items()})
     env.update(RASA_INTERFACE="0.0.0.0", RASA_ENDPOINTS=str(endpoints),
