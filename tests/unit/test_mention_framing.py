@@ -14,7 +14,9 @@ from practice.safety.crisis_detector import get_detector
 from practice.safety.risk_model import CLEAR, NONE, RiskModel, RiskThresholds, assess_message, load_corpus
 
 CASES = yaml.safe_load((Path(__file__).parent / "mention_framing_cases.yml").read_text(encoding="utf-8"))
-THRESHOLDS = RiskThresholds(clear=0.42, possible=0.25, lexicon_check_in=0.77, mention=0.9)
+CONFIG = yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text(encoding="utf-8"))
+THRESHOLDS = RiskThresholds(**next(
+    c for c in CONFIG["pipeline"] if c["name"].endswith("RiskClassifier"))["thresholds"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["say"][:50] for c in CASES])
@@ -40,7 +42,7 @@ def model() -> RiskModel:
 @pytest.mark.parametrize("text", [
     "does tms reduce suicidal thoughts?",
     "my uncle died by suicide, is depression hereditary?",
-    "Can TMS cause suicidal thoughts as a side effect?",
+    "Is there research on TMS for people with suicidal ideation?",
 ])
 def test_a_framed_mention_the_model_is_sure_of_is_answered(model, text):
     decision = assess_message(text, model, THRESHOLDS)
@@ -59,9 +61,9 @@ def test_a_mention_that_may_be_a_disclosure_keeps_at_least_a_check_in(model, tex
     assert assess_message(text, model, THRESHOLDS).level != NONE
 
 
-def test_without_the_mention_threshold_a_doubted_mention_stays_a_check_in(model):
+def test_without_the_mention_threshold_a_framed_mention_keeps_the_lexicons_alarm(model):
     decision = assess_message("does tms reduce suicidal thoughts?", model, replace(THRESHOLDS, mention=1.01))
-    assert decision.source == "lexicon_doubted"
+    assert decision.level != NONE and decision.source in ("lexicon", "lexicon_doubted")
 
 
 def test_a_disclosure_family_is_never_taken_for_a_mention(model):
