@@ -170,6 +170,15 @@ class Outbox:
             ).values(status=SENT, sent_at=now or utcnow(), lease_until=None,
                      last_error=None)).rowcount == 1
 
+    def release(self, message: OutboxMessage, worker_id: str) -> None:
+        """Hands an unsent claim back (a stopping worker), without counting the attempt."""
+        with self.engine.begin() as conn:
+            conn.execute(outbox.update().where(
+                outbox.c.id == message.id, outbox.c.claimed_by == worker_id,
+                outbox.c.status == SENDING,
+            ).values(status=PENDING, claimed_by=None, lease_until=None,
+                     attempts=outbox.c.attempts - 1))
+
     def mark_failed(self, message: OutboxMessage, worker_id: str, error: str,
                     permanent: bool = False, now: Optional[datetime] = None) -> str:
         """Schedules the next attempt (backoff doubling per attempt) or marks the message dead."""
