@@ -2,8 +2,9 @@
 is told) and the environment (how mail leaves: SMTP host, port, TLS, credentials).
 
 Environment:
-    SMTP_HOST (127.0.0.1), SMTP_PORT (8025: the local sink of `make run`),
-    SMTP_TLS (none | starttls | ssl; default none), SMTP_USERNAME / SMTP_PASSWORD (optional),
+    SMTP_HOST (127.0.0.1; unset, `make run` and `make run-prod` start the local sink on 8025),
+    SMTP_PORT (25, 587 with starttls, 465 with ssl), SMTP_TLS (none | starttls | ssl; none),
+    SMTP_USERNAME / SMTP_PASSWORD (optional; only from the environment),
     SMTP_TIMEOUT (20 s), MAIL_SINK_DIR (var/mail), OUTBOX_LEASE_SECONDS (300),
     OUTBOX_MAX_ATTEMPTS (clinic.yml, else 8), OUTBOX_BACKOFF_SECONDS (30), OUTBOX_POLL_SECONDS (2)
 """
@@ -18,6 +19,7 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TLS_MODES = ("none", "starttls", "ssl")
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
 
 def clinic_file() -> Path:
@@ -45,7 +47,7 @@ class SmtpSettings:
             raise ValueError(f"SMTP_TLS must be one of {', '.join(TLS_MODES)}")
         return cls(
             host=env.get("SMTP_HOST") or "127.0.0.1",
-            port=int(env.get("SMTP_PORT") or (465 if tls == "ssl" else 8025)),
+            port=int(env.get("SMTP_PORT") or DEFAULT_PORTS[tls]),
             tls=tls,
             username=env.get("SMTP_USERNAME") or None,
             password=env.get("SMTP_PASSWORD") or None,
