@@ -35,6 +35,12 @@ ACCESS: Dict[str, FrozenSet[str]] = {
     "delete": _ADMIN,
     "bookings_view": _SCHEDULE,
     "booking_update": _SCHEDULE,
+    # console/outbox.py: the messages carry names and addresses, like the bookings.
+    "outbox_view": _SCHEDULE,
+    "outbox_message": _SCHEDULE,
+    "outbox_retry": _SCHEDULE,
+    "mail_view": _SCHEDULE,
+    "mail_message": _SCHEDULE,
     "retention_view": _ADMIN,
     "purge": _ADMIN,
     "audit_view": _ADMIN,

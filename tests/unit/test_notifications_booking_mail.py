@@ -7,8 +7,14 @@ import sqlalchemy as sa
 
 from notifications.tables import outbox as outbox_table
 from tests.conftest import BOOKING_NOW
-from tests.unit.notification_fixtures import (CLINIC_ADDRESS, HEALTH_WORDS, event_of, invite_of,
-                                              make_harness, utc)
+from tests.unit.notification_fixtures import (
+    CLINIC_ADDRESS,
+    HEALTH_WORDS,
+    event_of,
+    invite_of,
+    make_harness,
+    utc,
+)
 from tests.unit.smtp_recorder import SmtpServer
 
 VISITOR = "jane.doe@mail.test"
