@@ -29,7 +29,7 @@ VIEWS = {"waiting": (PENDING, SENDING), "sent": (SENT,), "dead": (DEAD,),
          "cancelled": (CANCELLED,)}
 
 
-def _outbox() -> Outbox:
+def outbox_store() -> Outbox:
     from console.bookings import eraser  # opens (and migrates) the bookings' database
 
     return Outbox(eraser().engine)
@@ -54,7 +54,7 @@ def create_blueprint(render: Render) -> Blueprint:
         if view not in VIEWS:
             view = "waiting"
         try:
-            outbox = _outbox()
+            outbox = outbox_store()
             rows, counts, error = outbox.list(VIEWS[view], limit=300), outbox.counts(), None
         except Exception as exc:  # the bookings' database is not reachable
             logger.error("outbox unavailable: %s", type(exc).__name__)
@@ -65,7 +65,7 @@ def create_blueprint(render: Render) -> Blueprint:
 
     @bp.get("/outbox/<message_id:int>")
     async def outbox_message(request: Request, message_id: int) -> HTTPResponse:
-        message = _outbox().get(message_id)
+        message = outbox_store().get(message_id)
         if message is None:
             return render(request, "error.html", 404, title="Not found",
                           message="No such message (it may have been purged).")
@@ -78,7 +78,7 @@ def create_blueprint(render: Render) -> Blueprint:
             message_id = int((request.form or {}).get("id") or "")
         except ValueError:
             message_id = -1
-        ok = message_id > 0 and _outbox().retry(message_id)
+        ok = message_id > 0 and outbox_store().retry(message_id)
         if ok:
             audit.record(request.app.ctx.db, actor(request), "outbox_retry", str(message_id))
         return redirect(f"/outbox?view=dead&done={'outbox_retried' if ok else 'not_found'}")

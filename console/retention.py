@@ -5,7 +5,8 @@ that conversation (name and contact; an upcoming appointment is thereby cancelle
 console's own data about it (summary row, review mark, annotations: they hold the visitor's
 words). A person can also ask by contact or booking reference (`delete_bookings`). The purge
 removes events older than the retention period and bookings whose appointment is older than
-it. Training data already exported is outside the database and is not touched.
+it. Messages about a booking (the outbox, notifications/) go with the booking; the purge also
+removes finished messages (sent, dead, cancelled) written before the cutoff. Training data already exported is outside the database and is not touched.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from console import audit, bookings
 from console.conversations import refresh_index
 from console.db import Database, annotations, conversations, events, reviews
+from console.outbox import outbox_store
 
 _BATCH = 500
 
@@ -34,7 +36,9 @@ def delete_conversation(db: Database, sender_id: str, actor: str,
         conn.execute(reviews.delete().where(reviews.c.sender_id == sender_id))
         conn.execute(conversations.delete().where(conversations.c.sender_id == sender_id))
     n_bookings = bookings.eraser().for_conversation(sender_id)
-    result = {"events": n_events, "annotations": n_notes, "bookings": n_bookings}
+    n_messages = outbox_store().delete_for_conversation(sender_id)
+    result = {"events": n_events, "annotations": n_notes, "bookings": n_bookings,
+              "messages": n_messages}
     audit.record(db, actor, "delete_conversation", sender_id, reason=reason[:200], **result)
     return result
 
@@ -74,7 +78,8 @@ def purge(db: Database, days: int, actor: str, now: float = None) -> Dict[str, A
         conn.execute(reviews.delete().where(reviews.c.sender_id.notin_(
             sa.select(conversations.c.sender_id))))
     n_bookings = bookings.eraser().purge(datetime.fromtimestamp(cutoff, timezone.utc))
+    n_messages = outbox_store().purge(datetime.fromtimestamp(cutoff, timezone.utc))
     result = {"days": days, "cutoff": round(cutoff), "events": n_events, "annotations": n_notes,
-              "bookings": n_bookings}
+              "bookings": n_bookings, "messages": n_messages}
     audit.record(db, actor, "retention_purge", None, **result)
     return result

@@ -114,6 +114,16 @@ def next_ics_sequence(conn: Connection, booking_reference: str) -> int:
     return 0 if highest is None else int(highest) + 1
 
 
+def delete_booking_messages(conn: Connection, references: Sequence[str]) -> int:
+    """Deletes every message about these bookings (retention, deletion requests), in the
+    caller's transaction."""
+    total = 0
+    for start in range(0, len(references), 500):
+        total += conn.execute(outbox.delete().where(
+            outbox.c.booking_reference.in_(list(references[start:start + 500])))).rowcount
+    return total
+
+
 def _due(now: datetime) -> Any:
     return sa.or_(
         sa.and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now),
@@ -224,14 +234,6 @@ class Outbox:
                      claimed_by=None, lease_until=None)).rowcount == 1
 
     # ------------------------------------------------------------------ retention
-
-    def delete_for_bookings(self, references: Iterable[str]) -> int:
-        refs = [r.upper() for r in references]
-        if not refs:
-            return 0
-        with self.engine.begin() as conn:
-            return conn.execute(outbox.delete().where(
-                outbox.c.booking_reference.in_(refs))).rowcount
 
     def delete_for_conversation(self, sender_id: str) -> int:
         with self.engine.begin() as conn:

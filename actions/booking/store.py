@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from components.private_files import make_private
 from notifications.booking_events import ChangeHook, default_booking_notifier
+from notifications.outbox import delete_booking_messages
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -372,6 +373,9 @@ class BookingEraser:
 
     def _delete(self, condition: Any) -> int:
         with self.engine.begin() as conn:
+            # Their messages go with them, sent or not (notifications/outbox.py).
+            references = [r[0] for r in conn.execute(sa.select(bookings.c.reference).where(condition))]
+            delete_booking_messages(conn, references)
             return conn.execute(bookings.delete().where(condition)).rowcount
 
     def purge(self, appointments_before: datetime) -> int:

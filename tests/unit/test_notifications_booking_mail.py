@@ -199,3 +199,35 @@ def test_a_failing_hook_rolls_the_booking_back(harness):
     with pytest.raises(RuntimeError):
         book(harness)
     assert harness.store.booked_starts(START, START) == set()
+
+
+def test_deleting_or_purging_bookings_deletes_their_messages(harness, smtp):
+    from actions.booking.store import BookingEraser
+
+    eraser = BookingEraser(harness.store)
+    first = book(harness)
+    book(harness, contact="sam@mail.test", start=NEW_START, sender="conv-2")
+    harness.deliver()
+    assert {r["booking_reference"] for r in rows(harness)} >= {first.reference}
+    assert eraser.for_contact(VISITOR) == 1
+    assert first.reference not in {r["booking_reference"] for r in rows(harness)}
+    assert len(rows(harness)) == 3  # the other booking's
+    assert eraser.purge(utc(2027, 1, 1)) == 1
+    assert rows(harness) == []
+
+
+def test_the_outbox_purge_keeps_unsent_messages(harness, smtp):
+    book(harness)
+    harness.deliver()
+    assert harness.outbox.purge(utc(2030, 1, 1)) == 2  # the two sent; the reminder waits
+    assert [r["kind"] for r in rows(harness)] == ["visitor_reminder"]
+    assert harness.outbox.delete_for_conversation("conv-1") == 1
+
+
+def test_the_shipped_wording_has_no_health_words():
+    from notifications.settings import NotificationSettings
+
+    settings = NotificationSettings.load()
+    for text in (settings.video_note, settings.prepare_note):
+        for word in HEALTH_WORDS:
+            assert word not in text.lower()
