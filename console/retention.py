@@ -6,7 +6,8 @@ console's own data about it (summary row, review mark, annotations: they hold th
 words). A person can also ask by contact or booking reference (`delete_bookings`). The purge
 removes events older than the retention period and bookings whose appointment is older than
 it. Messages about a booking (the outbox, notifications/) go with the booking; the purge also
-removes finished messages (sent, dead, cancelled) written before the cutoff. Training data already exported is outside the database and is not touched.
+removes finished messages (sent, dead, cancelled) written before the cutoff. Training data
+already exported is outside the database and is not touched.
 """
 from __future__ import annotations
 
