@@ -18,7 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from console import annotations as notes
-from console import audit, auth, bookings, charts, masking, outbox, retention, roles
+from console import audit, auth, bookings, callbacks, charts, masking, outbox, retention, roles
 from console.conversations import (Filters, known_values, list_conversations, personal_values,
                                    transcript, user_message)
 from console.db import Database, reviews
@@ -40,6 +40,7 @@ DONE_MESSAGES = {  # fixed texts only: nothing from the request is reflected
     "confirm": "Tick the confirmation box first.", "bad_intent": "Choose an intent from the list.",
     "not_found": "That item no longer exists.", "loggedout": "You are logged out.",
     "outbox_retried": "The message will be sent again.",
+    "callback_done": "Request marked as done.",
 }
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -439,6 +440,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "staff_console")
                       pages=max(1, -(-total // 50)), action=action, actions=audit.actions(db))
 
     app.blueprint(outbox.create_blueprint(render))  # outbox and local mail (console/outbox.py)
+    app.blueprint(callbacks.create_blueprint(render))  # call-back requests (console/callbacks.py)
     return app
 
 

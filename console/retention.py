@@ -6,7 +6,8 @@ console's own data about it (summary row, review mark, annotations: they hold th
 words). A person can also ask by contact or booking reference (`delete_bookings`). The purge
 removes events older than the retention period and bookings whose appointment is older than
 it. Messages about a booking (the outbox, notifications/) go with the booking; the purge also
-removes finished messages (sent, dead, cancelled) written before the cutoff. Training data
+removes finished messages (sent, dead, cancelled) written before the cutoff. Call-back
+requests go with their conversation, with a deletion by contact, and with the purge. Training data
 already exported is outside the database and is not touched.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from console import audit, bookings
 from console.conversations import refresh_index
 from console.db import Database, annotations, conversations, events, reviews
+from console.callbacks import callback_store
 from console.outbox import outbox_store
 
 _BATCH = 500
@@ -38,8 +40,9 @@ def delete_conversation(db: Database, sender_id: str, actor: str,
         conn.execute(conversations.delete().where(conversations.c.sender_id == sender_id))
     n_bookings = bookings.eraser().for_conversation(sender_id)
     n_messages = outbox_store().delete_for_conversation(sender_id)
+    n_requests = callback_store().delete_for_conversation(sender_id)
     result = {"events": n_events, "annotations": n_notes, "bookings": n_bookings,
-              "messages": n_messages}
+              "messages": n_messages, "callback_requests": n_requests}
     audit.record(db, actor, "delete_conversation", sender_id, reason=reason[:200], **result)
     return result
 
@@ -52,6 +55,12 @@ def delete_bookings(db: Database, actor: str, contact: Optional[str] = None,
         raise ValueError("give a contact or a booking reference")
     eraser = bookings.eraser()
     n = eraser.for_contact(contact) if contact else eraser.for_reference(reference or "")
+    if contact:  # the person's call-back requests too (same normalised contact)
+        from actions.booking.fields import parse_contact
+
+        parsed = parse_contact(contact)
+        if parsed is not None:
+            callback_store().delete_for_contact(parsed.value)
     audit.record(db, actor, "delete_bookings", reference.strip().upper() if reference else "by contact",
                  reason=reason[:200], bookings=n)
     return n
@@ -80,7 +89,8 @@ def purge(db: Database, days: int, actor: str, now: float = None) -> Dict[str, A
             sa.select(conversations.c.sender_id))))
     n_bookings = bookings.eraser().purge(datetime.fromtimestamp(cutoff, timezone.utc))
     n_messages = outbox_store().purge(datetime.fromtimestamp(cutoff, timezone.utc))
+    n_requests = callback_store().purge(datetime.fromtimestamp(cutoff, timezone.utc))
     result = {"days": days, "cutoff": round(cutoff), "events": n_events, "annotations": n_notes,
-              "bookings": n_bookings, "messages": n_messages}
+              "bookings": n_bookings, "messages": n_messages, "callback_requests": n_requests}
     audit.record(db, actor, "retention_purge", None, **result)
     return result

@@ -41,6 +41,8 @@ ACCESS: Dict[str, FrozenSet[str]] = {
     "outbox_retry": _SCHEDULE,
     "mail_view": _SCHEDULE,
     "mail_message": _SCHEDULE,
+    "callbacks_view": _SCHEDULE,  # console/callbacks.py
+    "callback_done": _SCHEDULE,
     "retention_view": _ADMIN,
     "purge": _ADMIN,
     "audit_view": _ADMIN,

@@ -61,3 +61,27 @@ outbox = sa.Table(
     sa.Index("ix_outbox_booking_reference", "booking_reference"),
     sa.Index("ix_outbox_sender_id", "sender_id"),
 )
+
+OPEN, DONE = "open", "done"
+
+# Call-back requests made in the chat (notifications/callbacks.py): only what a call needs.
+callback_requests = sa.Table(
+    "callback_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reference", sa.String(16), nullable=False),
+    sa.Column("full_name", sa.String(200), nullable=False),
+    sa.Column("contact", sa.String(254), nullable=False),  # lower-case email or +1XXXXXXXXXX
+    sa.Column("best_time", sa.String(120), nullable=False),
+    sa.Column("consent", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default=OPEN),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("done_at", UTCDateTime(), nullable=True),
+    sa.Column("done_by", sa.String(64), nullable=True),
+    sa.UniqueConstraint("reference", name="uq_callback_requests_reference"),
+    sa.CheckConstraint("status IN ('open', 'done')", name="ck_callback_requests_status"),
+    sa.Index("ix_callback_requests_status", "status"),
+    sa.Index("ix_callback_requests_sender_id", "sender_id"),
+    sa.Index("ix_callback_requests_contact", "contact"),
+)

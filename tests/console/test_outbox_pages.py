@@ -83,3 +83,24 @@ def test_reviewers_do_not_see_the_outbox(mail_console):
     assert server.get("/outbox", allow_redirects=False).status_code == 403
     assert server.get("/mail", allow_redirects=False).status_code == 403
     assert "Outbox &amp; mail" not in server.get("/charts").text
+
+
+def test_callback_requests_page(mail_console):
+    from notifications.callbacks import CallbackStore
+
+    server, _, store, _ = mail_console
+    requests_store = CallbackStore(store.engine)
+    request = requests_store.create(full_name="Lee Park", contact="+15035550123",
+                                    best_time="after 3 pm", consent=True, sender_id="conv-7")
+    assert server.login().status_code == 302
+    page = server.get("/callbacks").text
+    assert request.reference in page and "Lee Park" in page and "after 3 pm" in page
+    response = server.post("/callbacks/done", {"reference": request.reference},
+                           allow_redirects=False)
+    assert response.status_code == 302 and "callback_done" in response.headers["location"]
+    assert request.reference not in server.get("/callbacks").text
+    assert request.reference in server.get("/callbacks?status=done").text
+    assert request.reference in server.get("/audit?action=callback_done").text
+    server.post("/logout", {})
+    assert server.login("rita", PASSWORD).status_code == 302
+    assert server.get("/callbacks", allow_redirects=False).status_code == 403

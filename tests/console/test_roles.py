@@ -32,6 +32,8 @@ TABLE = [
     ("POST", "/outbox/retry", {"id": "999999"}, {S, A}),
     ("GET", "/mail", {}, {S, A}),
     ("GET", "/mail/20261207T000000-00000000.eml", {}, {S, A}),
+    ("GET", "/callbacks", {}, {S, A}),
+    ("POST", "/callbacks/done", {"reference": "CB-NOPE00"}, {S, A}),
     ("GET", "/retention", {}, {A}),
     ("POST", "/retention/purge", {"days": "365"}, {A}),  # no confirmation: nothing is purged
     ("GET", "/audit", {}, {A}),
