@@ -19,6 +19,8 @@ from actions.knowledge import FALLBACK_TOPIC, KnowledgeBase, Topic, knowledge_ba
 BOOKING_PAYLOAD = "/booking_evaluation"
 DETAIL_INTENT = "more_detail"
 DETAIL_ENTITY = "detail_topic"
+CALLBACK_TOPIC = "handoff.human"
+CALLBACK_OFFERED = "callback_offered"
 
 
 def detail_payload(topic_id: str) -> str:
@@ -50,12 +52,17 @@ def more_buttons(kb: KnowledgeBase, topic: Topic) -> List[Dict[str, str]]:
     return [{"title": kb.phrases["more_button"], "payload": detail_payload(topic.id)}]
 
 
-def utter_topic(dispatcher: CollectingDispatcher, topic: Topic, **extra: Any) -> None:
+def utter_topic(dispatcher: CollectingDispatcher, topic: Topic, offer_callback: bool = False,
+                **extra: Any) -> None:
     kb = knowledge_base()
     flags = ["fallback"] if topic.id == FALLBACK_TOPIC else None
+    text, buttons = compose(kb, topic), more_buttons(kb, topic) + booking_buttons(kb, topic)
+    if offer_callback:  # "talk to a person": offer to take a call-back request (actions/callback.py)
+        from actions import callback
+
+        text, buttons = f"{text}\n\n{callback.say('offer')}", buttons + callback.offer_buttons()
     dispatcher.utter_message(
-        text=compose(kb, topic),
-        buttons=more_buttons(kb, topic) + booking_buttons(kb, topic),
+        text=text, buttons=buttons,
         json_message=contract.payload(topic.id, topic.sources, flags=flags, **extra),
     )
 
@@ -96,14 +103,19 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        offer = False
         if intent == DETAIL_INTENT:
             topic = detail_topic(knowledge_base(), tracker)
             utter_detail(dispatcher, topic)
         else:
             topic = knowledge_base().topic_for_intent(intent)
-            utter_topic(dispatcher, topic)
+            offer = topic.id == CALLBACK_TOPIC and not (tracker.active_loop or {}).get("name")
+            utter_topic(dispatcher, topic, offer_callback=offer)
         # Any other answer closes an open "which medication?" question.
-        return [SlotSet("last_topic", topic.id), SlotSet("pending_medication_question", None)]
+        events = [SlotSet("last_topic", topic.id), SlotSet("pending_medication_question", None)]
+        if offer or tracker.get_slot(CALLBACK_OFFERED):  # the offer holds for the next answer only
+            events.append(SlotSet(CALLBACK_OFFERED, True if offer else None))
+        return events
 
 
 class ActionCoreFallback(Action):
