@@ -2,7 +2,8 @@
 
 - reviewer: the conversation list and transcripts (contact details masked), annotating and
   review marks, the annotations list, charts;
-- scheduler: the bookings (the only view with names and contacts), charts;
+- scheduler: the bookings, call-back requests, the outbox and local mail (the views with
+  names and contacts), charts;
 - admin: everything, including deletion, the retention purge, exports and the audit log.
 
 A route missing from ACCESS is refused for everyone (tests/console/test_roles.py checks that
