@@ -174,7 +174,7 @@ def clinic_booking_notice(change: str, booking: BookingLike, settings: Notificat
     else:
         lines.append("The visitor was sent an email" +
                      (" with a calendar invitation." if change != CANCELLED else " notice."))
-    lines.append(f"Details in the console: {console_link(settings, '/bookings', q=booking.reference)}")
+    lines.append(f"Details in the console: {console_link(settings, '/bookings')}")
     return OutgoingMessage(
         kind=CLINIC_KINDS[change], recipient=settings.clinic_address,
         subject=f"{label} {booking.reference}: {short_time(booking.start_utc, zone)}",

@@ -10,7 +10,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Protocol
+from typing import Optional, Protocol
 
 from notifications.outbox import OutboxMessage, utcnow
 from notifications.settings import NotificationSettings, SmtpSettings
@@ -28,7 +28,10 @@ class Sender(Protocol):
     channel: str
 
     def send(self, message: OutboxMessage) -> None:
-        """Delivers the message or raises DeliveryError."""
+        """Delivers the message or raises DeliveryError; returns once the server accepted it."""
+
+    def close(self) -> None:
+        """Ends an open connection (the worker calls it after each round)."""
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
@@ -55,6 +58,7 @@ class SmtpSender:
         self.smtp = smtp
         self.from_header = settings.sender
         self.envelope_from = settings.sender_address
+        self._client: Optional[smtplib.SMTP] = None
 
     def _connect(self) -> smtplib.SMTP:
         smtp = self.smtp
@@ -67,24 +71,55 @@ class SmtpSender:
         return client
 
     def send(self, message: OutboxMessage) -> None:
+        """Sends on the round's connection (opened on first use). Returns right after the
+        server's reply to the message's data, so the worker can record it before anything else
+        (QUIT comes later, in close())."""
         mail = build_email(message, self.from_header)
-        try:
-            client = self._connect()
-        except (OSError, smtplib.SMTPException) as error:
-            raise DeliveryError(f"cannot reach the SMTP server: {type(error).__name__}") from error
-        try:
-            if self.smtp.username:
-                client.login(self.smtp.username, self.smtp.password or "")
-            client.send_message(mail, from_addr=self.envelope_from, to_addrs=[message.recipient])
-        except smtplib.SMTPRecipientsRefused as error:
-            raise DeliveryError("recipient refused", permanent=True) from error
-        except smtplib.SMTPResponseException as error:
-            raise DeliveryError(f"SMTP {error.smtp_code}",
-                                permanent=500 <= error.smtp_code < 600) from error
-        except (OSError, smtplib.SMTPException) as error:
-            raise DeliveryError(f"SMTP failure: {type(error).__name__}") from error
-        finally:
+        for fresh in (False, True):
+            if self._client is None or fresh:
+                self.close()
+                try:
+                    self._client = self._connect()
+                    if self.smtp.username:
+                        self._client.login(self.smtp.username, self.smtp.password or "")
+                except (OSError, smtplib.SMTPException) as error:
+                    self._client = None
+                    raise DeliveryError(f"cannot reach the SMTP server: {type(error).__name__}") from error
+                fresh = True
             try:
-                client.quit()
-            except (OSError, smtplib.SMTPException):
-                client.close()
+                self._client.send_message(mail, from_addr=self.envelope_from,
+                                          to_addrs=[message.recipient])
+                return
+            except smtplib.SMTPServerDisconnected as error:
+                self._client = None
+                if fresh:  # not a stale kept connection: a real failure
+                    raise DeliveryError("SMTP server disconnected") from error
+                # A kept connection the server had closed: the message was not accepted; once more.
+            except smtplib.SMTPRecipientsRefused as error:
+                self._reset()
+                raise DeliveryError("recipient refused", permanent=True) from error
+            except smtplib.SMTPResponseException as error:
+                self._reset()
+                raise DeliveryError(f"SMTP {error.smtp_code}",
+                                    permanent=500 <= error.smtp_code < 600) from error
+            except (OSError, smtplib.SMTPException) as error:
+                self.close()
+                raise DeliveryError(f"SMTP failure: {type(error).__name__}") from error
+        raise DeliveryError("SMTP server disconnected")  # not reached: the loop returns or raises
+
+    def _reset(self) -> None:
+        """After a refused message the connection stays usable once RSET is answered."""
+        try:
+            if self._client is not None:
+                self._client.rset()
+        except (OSError, smtplib.SMTPException):
+            self.close()
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()

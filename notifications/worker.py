@@ -78,13 +78,17 @@ class DeliveryWorker:
     def run_once(self) -> int:
         """One round: claims due messages and delivers them; returns how many were claimed."""
         claimed = self.outbox.claim(self.worker_id, now=self.clock(), limit=self.batch)
-        for index, message in enumerate(claimed):
-            if self.stopping.is_set():
-                # Hand back the rest at once rather than after the lease.
-                for rest in claimed[index:]:
-                    self.outbox.release(rest, self.worker_id)
-                break
-            self.deliver(message)
+        try:
+            for index, message in enumerate(claimed):
+                if self.stopping.is_set():
+                    # Hand back the rest at once rather than after the lease.
+                    for rest in claimed[index:]:
+                        self.outbox.release(rest, self.worker_id)
+                    break
+                self.deliver(message)
+        finally:
+            for sender in self.senders.values():
+                sender.close()
         return len(claimed)
 
     def run_until_idle(self) -> int:

@@ -23,6 +23,7 @@ def free_port() -> int:
 class Recorder:
     def __init__(self, delay: float = 0.0) -> None:
         self.accepted: List[EmailMessage] = []
+        self.sessions: set = set()  # connections that delivered something
         self.delay = delay
         self._lock = threading.Lock()
         self._hold = False
@@ -34,6 +35,13 @@ class Recorder:
 
     def release(self) -> None:
         self._released.set()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: Any) -> str:
+        if address.endswith("@refused.test"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self._hold:
@@ -47,6 +55,7 @@ class Recorder:
         mail = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         with self._lock:
             self.accepted.append(mail)  # type: ignore[arg-type]
+            self.sessions.add(id(session))
         return "250 OK"
 
     def to(self, address: str) -> List[EmailMessage]:

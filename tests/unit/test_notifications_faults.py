@@ -205,3 +205,32 @@ def test_postgresql_claims_skip_rows_another_worker_holds(pg_url):
     assert len(first) == 4 and len(second) == 2
     assert not {m.id for m in first} & {m.id for m in second}
     engine.dispose()
+
+
+def test_a_refused_address_is_dead_at_once_and_the_rest_share_one_connection(tmp_path):
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    _fill(engine, 3)
+    with engine.begin() as conn:
+        enqueue(conn, OutgoingMessage(kind="visitor_confirmation", recipient="nobody@refused.test",
+                                      subject="s", body="b\n"), datetime.now(timezone.utc))
+    _fill(engine, 2)
+    server = SmtpServer().start()
+    try:
+        from notifications.senders import SmtpSender
+        from notifications.settings import NotificationSettings, SmtpSettings
+        from notifications.worker import DeliveryWorker
+
+        settings = NotificationSettings.from_clinic({"name": "P"}, env={})
+        worker = DeliveryWorker(Outbox(engine), {"email": SmtpSender(
+            SmtpSettings(port=server.port), settings)})
+        worker.run_until_idle()
+        assert len(server.accepted) == 5 and len(server.recorder.sessions) == 1
+        with engine.connect() as conn:
+            dead = conn.execute(sa.select(outbox_table).where(outbox_table.c.status == "dead")).fetchall()
+        assert [(r.recipient, r.attempts, r.last_error) for r in dead] == [
+            ("nobody@refused.test", 1, "recipient refused")]
+    finally:
+        server.stop()
+        engine.dispose()
