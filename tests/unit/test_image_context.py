@@ -45,6 +45,7 @@ NEEDED = [
     "actions/booking/store.py",
     "components/rasa_main.py",
     "console/templates/base.html",
+    "notifications/worker.py",  # imported by the booking store and run as the mail worker
     "knowledge/medications.yml",
     "data/nlu",
     "deploy/Dockerfile",

@@ -46,6 +46,22 @@ def upgrade() -> None:
     op.create_index("ix_outbox_due", "notification_outbox", ["status", "next_attempt_at"])
     op.create_index("ix_outbox_booking_reference", "notification_outbox", ["booking_reference"])
     op.create_index("ix_outbox_sender_id", "notification_outbox", ["sender_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Whoever may change bookings writes the messages those changes cause, in the same
+        # transaction (deploy/postgres/roles.psql: the console cancels bookings too, but
+        # inserts nowhere else).
+        op.execute("""
+            DO $$
+            DECLARE r record;
+            BEGIN
+              FOR r IN SELECT DISTINCT grantee FROM information_schema.role_table_grants
+                       WHERE table_name = 'bookings' AND privilege_type = 'UPDATE'
+                         AND grantee <> current_user LOOP
+                EXECUTE format('GRANT INSERT ON notification_outbox TO %I', r.grantee);
+                EXECUTE format('GRANT USAGE ON SEQUENCE notification_outbox_id_seq TO %I', r.grantee);
+              END LOOP;
+            END $$;
+        """)
 
 
 def downgrade() -> None:
