@@ -70,6 +70,11 @@ class DeliveryWorker:
             logger.warning("message %s (%s) not delivered, attempt %s: %s -> %s", message.id,
                            message.kind, message.attempts, error, status)
             return status
+        except Exception as error:  # a bug, not the server: counted like a failure, never a loop
+            logger.exception("message %s (%s) could not be sent", message.id, message.kind)
+            return self.outbox.mark_failed(message, self.worker_id,
+                                           f"unexpected error: {type(error).__name__}",
+                                           now=self.clock())
         if not self.outbox.mark_sent(message, self.worker_id, now=self.clock()):
             logger.warning("message %s delivered after its claim was lost", message.id)
         logger.info("message %s (%s) sent", message.id, message.kind)
