@@ -11,7 +11,7 @@ MODEL := models/current.tar.gz
 run: $(MODEL)
 	scripts/run.sh
 
-# Production profile: PostgreSQL + Redis, N Rasa instances behind a load balancer (README).
+# Production profile: PostgreSQL + Redis, N Rasa instances behind a load balancer (README "Production and deployment").
 run-prod: $(MODEL)
 	scripts/run_prod.sh
 
@@ -37,6 +37,14 @@ train: $(MODEL)
 # Always asks the script, which trains only when the inputs' hash changed.
 $(MODEL): $(VENV)/.installed $(SPACY_DIR)/meta.json
 	scripts/train_if_changed.sh
+
+# Static checks (settings in pyproject.toml): lint, formatting, types, and the import layers
+# (practice/ is Rasa-free; rasa_ext/, actions/ and console/ do not import each other).
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	PYTHONPATH=. $(VENV)/bin/lint-imports
 
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings

@@ -1,5 +1,5 @@
 """The action server: answers from the knowledge base, booking, medications."""
 
-from components import log_redaction
+from practice import log_redaction
 
 log_redaction.install()  # no emails, phone numbers or SQL parameters in the action server's logs

@@ -7,16 +7,20 @@ for the detail of the last topic answered.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
-from actions.knowledge import FALLBACK_TOPIC, KnowledgeBase, Topic, knowledge_base
+from practice.knowledge.loader import FALLBACK_TOPIC, KnowledgeBase, Topic, knowledge_base
 
 BOOKING_PAYLOAD = "/booking_evaluation"
+# The risk record's source for a factual mention of suicide, self-harm or overdose, and the
+# flag staff see on the answer it got (rasa_ext/nlu/risk_classifier.py).
+MENTION_SOURCE = "lexicon_mention"
+MENTION_FLAG = "crisis_mention"
 DETAIL_INTENT = "more_detail"
 DETAIL_ENTITY = "detail_topic"
 CALLBACK_TOPIC = "handoff.human"
@@ -52,17 +56,44 @@ def more_buttons(kb: KnowledgeBase, topic: Topic) -> List[Dict[str, str]]:
     return [{"title": kb.phrases["more_button"], "payload": detail_payload(topic.id)}]
 
 
-def utter_topic(dispatcher: CollectingDispatcher, topic: Topic, offer_callback: bool = False,
-                **extra: Any) -> None:
+def factual_mention_line(kb: KnowledgeBase, tracker: Optional[Tracker]) -> Optional[str]:
+    """The 988 line for a message that names suicide, self-harm or overdose as a topic.
+
+    The risk classifier marks such a message (risk source ``lexicon_mention``: a factual
+    question, a family history, a past long gone); it gets its answer with this line added.
+    """
+    risk = ((tracker.latest_message if tracker else None) or {}).get("risk") or {}
+    if risk.get("source") != MENTION_SOURCE:
+        return None
+    return kb.phrases["mention_crisis_line_es" if risk.get("spanish") else "mention_crisis_line"]
+
+
+def with_mention_line(
+    kb: KnowledgeBase, tracker: Optional[Tracker], text: str, flags: Optional[List[str]]
+) -> Tuple[str, Optional[List[str]]]:
+    """The answer text and flags, with the 988 line and the staff flag for a factual mention."""
+    line = factual_mention_line(kb, tracker)
+    if line is None:
+        return text, flags
+    return f"{text}\n\n{line}", [*(flags or []), MENTION_FLAG]
+
+
+def utter_topic(
+    dispatcher: CollectingDispatcher, topic: Topic, tracker: Optional[Tracker] = None,
+    offer_callback: bool = False, **extra: Any
+) -> None:
     kb = knowledge_base()
-    flags = ["fallback"] if topic.id == FALLBACK_TOPIC else None
-    text, buttons = compose(kb, topic), more_buttons(kb, topic) + booking_buttons(kb, topic)
+    text, flags = with_mention_line(
+        kb, tracker, compose(kb, topic), ["fallback"] if topic.id == FALLBACK_TOPIC else None
+    )
+    buttons = more_buttons(kb, topic) + booking_buttons(kb, topic)
     if offer_callback:  # "talk to a person": offer to take a call-back request (actions/callback.py)
         from actions import callback
 
         text, buttons = f"{text}\n\n{callback.say('offer')}", buttons + callback.offer_buttons()
     dispatcher.utter_message(
-        text=text, buttons=buttons,
+        text=text,
+        buttons=buttons,
         json_message=contract.payload(topic.id, topic.sources, flags=flags, **extra),
     )
 
@@ -110,7 +141,7 @@ class ActionAnswer(Action):
         else:
             topic = knowledge_base().topic_for_intent(intent)
             offer = topic.id == CALLBACK_TOPIC and not (tracker.active_loop or {}).get("name")
-            utter_topic(dispatcher, topic, offer_callback=offer)
+            utter_topic(dispatcher, topic, tracker, offer_callback=offer)
         # Any other answer closes an open "which medication?" question.
         events = [SlotSet("last_topic", topic.id), SlotSet("pending_medication_question", None)]
         if offer or tracker.get_slot(CALLBACK_OFFERED):  # the offer holds for the next answer only
@@ -131,5 +162,5 @@ class ActionCoreFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        utter_topic(dispatcher, knowledge_base().topic(FALLBACK_TOPIC))
+        utter_topic(dispatcher, knowledge_base().topic(FALLBACK_TOPIC), tracker)
         return [UserUtteranceReverted()]

@@ -3,6 +3,7 @@ take one (name, phone or email, best time, consent to be contacted), validated l
 booking fields. On consent the request is stored and the clinic's notice written to the outbox
 in one transaction (notifications/callbacks.py); the visitor gets a reference.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,13 +16,21 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import fields
-from actions.booking.common import (Button, Check, FormQuestion, RepeatedFailureValidator,
-                                    activated_this_turn, latest_intent, payload_sent_this_turn,
-                                    send)
-from actions.booking.service import BookingService
-from actions.knowledge import KNOWLEDGE_DIR, knowledge_base
+from actions.booking.common import (
+    Button,
+    Check,
+    FormQuestion,
+    RepeatedFailureValidator,
+    activated_this_turn,
+    latest_intent,
+    payload_sent_this_turn,
+    send,
+)
 from notifications.callbacks import BEST_TIME_CHARS, CallbackStore
+from practice.booking import fields
+from practice.booking.service import BookingService
+from practice.knowledge.loader import knowledge_base
+from practice.paths import KNOWLEDGE_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +55,10 @@ def say(key: str, **values: Any) -> str:
 
 
 def offer_buttons() -> List[Button]:
-    return [{"title": say("offer_yes_button"), "payload": "/affirm"},
-            {"title": say("offer_no_button"), "payload": "/deny"}]
+    return [
+        {"title": say("offer_yes_button"), "payload": "/affirm"},
+        {"title": say("offer_no_button"), "payload": "/deny"},
+    ]
 
 
 def callback_store(service: BookingService) -> CallbackStore:
@@ -68,33 +79,38 @@ class ValidateCallbackForm(RepeatedFailureValidator):
     def name(self) -> Text:
         return "validate_callback_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         return [] if tracker.get_slot(OUTCOME) else list(FIELDS)
 
-    async def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_callback_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         name = fields.clean_name(value)
         if name is None:
             return self.reject("callback_name", say("invalid_callback_name"), dispatcher, tracker)
         return self.apply("callback_name", Check(value=name), dispatcher, tracker)
 
-    async def validate_callback_contact(self, value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_callback_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         contact = fields.parse_contact(value)
         if contact is None:
             return self.reject("callback_contact", say("invalid_callback_contact"), dispatcher, tracker)
         return self.apply("callback_contact", Check(value=contact.value), dispatcher, tracker)
 
-    async def validate_callback_time(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_callback_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         best_time = parse_best_time(value)
         if not best_time:
             return self.reject("callback_time", say("invalid_callback_time"), dispatcher, tracker)
         return self.apply("callback_time", Check(value=best_time), dispatcher, tracker)
 
-    async def validate_callback_consent(self, value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_callback_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         answer = fields.parse_yes_no(value, latest_intent(tracker))
         if answer is None:
             return self.reject("callback_consent", say("invalid_callback_consent"), dispatcher, tracker)
@@ -106,8 +122,10 @@ class ValidateCallbackForm(RepeatedFailureValidator):
             request = existing or store.create(
                 full_name=tracker.get_slot("callback_name"),
                 contact=tracker.get_slot("callback_contact"),
-                best_time=tracker.get_slot("callback_time"), consent=True,
-                sender_id=tracker.sender_id)
+                best_time=tracker.get_slot("callback_time"),
+                consent=True,
+                sender_id=tracker.sender_id,
+            )
         except Exception:
             logger.exception("call-back request failed")
             return self.end({"kind": "error"}, callback_consent=None)
@@ -154,8 +172,10 @@ class AskCallbackConsent(CallbackQuestion):
 
     def question(self, service: BookingService, tracker: Tracker) -> Question:
         contact = fields.display_contact(tracker.get_slot("callback_contact"))
-        buttons = [{"title": say("yes_button"), "payload": "/affirm"},
-                   {"title": say("no_button"), "payload": "/deny"}]
+        buttons = [
+            {"title": say("yes_button"), "payload": "/affirm"},
+            {"title": say("no_button"), "payload": "/deny"},
+        ]
         return say("ask_callback_consent", contact=contact), buttons, []
 
 
@@ -167,16 +187,21 @@ class ActionCallbackSubmit(Action):
     def name(self) -> Text:
         return "action_callback_submit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         outcome = tracker.get_slot(OUTCOME) or {}
         kind = outcome.get("kind") if isinstance(outcome, dict) else None
         if kind == "crisis":
             return reset()  # the crisis reply was all
         contact = fields.display_contact(tracker.get_slot("callback_contact"))
         if kind == "requested":
-            text = say("done", contact=contact, best_time=tracker.get_slot("callback_time") or "",
-                       reference=outcome.get("reference"))
+            text = say(
+                "done",
+                contact=contact,
+                best_time=tracker.get_slot("callback_time") or "",
+                reference=outcome.get("reference"),
+            )
         elif kind == "already":
             text = say("already", reference=outcome.get("reference"))
         elif kind in ("no_consent", "gave_up"):
@@ -188,24 +213,26 @@ class ActionCallbackSubmit(Action):
 
 
 class ActionCallbackDeclined(Action):
-    """"No" to the offer of a call-back request."""
+    """ "No" to the offer of a call-back request."""
 
     def name(self) -> Text:
         return "action_callback_declined"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         send(dispatcher, tracker, say("declined"), TOPIC)
         return [SlotSet(OFFERED, None)]
 
 
 class ActionCallbackStop(Action):
-    """"Cancel" / "never mind" while a request is being taken."""
+    """ "Cancel" / "never mind" while a request is being taken."""
 
     def name(self) -> Text:
         return "action_callback_stop"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         send(dispatcher, tracker, say("stopped"), TOPIC)
         return reset()

@@ -1,7 +1,7 @@
 """What follows a check-in answered "no", and a crisis reply's offer answered "yes".
 
 The check-in question and the crisis replies are domain responses (they work with the action
-server down); RiskPolicy (components/risk_policy.py) decides when each is said. These two
+server down); RiskPolicy (rasa_ext/policies/risk_policy.py) decides when each is said. These two
 actions finish the conversation the visitor started before risk interrupted it:
 
 - ``action_check_in_declined``: thanks the visitor, then answers the question in their answer
@@ -15,7 +15,7 @@ earlier message, so it reads exactly as it would have.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -23,8 +23,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
 from actions.answers import ActionAnswer
-from actions.knowledge import knowledge_base
 from actions.medications import ActionAnswerMedications
+from practice.knowledge.loader import knowledge_base
 
 CHECK_IN_TOPIC = "safety.check_in"
 CHECK_IN_RESPONSES = ("utter_check_in", "utter_check_in_es")
@@ -32,7 +32,7 @@ CRISIS_RESPONSES = ("utter_crisis", "utter_crisis_es", "utter_emergency", "utter
 TRIGGER_QUESTION_CONFIDENCE = 0.6
 
 
-def _question_intent(parse_data: Dict[str, Any], min_confidence: float = 0.0) -> Optional[str]:
+def _question_intent(parse_data: dict[str, Any], min_confidence: float = 0.0) -> str | None:
     """The informational question a parsed message asked (the NLU's RiskClassifier records it)."""
     question = (parse_data.get("risk") or {}).get("question") or {}
     if question.get("name") and float(question.get("confidence") or 0.0) >= min_confidence:
@@ -40,7 +40,7 @@ def _question_intent(parse_data: Dict[str, Any], min_confidence: float = 0.0) ->
     return None
 
 
-def _user_message_before(events: List[Dict[str, Any]], bot_actions: tuple) -> Optional[Dict[str, Any]]:
+def _user_message_before(events: list[dict[str, Any]], bot_actions: tuple) -> dict[str, Any] | None:
     """The visitor's message that the latest of ``bot_actions`` answered."""
     found_action = False
     for event in reversed(events):
@@ -52,8 +52,8 @@ def _user_message_before(events: List[Dict[str, Any]], bot_actions: tuple) -> Op
 
 
 async def answer_as_then(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], parse: Dict[str, Any], intent: str
-) -> List[EventType]:
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], parse: dict[str, Any], intent: str
+) -> list[EventType]:
     """Answers ``intent`` as its own action would have, for the message ``parse``."""
     earlier = tracker.copy()
     earlier.latest_message = {**parse, "intent": {"name": intent, "confidence": 1.0}}
@@ -69,12 +69,12 @@ def _spanish(tracker: Tracker) -> bool:
 
 
 class ActionCheckInDeclined(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_in_declined"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         phrases = knowledge_base().phrases
         thanks = phrases["check_in_declined_es" if _spanish(tracker) else "check_in_declined"]
         latest = tracker.latest_message or {}
@@ -94,12 +94,12 @@ class ActionCheckInDeclined(Action):
 
 
 class ActionAnswerEarlierQuestion(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_earlier_question"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         parse = _user_message_before(tracker.events, CRISIS_RESPONSES) or {}
         intent = _question_intent(parse)
         if intent:

@@ -1,13 +1,14 @@
-"""The one builder of the response contract payload (PRODUCT.md, "The response contract").
+"""The one builder of the response contract payload (docs/response_contract.md).
 
 Every turn's reply carries exactly one `custom` object built here, so the widget, the staff
 console and the tests can rely on its shape.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any
 
-from actions.knowledge import Source
+from practice.knowledge.loader import Source
 
 
 def defers_to_clinician(topic: str) -> bool:
@@ -17,13 +18,13 @@ def defers_to_clinician(topic: str) -> bool:
 def payload(
     topic: str,
     sources: Iterable[Source] = (),
-    medications: Optional[List[Dict[str, str]]] = None,
-    medication_classes: Optional[List[str]] = None,
-    requested_slot: Optional[str] = None,
-    booking: Optional[Dict[str, Any]] = None,
-    flags: Optional[List[str]] = None,
-) -> Dict[str, Any]:
-    body: Dict[str, Any] = {
+    medications: list[dict[str, str]] | None = None,
+    medication_classes: list[str] | None = None,
+    requested_slot: str | None = None,
+    booking: dict[str, Any] | None = None,
+    flags: list[str] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "topic": topic,
         "sources": [s.as_payload() for s in sources],
         "defer_to_clinician": defers_to_clinician(topic),

@@ -1,6 +1,6 @@
 """Answers "can I take <medication> with TMS?" by the medication's class, with its sources.
 
-The NLU pipeline (components/medication_extractor.py) marks each medication the visitor
+The NLU pipeline (rasa_ext/nlu/medication_extractor.py) marks each medication the visitor
 named with a `medication` entity whose value is the generic name. This action groups them
 by class and answers from knowledge/medications.yml: the class note in plain words, how
 strong the evidence is, the class's sources written out, and always the reminder to tell the
@@ -19,21 +19,17 @@ the classes of the named medications, the classes named by a word, a family's me
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
-from actions.answers import booking_buttons, compose
-from actions.knowledge import KnowledgeBase, Source, Topic, knowledge_base
-from components.medication_class_words import (
-    CLASS_ENTITY,
-    ClassMention,
-    default_class_word_matcher,
-)
-from components.medications import (
+from actions.answers import booking_buttons, compose, with_mention_line
+from practice.knowledge.loader import KnowledgeBase, Source, Topic, knowledge_base
+from practice.medications.catalog import (
     ENTITY,
     MedicationCatalog,
     MedicationName,
@@ -41,6 +37,11 @@ from components.medications import (
     default_matcher,
     load_catalog,
     normalise,
+)
+from practice.medications.class_words import (
+    CLASS_ENTITY,
+    ClassMention,
+    default_class_word_matcher,
 )
 
 # Build the matcher (English word lists, about a second) when the action server starts,
@@ -54,8 +55,8 @@ DEFAULT_SOURCE_IDS = ("combo_meta_2014",)
 
 
 def recognised_medications(
-    latest_message: Dict[Text, Any], catalog: Optional[MedicationCatalog] = None
-) -> List[Mention]:
+    latest_message: dict[str, Any], catalog: MedicationCatalog | None = None
+) -> list[Mention]:
     """The medications the visitor named, one per generic name, in the order named.
 
     Read from the NLU's `medication` entities; if there are none (an older model, or a
@@ -63,7 +64,7 @@ def recognised_medications(
     """
     catalog = catalog or load_catalog()
     text = latest_message.get("text") or ""
-    mentions: List[Mention] = []
+    mentions: list[Mention] = []
     for entity in latest_message.get("entities") or []:
         if entity.get("entity") != ENTITY:
             continue
@@ -72,15 +73,15 @@ def recognised_medications(
             mentions.append(mention)
     if not mentions and text:
         mentions = default_matcher().find(text)
-    unique: Dict[str, Mention] = {}
+    unique: dict[str, Mention] = {}
     for mention in sorted(mentions, key=lambda m: m.start):
         unique.setdefault(mention.generic, mention)
     return list(unique.values())
 
 
 def recognised_class_words(
-    latest_message: Dict[Text, Any], mentions: Sequence[Mention] = ()
-) -> List[ClassMention]:
+    latest_message: dict[str, Any], mentions: Sequence[Mention] = ()
+) -> list[ClassMention]:
     """The class and family words the visitor used, one per class or family, in the order
     used, leaving out those a named medication already answers more precisely ("Zoloft, my
     SSRI": the Zoloft answer is the SSRI answer).
@@ -89,7 +90,7 @@ def recognised_class_words(
     runs on the text (as for medications)."""
     matcher = default_class_word_matcher()
     text = latest_message.get("text") or ""
-    words: List[ClassMention] = []
+    words: list[ClassMention] = []
     for entity in latest_message.get("entities") or []:
         if entity.get("entity") != CLASS_ENTITY:
             continue
@@ -102,7 +103,7 @@ def recognised_class_words(
     if not any(e.get("entity") == CLASS_ENTITY for e in latest_message.get("entities") or []):
         words = matcher.find(text, [(m.start, m.end) for m in mentions])
     named = {m.class_id for m in mentions}
-    unique: Dict[str, ClassMention] = {}
+    unique: dict[str, ClassMention] = {}
     for word in sorted(words, key=lambda w: w.start):
         if set(word.classes) & named:
             continue
@@ -110,9 +111,9 @@ def recognised_class_words(
     return list(unique.values())
 
 
-def covered_classes(mentions: Sequence[Mention], words: Sequence[ClassMention]) -> List[str]:
+def covered_classes(mentions: Sequence[Mention], words: Sequence[ClassMention]) -> list[str]:
     """The class ids an answer covers, in the order named, each once."""
-    ids: List[str] = []
+    ids: list[str] = []
     for class_id in [m.class_id for m in mentions] + [c for w in words for c in w.classes]:
         if class_id not in ids:
             ids.append(class_id)
@@ -120,8 +121,8 @@ def covered_classes(mentions: Sequence[Mention], words: Sequence[ClassMention]) 
 
 
 def _mention_from_entity(
-    entity: Dict[Text, Any], text: str, catalog: MedicationCatalog
-) -> Optional[Mention]:
+    entity: dict[str, Any], text: str, catalog: MedicationCatalog
+) -> Mention | None:
     generic = catalog.lookup(str(entity.get("value") or ""))
     if generic is None or generic.generic != normalise(str(entity.get("value"))):
         return None  # not a generic name from the file: never guess
@@ -165,15 +166,15 @@ class MedicationAnswer:
         self.catalog = catalog
         self.topic = kb.topics.get(TOPIC)
 
-    def default_sources(self) -> List[Source]:
+    def default_sources(self) -> list[Source]:
         if self.topic and self.topic.sources:
             return list(self.topic.sources)
         return [self.kb.sources[s] for s in DEFAULT_SOURCE_IDS]
 
     def class_sources(
         self, mentions: Sequence[Mention], words: Sequence[ClassMention] = ()
-    ) -> List[Source]:
-        ids: List[str] = []
+    ) -> list[Source]:
+        ids: list[str] = []
         groups = [self.catalog.classes[m.class_id].sources for m in mentions] + [
             self._described(w).sources for w in words
         ]
@@ -197,12 +198,12 @@ class MedicationAnswer:
         mentions: Sequence[Mention],
         unlisted: Sequence[str],
         words: Sequence[ClassMention] = (),
-    ) -> Tuple[str, List[Source]]:
+    ) -> tuple[str, list[Source]]:
         """The body (before sources and deferral) and the sources to cite."""
-        paragraphs: List[str] = []
+        paragraphs: list[str] = []
         if len(mentions) + len(words) > 1:
             paragraphs.append(self.phrase("intro_several"))
-        by_class: Dict[str, List[Mention]] = {}
+        by_class: dict[str, list[Mention]] = {}
         for mention in mentions:
             by_class.setdefault(mention.class_id, []).append(mention)
         for class_id, members in by_class.items():
@@ -257,7 +258,7 @@ class MedicationAnswer:
         )
         return compose(self.kb, topic)
 
-    def buttons(self) -> List[Dict[str, str]]:
+    def buttons(self) -> list[dict[str, str]]:
         return booking_buttons(self.kb, self.topic) if self.topic else []
 
     def ask_which(self) -> str:
@@ -267,12 +268,12 @@ class MedicationAnswer:
 class ActionAnswerMedications(Action):
     """Answers a question about the medication(s) the visitor named, by class."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_medications"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         kb = knowledge_base()
         catalog = load_catalog()
         builder = MedicationAnswer(kb, catalog)
@@ -281,7 +282,7 @@ class ActionAnswerMedications(Action):
         words = recognised_class_words(latest, mentions)
         unlisted = default_matcher().find_unlisted(latest.get("text") or "", [*mentions, *words])
 
-        pending: Optional[bool] = None
+        pending: bool | None = None
         if mentions or words or unlisted:
             body, sources = builder.answer(mentions, unlisted, words)
         else:
@@ -290,14 +291,16 @@ class ActionAnswerMedications(Action):
         medications = [
             {"name": m.generic, "mention": m.text, "class": m.class_id} for m in mentions
         ]
+        text, flags = with_mention_line(kb, tracker, builder.render(body, sources), None)
         dispatcher.utter_message(
-            text=builder.render(body, sources),
+            text=text,
             buttons=builder.buttons(),
             json_message=contract.payload(
                 TOPIC,
                 sources,
                 medications=medications,
                 medication_classes=covered_classes(mentions, words),
+                flags=flags,
             ),
         )
         return [SlotSet("last_topic", TOPIC), SlotSet(PENDING_SLOT, pending)]

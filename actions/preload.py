@@ -17,10 +17,10 @@ logger = logging.getLogger(__name__)
 
 
 def preload() -> None:
-    from actions.booking.service import booking_service
-    from actions.booking.store import db_url_from_env
-    from actions.knowledge import knowledge_base
-    from components.crisis_detector import get_detector
+    from practice.booking.service import booking_service
+    from practice.booking.store import db_url_from_env
+    from practice.knowledge.loader import knowledge_base
+    from practice.safety.crisis_detector import get_detector
 
     knowledge_base()
     get_detector()

@@ -19,8 +19,14 @@ from sanic.response import HTTPResponse
 
 from console import annotations as notes
 from console import audit, auth, bookings, callbacks, charts, masking, outbox, retention, roles
-from console.conversations import (Filters, known_values, list_conversations, personal_values,
-                                   transcript, user_message)
+from console.conversations import (
+    Filters,
+    known_values,
+    list_conversations,
+    personal_values,
+    transcript,
+    user_message,
+)
 from console.db import Database, reviews
 from console.settings import Settings
 

@@ -1,5 +1,5 @@
 """The bookings view's data: read and updated only through the booking worker's store
-(actions/booking/store.py, table `bookings`), never a table of the console's own."""
+(practice/booking/store.py, table `bookings`), never a table of the console's own."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,20 +17,20 @@ _store = None
 def _get_store():
     global _store
     if _store is None:
-        from actions.booking.store import BookingStore  # BOOKING_DB_URL, default var/assistant.db
+        from practice.booking.store import BookingStore  # BOOKING_DB_URL, default var/assistant.db
         _store = BookingStore()
     return _store
 
 
 def eraser():
     """Deletes bookings for the retention purge and deletion requests (console/retention.py)."""
-    from actions.booking.store import BookingEraser
+    from practice.booking.store import BookingEraser
     return BookingEraser(_get_store())
 
 
 def _statuses() -> Tuple[str, ...]:
     try:
-        from actions.booking.store import STATUSES
+        from practice.booking.store import STATUSES
         return tuple(STATUSES)
     except ImportError:
         return ()
@@ -70,7 +70,7 @@ def update(reference: str, action: str) -> bool:
     if action not in {a for a, _ in ACTIONS}:
         return False
     try:
-        from actions.booking.store import BookingNotFound
+        from practice.booking.store import BookingNotFound
         _get_store().set_status(reference, action)
         return True
     except (BookingNotFound, ValueError):

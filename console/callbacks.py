@@ -1,6 +1,7 @@
 """Console page for call-back requests made in the chat (a Sanic Blueprint, registered by one
 line in app.py): open requests first, with name, contact, best time; staff mark them done.
 Names and contacts: schedulers and admins only (console/roles.py), viewing audit-logged."""
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,9 @@ def create_blueprint(render: Render) -> Blueprint:
         except Exception as exc:  # the bookings' database is not reachable
             logger.error("call-back requests unavailable: %s", type(exc).__name__)
             rows, error = [], "The requests database is not available."
-        audit.record(request.app.ctx.db, request.ctx.session.username, "view_callbacks", status,
-                     count=len(rows))
+        audit.record(
+            request.app.ctx.db, request.ctx.session.username, "view_callbacks", status, count=len(rows)
+        )
         return render(request, "callbacks.html", rows=rows, shown=status, error=error)
 
     @bp.post("/callbacks/done")

@@ -13,7 +13,8 @@ from typing import Any, Dict, Iterable, List, Optional, Set
 
 # A check-in (possible risk) is flagged for staff like a crisis reply.
 CRISIS_TOPICS = ("safety.crisis", "safety.emergency", "safety.check_in")
-CRISIS_FLAGS = ("crisis", "emergency", "check_in")
+# A factual mention of suicide or overdose (answered with the 988 line) is reviewed with them.
+CRISIS_FLAGS = ("crisis", "emergency", "check_in", "crisis_mention")
 HANDOFF_TOPIC = "handoff.human"
 FALLBACK_TOPIC = "fallback"
 FALLBACK_INTENTS = ("nlu_fallback",)

@@ -8,6 +8,7 @@ They show recipients' addresses, so they are for schedulers and admins (console/
 viewing is audit-logged like the bookings view. The outbox is read in the bookings' database
 (BOOKING_DB_URL) through the same store the bookings view uses.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,7 @@ from notifications.tables import CANCELLED, DEAD, PENDING, SENDING, SENT
 
 logger = logging.getLogger(__name__)
 Render = Callable[..., HTTPResponse]
-VIEWS = {"waiting": (PENDING, SENDING), "sent": (SENT,), "dead": (DEAD,),
-         "cancelled": (CANCELLED,)}
+VIEWS = {"waiting": (PENDING, SENDING), "sent": (SENT,), "dead": (DEAD,), "cancelled": (CANCELLED,)}
 
 
 def outbox_store() -> Outbox:
@@ -60,15 +60,21 @@ def create_blueprint(render: Render) -> Blueprint:
             logger.error("outbox unavailable: %s", type(exc).__name__)
             rows, counts, error = [], {}, "The outbox database is not available."
         audit.record(request.app.ctx.db, actor(request), "view_outbox", view, count=len(rows))
-        return render(request, "outbox.html", rows=rows, counts=counts, view=view,
-                      views=list(VIEWS), error=error)
+        return render(
+            request, "outbox.html", rows=rows, counts=counts, view=view, views=list(VIEWS), error=error
+        )
 
     @bp.get("/outbox/<message_id:int>")
     async def outbox_message(request: Request, message_id: int) -> HTTPResponse:
         message = outbox_store().get(message_id)
         if message is None:
-            return render(request, "error.html", 404, title="Not found",
-                          message="No such message (it may have been purged).")
+            return render(
+                request,
+                "error.html",
+                404,
+                title="Not found",
+                message="No such message (it may have been purged).",
+            )
         audit.record(request.app.ctx.db, actor(request), "view_outbox_message", str(message_id))
         return render(request, "outbox_message.html", m=message)
 

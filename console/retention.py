@@ -19,9 +19,9 @@ from typing import Any, Dict, Optional
 import sqlalchemy as sa
 
 from console import audit, bookings
+from console.callbacks import callback_store
 from console.conversations import refresh_index
 from console.db import Database, annotations, conversations, events, reviews
-from console.callbacks import callback_store
 from console.outbox import outbox_store
 
 _BATCH = 500
@@ -56,7 +56,7 @@ def delete_bookings(db: Database, actor: str, contact: Optional[str] = None,
     eraser = bookings.eraser()
     n = eraser.for_contact(contact) if contact else eraser.for_reference(reference or "")
     if contact:  # the person's call-back requests too (same normalised contact)
-        from actions.booking.fields import parse_contact
+        from practice.booking.fields import parse_contact
 
         parsed = parse_contact(contact)
         if parsed is not None:

@@ -5,6 +5,7 @@ on the connection (and so in the transaction) of the change itself.
 
 The store's default hook is `default_booking_notifier()`, which reads clinic.yml once.
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,8 +29,9 @@ class BookingNotifier:
     cancelled. Raises on failure, so the change rolls back with it (no booking without its
     messages, no message without its booking)."""
 
-    def __init__(self, settings: Optional[NotificationSettings] = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, settings: Optional[NotificationSettings] = None, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._settings = settings
         self.clock = clock
 
@@ -39,16 +41,20 @@ class BookingNotifier:
             self._settings = NotificationSettings.load()
         return self._settings
 
-    def __call__(self, conn: Connection, change: str, booking: messages.BookingLike,
-                 previous_start: Optional[datetime] = None) -> None:
+    def __call__(
+        self,
+        conn: Connection,
+        change: str,
+        booking: messages.BookingLike,
+        previous_start: Optional[datetime] = None,
+    ) -> None:
         settings = self.settings
         now = self.clock()
         if change in (messages.MOVED, messages.CANCELLED):
             # The reminder of the old time goes; a move writes a new one below.
             cancel_pending(conn, booking.reference, [messages.REMINDER])
         sequence = next_ics_sequence(conn, booking.reference)
-        for message in messages.booking_messages(change, booking, settings, sequence, now,
-                                                 previous_start):
+        for message in messages.booking_messages(change, booking, settings, sequence, now, previous_start):
             enqueue(conn, message, now, settings.mail_domain)
 
 

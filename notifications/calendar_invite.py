@@ -1,6 +1,7 @@
 """Calendar invites (RFC 5545, with the `icalendar` library): METHOD:REQUEST for a new or
 moved appointment, METHOD:CANCEL when it is cancelled. One UID per booking for its whole
 life; SEQUENCE grows with every move or cancel, so calendars replace the earlier version."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,10 +17,22 @@ def booking_uid(reference: str, domain: str) -> str:
     return f"{reference.upper()}@{domain}"
 
 
-def build_invite(*, method: str, uid: str, sequence: int, start: datetime, end: datetime,
-                 summary: str, description: str, organizer: str, organizer_name: str,
-                 attendee: str, attendee_name: Optional[str], stamp: datetime,
-                 location: str = "Video visit") -> str:
+def build_invite(
+    *,
+    method: str,
+    uid: str,
+    sequence: int,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    description: str,
+    organizer: str,
+    organizer_name: str,
+    attendee: str,
+    attendee_name: Optional[str],
+    stamp: datetime,
+    location: str = "Video visit",
+) -> str:
     """The .ics text (CRLF lines) for one appointment."""
     if method not in (REQUEST, CANCEL):
         raise ValueError(f"unsupported METHOD {method}")

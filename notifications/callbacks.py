@@ -5,6 +5,7 @@ The request holds a name, a contact (normalised email or US phone number), the b
 the visitor typed it (at most 120 characters) and the consent to be contacted; the clinic's
 email names only the reference and links to the console, where the rest is shown.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -49,27 +50,41 @@ def new_reference() -> str:
     return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
-def clinic_callback_notice(request: CallbackRequest,
-                           settings: NotificationSettings) -> OutgoingMessage:
-    how = ("by phone" if not messages.is_email(request.contact)
-           else "by email or phone (an email address was given)")
-    body = "\n".join([
-        f"Call-back request: {request.reference}",
-        f"Received: {messages.format_time(request.created_at, settings.clinic_timezone)}",
-        f"The visitor asks to be contacted {how} and agreed to be contacted.",
-        "Name, contact and best time are in the console: "
-        + messages.console_link(settings, "/callbacks"),
-    ]) + "\n"
+def clinic_callback_notice(request: CallbackRequest, settings: NotificationSettings) -> OutgoingMessage:
+    how = (
+        "by phone"
+        if not messages.is_email(request.contact)
+        else "by email or phone (an email address was given)"
+    )
+    body = (
+        "\n".join(
+            [
+                f"Call-back request: {request.reference}",
+                f"Received: {messages.format_time(request.created_at, settings.clinic_timezone)}",
+                f"The visitor asks to be contacted {how} and agreed to be contacted.",
+                "Name, contact and best time are in the console: "
+                + messages.console_link(settings, "/callbacks"),
+            ]
+        )
+        + "\n"
+    )
     return OutgoingMessage(
-        kind=messages.CLINIC_CALLBACK, recipient=settings.clinic_address,
-        subject=f"Call-back request {request.reference}", body=body,
-        request_reference=request.reference, sender_id=request.sender_id,
+        kind=messages.CLINIC_CALLBACK,
+        recipient=settings.clinic_address,
+        subject=f"Call-back request {request.reference}",
+        body=body,
+        request_reference=request.reference,
+        sender_id=request.sender_id,
     )
 
 
 class CallbackStore:
-    def __init__(self, engine: Engine, settings: Optional[NotificationSettings] = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Optional[NotificationSettings] = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.engine = engine
         self._settings = settings
         self.clock = clock
@@ -80,23 +95,35 @@ class CallbackStore:
             self._settings = NotificationSettings.load()
         return self._settings
 
-    def create(self, *, full_name: str, contact: str, best_time: str, consent: bool,
-               sender_id: str) -> CallbackRequest:
+    def create(
+        self, *, full_name: str, contact: str, best_time: str, consent: bool, sender_id: str
+    ) -> CallbackRequest:
         """Stores the request and the clinic's notice in one transaction. Without consent
         nothing is stored (the chat does not ask to be contacted without it)."""
         if not consent:
             raise ValueError("a call-back request needs the visitor's consent to be contacted")
         for _ in range(5):
             request = CallbackRequest(
-                reference=new_reference(), full_name=full_name.strip()[:200],
-                contact=contact, best_time=" ".join(best_time.split())[:BEST_TIME_CHARS],
-                consent=True, status=OPEN, sender_id=sender_id, created_at=self.clock(),
-                done_at=None, done_by=None)
+                reference=new_reference(),
+                full_name=full_name.strip()[:200],
+                contact=contact,
+                best_time=" ".join(best_time.split())[:BEST_TIME_CHARS],
+                consent=True,
+                status=OPEN,
+                sender_id=sender_id,
+                created_at=self.clock(),
+                done_at=None,
+                done_by=None,
+            )
             try:
                 with self.engine.begin() as conn:
                     conn.execute(callback_requests.insert().values(**request.__dict__))
-                    enqueue(conn, clinic_callback_notice(request, self.settings), request.created_at,
-                            self.settings.mail_domain)
+                    enqueue(
+                        conn,
+                        clinic_callback_notice(request, self.settings),
+                        request.created_at,
+                        self.settings.mail_domain,
+                    )
             except IntegrityError:
                 continue  # a reference clash: draw another
             return request
@@ -105,9 +132,11 @@ class CallbackStore:
     def for_conversation_open(self, sender_id: str) -> Optional[CallbackRequest]:
         """The conversation's open request, so a repeated confirmation makes no second one."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(callback_requests).where(
-                callback_requests.c.sender_id == sender_id,
-                callback_requests.c.status == OPEN)).first()
+            row = conn.execute(
+                sa.select(callback_requests).where(
+                    callback_requests.c.sender_id == sender_id, callback_requests.c.status == OPEN
+                )
+            ).first()
         return CallbackRequest.from_row(row) if row else None
 
     def list(self, status: Optional[str] = None, limit: int = 500) -> List[CallbackRequest]:
@@ -119,10 +148,17 @@ class CallbackStore:
 
     def mark_done(self, reference: str, actor: str) -> bool:
         with self.engine.begin() as conn:
-            return conn.execute(callback_requests.update().where(
-                callback_requests.c.reference == reference.strip().upper(),
-                callback_requests.c.status == OPEN,
-            ).values(status=DONE, done_at=self.clock(), done_by=actor[:64])).rowcount == 1
+            return (
+                conn.execute(
+                    callback_requests.update()
+                    .where(
+                        callback_requests.c.reference == reference.strip().upper(),
+                        callback_requests.c.status == OPEN,
+                    )
+                    .values(status=DONE, done_at=self.clock(), done_by=actor[:64])
+                ).rowcount
+                == 1
+            )
 
     # ------------------------------------------------------------------ retention
 
@@ -130,8 +166,9 @@ class CallbackStore:
         from notifications.tables import outbox
 
         with self.engine.begin() as conn:
-            references = [r[0] for r in conn.execute(
-                sa.select(callback_requests.c.reference).where(condition))]
+            references = [
+                r[0] for r in conn.execute(sa.select(callback_requests.c.reference).where(condition))
+            ]
             if references:
                 conn.execute(outbox.delete().where(outbox.c.request_reference.in_(references)))
             return conn.execute(callback_requests.delete().where(condition)).rowcount

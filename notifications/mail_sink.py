@@ -5,6 +5,7 @@
 
 Nothing is relayed anywhere. Loopback only by default: it is for development.
 """
+
 from __future__ import annotations
 
 import argparse

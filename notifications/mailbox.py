@@ -1,4 +1,5 @@
 """Reads the local sink's .eml files (notifications/mail_sink.py) for the console's Mail page."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ class StoredMail:
 
 def _parse(path: Path) -> EmailMessage:
     with open(path, "rb") as handle:
-        return BytesParser(policy=policy.default).parse(handle)  # type: ignore[return-value]
+        return BytesParser(policy=policy.default).parse(handle)
 
 
 def list_mail(directory: Path, limit: int = 200) -> List[StoredMail]:
@@ -35,8 +36,15 @@ def list_mail(directory: Path, limit: int = 200) -> List[StoredMail]:
     result = []
     for name in names[:limit]:
         mail = _parse(directory / name)
-        result.append(StoredMail(name, str(mail["From"] or ""), str(mail["To"] or ""),
-                                 str(mail["Subject"] or ""), str(mail["Date"] or "")))
+        result.append(
+            StoredMail(
+                name,
+                str(mail["From"] or ""),
+                str(mail["To"] or ""),
+                str(mail["Subject"] or ""),
+                str(mail["Date"] or ""),
+            )
+        )
     return result
 
 
@@ -51,5 +59,12 @@ def read_mail(directory: Path, name: str) -> Optional[StoredMail]:
         content = part.get_content()
         text = content if isinstance(content, str) else content.decode("utf-8", "replace")
         attachments.append((part.get_filename() or "", part.get_content_type(), text))
-    return StoredMail(name, str(mail["From"] or ""), str(mail["To"] or ""),
-                      str(mail["Subject"] or ""), str(mail["Date"] or ""), body, attachments)
+    return StoredMail(
+        name,
+        str(mail["From"] or ""),
+        str(mail["To"] or ""),
+        str(mail["Subject"] or ""),
+        str(mail["Date"] or ""),
+        body,
+        attachments,
+    )

@@ -5,6 +5,7 @@ No health details anywhere: subjects and bodies say only "appointment with <prac
 time, the reference and how to change it. The clinic's notices carry no name or contact
 either: staff open the console for those.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -18,21 +19,36 @@ from notifications.settings import NotificationSettings
 from notifications.zones import zone_for_state
 
 BOOKED, MOVED, CANCELLED = "booked", "moved", "cancelled"
-VISITOR_KINDS = {BOOKED: "visitor_confirmation", MOVED: "visitor_moved",
-                 CANCELLED: "visitor_cancelled"}
+VISITOR_KINDS = {BOOKED: "visitor_confirmation", MOVED: "visitor_moved", CANCELLED: "visitor_cancelled"}
 REMINDER = "visitor_reminder"
-CLINIC_KINDS = {BOOKED: "clinic_booking_new", MOVED: "clinic_booking_moved",
-                CANCELLED: "clinic_booking_cancelled"}
+CLINIC_KINDS = {
+    BOOKED: "clinic_booking_new",
+    MOVED: "clinic_booking_moved",
+    CANCELLED: "clinic_booking_cancelled",
+}
 CLINIC_CALLBACK = "clinic_callback_request"
 
 
 class BookingLike(Protocol):
-    reference: str
-    full_name: str
-    contact: str
-    state: str
-    start_utc: datetime
-    sender_id: str
+    """What the messages read of a booking (practice/booking/store.py `Booking`, frozen)."""
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def full_name(self) -> str: ...
+
+    @property
+    def contact(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def start_utc(self) -> datetime: ...
+
+    @property
+    def sender_id(self) -> str: ...
 
 
 def is_email(contact: str) -> bool:
@@ -55,16 +71,20 @@ def when_lines(start: datetime, state: str, settings: NotificationSettings) -> s
     clinic_zone = settings.clinic_timezone
     lines = [f"When: {format_time(start, clinic_zone)} (the practice's time)"]
     visitor_zone = zone_for_state(state)
-    if visitor_zone and (start.astimezone(ZoneInfo(visitor_zone)).utcoffset()
-                         != start.astimezone(ZoneInfo(clinic_zone)).utcoffset()):
+    if visitor_zone and (
+        start.astimezone(ZoneInfo(visitor_zone)).utcoffset()
+        != start.astimezone(ZoneInfo(clinic_zone)).utcoffset()
+    ):
         lines.append(f"      {format_time(start, visitor_zone)} (your time, {state.upper()})")
     return "\n".join(lines)
 
 
 def _how_to_change(reference: str, settings: NotificationSettings) -> str:
     phone = f" or call us at {settings.clinic_phone}" if settings.clinic_phone else ""
-    return (f"To cancel or move it: open the chat on our website, say you want to change your "
-            f"booking, and give your reference {reference} and this email address{phone}.")
+    return (
+        f"To cancel or move it: open the chat on our website, say you want to change your "
+        f"booking, and give your reference {reference} and this email address{phone}."
+    )
 
 
 def _visit_notes(settings: NotificationSettings) -> str:
@@ -76,23 +96,36 @@ def _visit_notes(settings: NotificationSettings) -> str:
     return "\n\n".join(parts)
 
 
-def _invite(method: str, booking: BookingLike, sequence: int, stamp: datetime,
-            settings: NotificationSettings) -> str:
+def _invite(
+    method: str, booking: BookingLike, sequence: int, stamp: datetime, settings: NotificationSettings
+) -> str:
     return build_invite(
-        method=method, uid=booking_uid(booking.reference, settings.mail_domain),
-        sequence=sequence, start=booking.start_utc,
+        method=method,
+        uid=booking_uid(booking.reference, settings.mail_domain),
+        sequence=sequence,
+        start=booking.start_utc,
         end=booking.start_utc + timedelta(minutes=settings.appointment_minutes),
         summary=f"Appointment with {settings.practice_name}",
-        description=(f"Video visit with {settings.practice_name}. Reference {booking.reference}. "
-                     + _how_to_change(booking.reference, settings)),
-        organizer=settings.sender_address, organizer_name=settings.practice_name,
-        attendee=booking.contact, attendee_name=booking.full_name, stamp=stamp,
+        description=(
+            f"Video visit with {settings.practice_name}. Reference {booking.reference}. "
+            + _how_to_change(booking.reference, settings)
+        ),
+        organizer=settings.sender_address,
+        organizer_name=settings.practice_name,
+        attendee=booking.contact,
+        attendee_name=booking.full_name,
+        stamp=stamp,
     )
 
 
-def visitor_message(change: str, booking: BookingLike, settings: NotificationSettings,
-                    sequence: int, stamp: datetime,
-                    previous_start: Optional[datetime] = None) -> OutgoingMessage:
+def visitor_message(
+    change: str,
+    booking: BookingLike,
+    settings: NotificationSettings,
+    sequence: int,
+    stamp: datetime,
+    previous_start: Optional[datetime] = None,
+) -> OutgoingMessage:
     """Confirmation, move or cancel notice to the visitor's email address, with the .ics."""
     practice = settings.practice_name
     when = when_lines(booking.start_utc, booking.state, settings)
@@ -103,17 +136,19 @@ def visitor_message(change: str, booking: BookingLike, settings: NotificationSet
         intro = f"Your appointment with {practice} is booked."
     elif change == MOVED:
         subject = f"Your appointment with {practice} has moved: {short}"
-        before = (f"\nIt was: {format_time(previous_start, settings.clinic_timezone)}"
-                  if previous_start else "")
+        before = (
+            f"\nIt was: {format_time(previous_start, settings.clinic_timezone)}" if previous_start else ""
+        )
         intro = f"Your appointment with {practice} has a new time.{before}"
     else:
         subject = f"Your appointment with {practice} is cancelled"
         intro = f"Your appointment with {practice} is cancelled."
     paragraphs = [greeting, intro, when, f"Reference: {booking.reference}"]
     if change == CANCELLED:
-        paragraphs.append("To book another time, open the chat on our website"
-                          + (f" or call us at {settings.clinic_phone}." if settings.clinic_phone
-                             else "."))
+        paragraphs.append(
+            "To book another time, open the chat on our website"
+            + (f" or call us at {settings.clinic_phone}." if settings.clinic_phone else ".")
+        )
     else:
         notes = _visit_notes(settings)
         if notes:
@@ -123,10 +158,14 @@ def visitor_message(change: str, booking: BookingLike, settings: NotificationSet
     paragraphs.append(f"{practice}")
     method = CANCEL if change == CANCELLED else REQUEST
     return OutgoingMessage(
-        kind=VISITOR_KINDS[change], recipient=booking.contact, subject=subject,
+        kind=VISITOR_KINDS[change],
+        recipient=booking.contact,
+        subject=subject,
         body="\n\n".join(paragraphs) + "\n",
-        ics=_invite(method, booking, sequence, stamp, settings), ics_sequence=sequence,
-        booking_reference=booking.reference, sender_id=booking.sender_id,
+        ics=_invite(method, booking, sequence, stamp, settings),
+        ics_sequence=sequence,
+        booking_reference=booking.reference,
+        sender_id=booking.sender_id,
     )
 
 
@@ -144,10 +183,12 @@ def reminder_message(booking: BookingLike, settings: NotificationSettings) -> Ou
         paragraphs.append(notes)
     paragraphs += [_how_to_change(booking.reference, settings), practice]
     return OutgoingMessage(
-        kind=REMINDER, recipient=booking.contact,
+        kind=REMINDER,
+        recipient=booking.contact,
         subject=f"Reminder: your appointment with {practice} on "
-                f"{short_time(booking.start_utc, settings.clinic_timezone)}",
-        body="\n\n".join(paragraphs) + "\n", booking_reference=booking.reference,
+        f"{short_time(booking.start_utc, settings.clinic_timezone)}",
+        body="\n\n".join(paragraphs) + "\n",
+        booking_reference=booking.reference,
         sender_id=booking.sender_id,
         not_before=booking.start_utc - timedelta(hours=settings.reminder_hours),
     )
@@ -157,35 +198,49 @@ def console_link(settings: NotificationSettings, path: str, **query: str) -> str
     return f"{settings.console_url}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
-def clinic_booking_notice(change: str, booking: BookingLike, settings: NotificationSettings,
-                          previous_start: Optional[datetime] = None) -> OutgoingMessage:
+def clinic_booking_notice(
+    change: str,
+    booking: BookingLike,
+    settings: NotificationSettings,
+    previous_start: Optional[datetime] = None,
+) -> OutgoingMessage:
     """To the scheduling address: which booking, when, and where to see it. No name, contact
     or health details (they are in the console)."""
     zone = settings.clinic_timezone
     label = {BOOKED: "New booking", MOVED: "Booking moved", CANCELLED: "Booking cancelled"}[change]
-    lines = [f"{label}: {booking.reference}",
-             f"Appointment: {format_time(booking.start_utc, zone)}"]
+    lines = [f"{label}: {booking.reference}", f"Appointment: {format_time(booking.start_utc, zone)}"]
     if change == MOVED and previous_start is not None:
         lines.append(f"Previously: {format_time(previous_start, zone)}")
     lines.append(f"Visitor's state: {booking.state.upper()}")
     if not is_email(booking.contact):
-        lines.append("The visitor gave a phone number only and gets no email: please call "
-                     "them" + (" to confirm." if change != CANCELLED else " if needed."))
+        lines.append(
+            "The visitor gave a phone number only and gets no email: please call "
+            "them" + (" to confirm." if change != CANCELLED else " if needed.")
+        )
     else:
-        lines.append("The visitor was sent an email" +
-                     (" with a calendar invitation." if change != CANCELLED else " notice."))
+        lines.append(
+            "The visitor was sent an email"
+            + (" with a calendar invitation." if change != CANCELLED else " notice.")
+        )
     lines.append(f"Details in the console: {console_link(settings, '/bookings')}")
     return OutgoingMessage(
-        kind=CLINIC_KINDS[change], recipient=settings.clinic_address,
+        kind=CLINIC_KINDS[change],
+        recipient=settings.clinic_address,
         subject=f"{label} {booking.reference}: {short_time(booking.start_utc, zone)}",
-        body="\n".join(lines) + "\n", booking_reference=booking.reference,
+        body="\n".join(lines) + "\n",
+        booking_reference=booking.reference,
         sender_id=booking.sender_id,
     )
 
 
-def booking_messages(change: str, booking: BookingLike, settings: NotificationSettings,
-                     sequence: int, stamp: datetime,
-                     previous_start: Optional[datetime] = None) -> List[OutgoingMessage]:
+def booking_messages(
+    change: str,
+    booking: BookingLike,
+    settings: NotificationSettings,
+    sequence: int,
+    stamp: datetime,
+    previous_start: Optional[datetime] = None,
+) -> List[OutgoingMessage]:
     """Every message one booking change causes (the reminder included for book and move)."""
     messages: List[OutgoingMessage] = []
     if is_email(booking.contact):

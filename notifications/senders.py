@@ -4,6 +4,7 @@ Another channel (an SMS gateway, say) implements `Sender.send`; the worker picks
 by the message's `channel`. `send` returns only once the server has acknowledged the message
 (for SMTP: the 250 after DATA), so the worker can mark it sent right then.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -46,8 +47,13 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     mail.set_content(message.body)
     if message.ics:
         method = "CANCEL" if "METHOD:CANCEL" in message.ics else "REQUEST"
-        mail.add_attachment(message.ics.encode("utf-8"), maintype="text", subtype="calendar",
-                            filename="invite.ics", params={"method": method})
+        mail.add_attachment(
+            message.ics.encode("utf-8"),
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics",
+            params={"method": method},
+        )
     return mail
 
 
@@ -63,8 +69,9 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         smtp = self.smtp
         if smtp.tls == "ssl":
-            return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout,
-                                    context=ssl.create_default_context())
+            return smtplib.SMTP_SSL(
+                smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
+            )
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         if smtp.tls == "starttls":
             client.starttls(context=ssl.create_default_context())
@@ -87,8 +94,7 @@ class SmtpSender:
                     raise DeliveryError(f"cannot reach the SMTP server: {type(error).__name__}") from error
                 fresh = True
             try:
-                self._client.send_message(mail, from_addr=self.envelope_from,
-                                          to_addrs=[message.recipient])
+                self._client.send_message(mail, from_addr=self.envelope_from, to_addrs=[message.recipient])
                 return
             except smtplib.SMTPServerDisconnected as error:
                 self._client = None
@@ -100,8 +106,9 @@ class SmtpSender:
                 raise DeliveryError("recipient refused", permanent=True) from error
             except smtplib.SMTPResponseException as error:
                 self._reset()
-                raise DeliveryError(f"SMTP {error.smtp_code}",
-                                    permanent=500 <= error.smtp_code < 600) from error
+                raise DeliveryError(
+                    f"SMTP {error.smtp_code}", permanent=500 <= error.smtp_code < 600
+                ) from error
             except (OSError, smtplib.SMTPException) as error:
                 self.close()
                 raise DeliveryError(f"SMTP failure: {type(error).__name__}") from error

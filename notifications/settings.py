@@ -8,6 +8,7 @@ Environment:
     SMTP_TIMEOUT (20 s), MAIL_SINK_DIR (var/mail), OUTBOX_LEASE_SECONDS (300),
     OUTBOX_MAX_ATTEMPTS (clinic.yml, else 8), OUTBOX_BACKOFF_SECONDS (30), OUTBOX_POLL_SECONDS (2)
 """
+
 from __future__ import annotations
 
 import os
@@ -86,8 +87,9 @@ class NotificationSettings:
         return self.sender_address.rsplit("@", 1)[-1] or "localhost"
 
     @classmethod
-    def from_clinic(cls, clinic: Dict[str, Any],
-                    env: Mapping[str, str] = os.environ) -> "NotificationSettings":
+    def from_clinic(
+        cls, clinic: Dict[str, Any], env: Mapping[str, str] = os.environ
+    ) -> "NotificationSettings":
         raw = clinic.get("notifications") or {}
         contact = clinic.get("contact") or {}
         name = str(clinic.get("name") or "the practice")
@@ -98,8 +100,9 @@ class NotificationSettings:
             clinic_timezone=str(clinic.get("timezone") or "UTC"),
             sender=f"{raw.get('sender_name') or name} <{from_address}>",
             clinic_address=str(raw.get("clinic_address") or contact.get("email") or from_address),
-            console_url=str(env.get("CONSOLE_URL") or raw.get("console_url")
-                            or f"http://127.0.0.1:{console_port}").rstrip("/"),
+            console_url=str(
+                env.get("CONSOLE_URL") or raw.get("console_url") or f"http://127.0.0.1:{console_port}"
+            ).rstrip("/"),
             clinic_phone=str(contact.get("phone") or ""),
             reminder_hours=int(raw.get("reminder_hours_before", 24)),
             appointment_minutes=int((clinic.get("availability") or {}).get("slot_minutes", 60)),

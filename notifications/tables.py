@@ -1,4 +1,5 @@
 """The outbox table (created by the bookings' Alembic migrations, next to `bookings`)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

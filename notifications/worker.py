@@ -10,6 +10,7 @@ message in hand is finished, then the worker exits.
 
 Database: BOOKING_DB_URL (default var/assistant.db: the bookings' database, where the outbox is).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,9 +43,14 @@ def make_engine(url: str) -> Engine:
 
 
 class DeliveryWorker:
-    def __init__(self, outbox: Outbox, senders: Dict[str, Sender],
-                 clock: Callable[[], datetime] = utcnow, worker_id: Optional[str] = None,
-                 batch: int = 10) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        senders: Dict[str, Sender],
+        clock: Callable[[], datetime] = utcnow,
+        worker_id: Optional[str] = None,
+        batch: int = 10,
+    ) -> None:
         self.outbox = outbox
         self.senders = senders
         self.clock = clock
@@ -55,26 +61,38 @@ class DeliveryWorker:
     def deliver(self, message: OutboxMessage) -> str:
         """Sends one claimed message; returns its new status."""
         if message.attempts > self.outbox.max_attempts:  # reclaimed after too many leases
-            return self.outbox.mark_failed(message, self.worker_id, "lease expired too often",
-                                           permanent=True, now=self.clock())
+            return self.outbox.mark_failed(
+                message, self.worker_id, "lease expired too often", permanent=True, now=self.clock()
+            )
         sender = self.senders.get(message.channel)
         if sender is None:
-            return self.outbox.mark_failed(message, self.worker_id,
-                                           f"no sender for channel {message.channel}",
-                                           permanent=True, now=self.clock())
+            return self.outbox.mark_failed(
+                message,
+                self.worker_id,
+                f"no sender for channel {message.channel}",
+                permanent=True,
+                now=self.clock(),
+            )
         try:
             sender.send(message)
         except DeliveryError as error:
-            status = self.outbox.mark_failed(message, self.worker_id, str(error),
-                                             permanent=error.permanent, now=self.clock())
-            logger.warning("message %s (%s) not delivered, attempt %s: %s -> %s", message.id,
-                           message.kind, message.attempts, error, status)
+            status = self.outbox.mark_failed(
+                message, self.worker_id, str(error), permanent=error.permanent, now=self.clock()
+            )
+            logger.warning(
+                "message %s (%s) not delivered, attempt %s: %s -> %s",
+                message.id,
+                message.kind,
+                message.attempts,
+                error,
+                status,
+            )
             return status
         except Exception as error:  # a bug, not the server: counted like a failure, never a loop
             logger.exception("message %s (%s) could not be sent", message.id, message.kind)
-            return self.outbox.mark_failed(message, self.worker_id,
-                                           f"unexpected error: {type(error).__name__}",
-                                           now=self.clock())
+            return self.outbox.mark_failed(
+                message, self.worker_id, f"unexpected error: {type(error).__name__}", now=self.clock()
+            )
         if not self.outbox.mark_sent(message, self.worker_id, now=self.clock()):
             logger.warning("message %s delivered after its claim was lost", message.id)
         logger.info("message %s (%s) sent", message.id, message.kind)
@@ -119,12 +137,19 @@ class DeliveryWorker:
         logger.info("delivery worker %s stopped", self.worker_id)
 
 
-def build_worker(settings: Optional[NotificationSettings] = None,
-                 smtp: Optional[SmtpSettings] = None, url: Optional[str] = None,
-                 clock: Callable[[], datetime] = utcnow) -> DeliveryWorker:
+def build_worker(
+    settings: Optional[NotificationSettings] = None,
+    smtp: Optional[SmtpSettings] = None,
+    url: Optional[str] = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> DeliveryWorker:
     settings = settings or NotificationSettings.load()
-    outbox = Outbox(make_engine(url or db_url_from_env()), settings.max_attempts,
-                    settings.backoff_seconds, settings.lease_seconds)
+    outbox = Outbox(
+        make_engine(url or db_url_from_env()),
+        settings.max_attempts,
+        settings.backoff_seconds,
+        settings.lease_seconds,
+    )
     sender = SmtpSender(smtp or SmtpSettings.from_env(), settings)
     return DeliveryWorker(outbox, {sender.channel: sender}, clock=clock)
 
@@ -133,8 +158,9 @@ def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = NotificationSettings.load()
     worker = build_worker(settings)
 

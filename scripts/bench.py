@@ -6,8 +6,8 @@
    trainings are timed once with the same command (`rasa train --force --num-threads 2`, a fresh
    Rasa cache, a temp output dir) and cached in build/bench/cache.json by a hash of the inputs.
 2. Each assistant is started with `rasa run` and the same options (REST channel, --enable-api,
-   --cors; ours through `python -m components.rasa_main run`, the same command with TensorFlow
-   kept out of the process, components/lazy_imports.py; RASA_LAZY_IMPORTS=0 turns that off) on
+   --cors; ours through `python -m rasa_ext.runtime.main run`, the same command with TensorFlow
+   kept out of the process, rasa_ext/runtime/lazy_imports.py; RASA_LAZY_IMPORTS=0 turns that off) on
    ports of its own (ours 5205 + action server 5255, stock 5305), one after the other, and its
    start-to-ready time measured. Ours runs with scripts/env.sh's settings, its endpoints.yml
    (ports and a throw-away SQLite database swapped in) and its action server; the stock bot as
@@ -47,9 +47,10 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any
 
 import aiohttp
 import yaml
@@ -80,19 +81,19 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def load_cache() -> Dict[str, Any]:
+def load_cache() -> dict[str, Any]:
     try:
         return json.loads(CACHE_FILE.read_text())
     except (OSError, ValueError):
         return {}
 
 
-def save_cache(cache: Dict[str, Any]) -> None:
+def save_cache(cache: dict[str, Any]) -> None:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     CACHE_FILE.write_text(json.dumps(cache, indent=2, sort_keys=True))
 
 
-def hash_files(paths: List[Path]) -> str:
+def hash_files(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
         digest.update(str(path.relative_to(ROOT)).encode())
@@ -108,16 +109,17 @@ def file_sha(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def training_inputs() -> List[Path]:
+def training_inputs() -> list[Path]:
     files = [ROOT / "config.yml", ROOT / "domain.yml"]
     files += sorted((ROOT / "data").rglob("*.yml"))
-    files += sorted((ROOT / "components").glob("*.py"))
+    for package in ("practice", "rasa_ext/nlu", "rasa_ext/policies"):
+        files += sorted((ROOT / package).rglob("*.py"))
     spacy = ROOT / "build" / "spacy_en_tms"
     files += sorted(p for p in spacy.rglob("*") if p.is_file()) if spacy.exists() else []
     return files
 
 
-def percentile(values: List[float], q: float) -> Optional[float]:
+def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
@@ -126,19 +128,19 @@ def percentile(values: List[float], q: float) -> Optional[float]:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def stock_env() -> Dict[str, str]:
+def stock_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in TUNING_VARS}
     env["RASA_TELEMETRY_ENABLED"] = "false"
     return env
 
 
-def ours_env() -> Dict[str, str]:
+def ours_env() -> dict[str, str]:
     env = dict(os.environ)
     env["RASA_TELEMETRY_ENABLED"] = "false"
     return env
 
 
-def run_timed(cmd: List[str], cwd: Path, env: Dict[str, str], logfile: Path) -> float:
+def run_timed(cmd: list[str], cwd: Path, env: dict[str, str], logfile: Path) -> float:
     LOG_DIR.mkdir(exist_ok=True)
     started = time.monotonic()
     with open(logfile, "w") as out:
@@ -149,7 +151,7 @@ def run_timed(cmd: List[str], cwd: Path, env: Dict[str, str], logfile: Path) -> 
     return elapsed
 
 
-def timed_train(cwd: Path, env: Dict[str, str], keep_as: Optional[Path], logname: str) -> float:
+def timed_train(cwd: Path, env: dict[str, str], keep_as: Path | None, logname: str) -> float:
     """`rasa train` with the project's flags into a temp dir, with a fresh Rasa cache."""
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         env = dict(env, RASA_CACHE_DIRECTORY=str(Path(tmp) / "cache"))
@@ -164,7 +166,7 @@ def timed_train(cwd: Path, env: Dict[str, str], keep_as: Optional[Path], logname
 # --------------------------------------------------------------------------- preparation
 
 
-def prepare_stock(cache: Dict[str, Any], retime: bool) -> float:
+def prepare_stock(cache: dict[str, Any], retime: bool) -> float:
     if not (STOCK_DIR / "config.yml").exists():
         log("creating the stock starter bot: rasa init --no-prompt (it trains once as well)")
         if STOCK_DIR.exists():
@@ -180,7 +182,7 @@ def prepare_stock(cache: Dict[str, Any], retime: bool) -> float:
     return cache[key]["train_s"]
 
 
-def prepare_ours_train_time(cache: Dict[str, Any], retime: bool) -> Tuple[float, str]:
+def prepare_ours_train_time(cache: dict[str, Any], retime: bool) -> tuple[float, str]:
     key = "ours:" + hash_files(training_inputs())
     if retime or key not in cache:
         log("timing the project's rasa train (once per training-input hash)")
@@ -189,7 +191,7 @@ def prepare_ours_train_time(cache: Dict[str, Any], retime: bool) -> Tuple[float,
     return cache[key]["train_s"], key
 
 
-def nlu_macro_f1(model: Path) -> Dict[str, Any]:
+def nlu_macro_f1(model: Path) -> dict[str, Any]:
     """Held-out macro-F1: results/nlu if newer than the model, else `rasa test nlu` (cached)."""
     report = ROOT / "results" / "nlu" / "intent_report.json"
     if not (report.exists() and report.stat().st_mtime >= model.stat().st_mtime):
@@ -207,8 +209,8 @@ def nlu_macro_f1(model: Path) -> Dict[str, Any]:
 # --------------------------------------------------------------------------- processes
 
 
-def proc_children() -> Dict[int, List[int]]:
-    children: Dict[int, List[int]] = {}
+def proc_children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -222,7 +224,7 @@ def proc_children() -> Dict[int, List[int]]:
     return children
 
 
-def tree(pid: int, children: Dict[int, List[int]]) -> List[int]:
+def tree(pid: int, children: dict[int, list[int]]) -> list[int]:
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
@@ -263,7 +265,7 @@ class RssSampler(threading.Thread):
     table), of the summed PSS (shared pages split between the processes sharing them: the fair
     total for forked workers) and the largest single process's VmHWM."""
 
-    def __init__(self, roots: Dict[str, int], interval: float = 0.5) -> None:
+    def __init__(self, roots: dict[str, int], interval: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.roots, self.interval = roots, interval
         self.peak_tree_kb = {name: 0 for name in roots}
@@ -287,7 +289,7 @@ class RssSampler(threading.Thread):
             self.sample()
             self._halt.wait(self.interval)
 
-    def stop(self) -> Dict[str, Dict[str, float]]:
+    def stop(self) -> dict[str, dict[str, float]]:
         self.sample()
         self._halt.set()
         return {name: {"peak_rss_mb": round(self.peak_tree_kb[name] / 1024, 1),
@@ -299,12 +301,12 @@ class RssSampler(threading.Thread):
 @dataclass
 class Service:
     name: str
-    cmd: List[str]
+    cmd: list[str]
     cwd: Path
-    env: Dict[str, str]
+    env: dict[str, str]
     health_url: str
-    proc: Optional[subprocess.Popen] = None
-    logfile: Optional[Path] = None
+    proc: subprocess.Popen | None = None
+    logfile: Path | None = None
 
     def start(self) -> None:
         LOG_DIR.mkdir(exist_ok=True)
@@ -333,7 +335,7 @@ class Service:
                    if " ERROR " in line or "Traceback" in line)
 
 
-async def wait_ready(services: List[Service], started: float, timeout: float = 400) -> float:
+async def wait_ready(services: list[Service], started: float, timeout: float = 400) -> float:
     pending = list(services)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
         while pending:
@@ -358,9 +360,9 @@ async def wait_ready(services: List[Service], started: float, timeout: float = 4
 
 @dataclass
 class Stats:
-    latencies: List[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
     errors: int = 0
-    error_kinds: Dict[str, int] = field(default_factory=dict)
+    error_kinds: dict[str, int] = field(default_factory=dict)
     conversations: int = 0
     bookings_started: int = 0
     bookings_made: int = 0
@@ -374,8 +376,8 @@ class Stats:
 class Client:
     """Sends one visitor turn over REST, times it and checks the reply."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, check: Callable[[Any], Optional[str]],
-                 stats: Stats, deadline: float, max_turns: Optional[int]) -> None:
+    def __init__(self, session: aiohttp.ClientSession, url: str, check: Callable[[Any], str | None],
+                 stats: Stats, deadline: float, max_turns: int | None) -> None:
         self.session, self.url, self.check, self.stats = session, url, check, stats
         self.deadline, self.max_turns = deadline, max_turns
 
@@ -385,14 +387,14 @@ class Client:
             return True
         return time.monotonic() >= self.deadline
 
-    async def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+    async def say(self, sender: str, text: str) -> list[dict[str, Any]]:
         started = time.monotonic()
         replies: Any = []
         try:
             async with self.session.post(self.url, json={"sender": sender, "message": text}) as resp:
                 body = await resp.read()
                 if resp.status != 200:
-                    problem: Optional[str] = f"http_{resp.status}"
+                    problem: str | None = f"http_{resp.status}"
                 else:
                     replies = json.loads(body)
                     problem = self.check(replies)
@@ -429,8 +431,8 @@ NAMES = ["Dana Whitfield", "Jordan Ames", "Priya Natarajan", "Sam O'Connor", "Le
 STATES = ["Oregon", "Washington", "OR", "WA"]
 
 
-def ours_check(unavailable: str) -> Callable[[Any], Optional[str]]:
-    def check(replies: Any) -> Optional[str]:
+def ours_check(unavailable: str) -> Callable[[Any], str | None]:
+    def check(replies: Any) -> str | None:
         if not isinstance(replies, list):
             return "not_a_list"
         customs = [r for r in replies if isinstance(r, dict) and isinstance(r.get("custom"), dict)]
@@ -442,13 +444,13 @@ def ours_check(unavailable: str) -> Callable[[Any], Optional[str]]:
     return check
 
 
-def stock_check(replies: Any) -> Optional[str]:
+def stock_check(replies: Any) -> str | None:
     if not isinstance(replies, list) or not replies:
         return "empty_reply"
     return None
 
 
-def custom_of(replies: List[Dict[str, Any]]) -> Dict[str, Any]:
+def custom_of(replies: list[dict[str, Any]]) -> dict[str, Any]:
     for r in replies:
         if isinstance(r.get("custom"), dict):
             return r["custom"]
@@ -508,8 +510,8 @@ async def stock_conversation(client: Client, sender: str, n: int, rng: random.Ra
 Conversation = Callable[[Client, str, int, random.Random], Any]
 
 
-async def drive(url: str, conversation: Conversation, check: Callable[[Any], Optional[str]], visitors: int,
-                duration: Optional[float], turns: Optional[int], tag: str) -> Dict[str, Any]:
+async def drive(url: str, conversation: Conversation, check: Callable[[Any], str | None], visitors: int,
+                duration: float | None, turns: int | None, tag: str) -> dict[str, Any]:
     """`visitors` concurrent visitors, each running conversations back to back, no think time,
     until `duration` seconds have passed (the turns in flight then finish) or `turns` turns are done."""
     stats = Stats()
@@ -550,10 +552,10 @@ async def drive(url: str, conversation: Conversation, check: Callable[[Any], Opt
 @dataclass
 class Bot:
     name: str
-    services: List[Service]
+    services: list[Service]
     rest_url: str
     conversation: Conversation
-    check: Callable[[Any], Optional[str]]
+    check: Callable[[Any], str | None]
     between_phases: Callable[[], None] = lambda: None
 
 
@@ -561,7 +563,7 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
     db = workdir / "assistant.db"
     env = ours_env()
     env.update(BOOKING_DB_URL=f"sqlite:///{db}", RASA_PORT=str(args.ours_port), ACTION_PORT=str(args.action_port))
-    services: List[Service] = []
+    services: list[Service] = []
     # The project's endpoints (RASA_ENDPOINTS) with the bench's ports and database, so endpoint
     # settings are benchmarked as deployed; --endpoint-set changes one for an experiment.
     endpoints_cfg = yaml.safe_load((ROOT / env.get("RASA_ENDPOINTS", "endpoints.yml")).read_text()) or {}
@@ -587,22 +589,22 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
         node[leaf] = yaml.safe_load(value)
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(endpoints_cfg, sort_keys=False))
-    subprocess.run([str(PYTHON), "-m", "actions.booking.store", "upgrade"], cwd=ROOT, env=env, check=True,
+    subprocess.run([str(PYTHON), "-m", "practice.booking.store", "upgrade"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     extra_rasa = env.get("RASA_RUN_EXTRA_ARGS", "").split()
-    env = dict(env, RASA_AUTH_TOKEN=args.token)  # components.rasa_main reads it: never on a command line
+    env = dict(env, RASA_AUTH_TOKEN=args.token)  # rasa_ext.runtime.main reads it: never on a command line
     extra_actions = env.get("ACTION_SERVER_EXTRA_ARGS", "").split()
     services += [
         Service("ours-actions", [str(RASA), "run", "actions", "--port", str(args.action_port), *extra_actions],
                 ROOT, env, f"http://127.0.0.1:{args.action_port}/health"),
-        Service("ours-rasa", [str(PYTHON), "-m", "components.rasa_main", "run", "--model", str(args.model), "--port", str(args.ours_port),
+        Service("ours-rasa", [str(PYTHON), "-m", "rasa_ext.runtime.main", "run", "--model", str(args.model), "--port", str(args.ours_port),
                               "--interface", "127.0.0.1", "--credentials", "credentials.yml",
                               "--endpoints", str(endpoints), "--enable-api",
                               "--cors", *args.cors, *extra_rasa],
                 ROOT, env, f"http://127.0.0.1:{args.ours_port}/webhooks/rest/"),
     ]
 
-    from actions.knowledge import knowledge_base
+    from practice.knowledge.loader import knowledge_base
 
     def clear_bookings() -> None:  # every phase starts with the same free calendar
         with sqlite3.connect(db, timeout=30) as conn:
@@ -622,7 +624,7 @@ def stock_bot(args: argparse.Namespace) -> Bot:
                stock_check)
 
 
-async def measured(bot: Bot, *drive_args: Any) -> Dict[str, Any]:
+async def measured(bot: Bot, *drive_args: Any) -> dict[str, Any]:
     """One phase, plus the CPU time each service used per turn (robust to other load)."""
     procs = {s.name: s.proc.pid for s in bot.services if s.proc}
     before = {name: tree_cpu_s(pid) for name, pid in procs.items()}
@@ -636,7 +638,7 @@ async def measured(bot: Bot, *drive_args: Any) -> Dict[str, Any]:
     return phase
 
 
-async def start_bot(bot: Bot, args: argparse.Namespace, result: Dict[str, Any]) -> RssSampler:
+async def start_bot(bot: Bot, args: argparse.Namespace, result: dict[str, Any]) -> RssSampler:
     """Starts one assistant (alone: start-to-ready is not shared), then a first turn and a warm-up."""
     log(f"{bot.name}: starting {', '.join(s.name for s in bot.services)}")
     started = time.monotonic()
@@ -654,15 +656,15 @@ async def start_bot(bot: Bot, args: argparse.Namespace, result: Dict[str, Any]) 
     return sampler
 
 
-async def bench_bots(bots: List[Bot], args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
+async def bench_bots(bots: list[Bot], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Starts the assistants one after the other, then runs every phase on each in turn
     (alternating which goes first), so both see the same machine at nearly the same time."""
-    results: Dict[str, Dict[str, Any]] = {bot.name: {"phases": {}} for bot in bots}
-    samplers: Dict[str, RssSampler] = {}
+    results: dict[str, dict[str, Any]] = {bot.name: {"phases": {}} for bot in bots}
+    samplers: dict[str, RssSampler] = {}
     try:
         for bot in bots:
             samplers[bot.name] = await start_bot(bot, args, results[bot.name])
-        plan: List[Tuple[str, Tuple[Any, ...]]] = [("seq", (1, None, args.seq_turns, "seq"))]
+        plan: list[tuple[str, tuple[Any, ...]]] = [("seq", (1, None, args.seq_turns, "seq"))]
         plan += [(f"c{lv}", (lv, args.duration, None, f"c{lv}")) for lv in args.levels]
         for i, (phase, drive_args) in enumerate(plan):
             for bot in (bots if i % 2 == 0 else list(reversed(bots))):
@@ -680,7 +682,7 @@ async def bench_bots(bots: List[Bot], args: argparse.Namespace) -> Dict[str, Dic
     return results
 
 
-def fmt_phase(p: Dict[str, Any]) -> str:
+def fmt_phase(p: dict[str, Any]) -> str:
     cpu = ", ".join(f"{k.split('-', 1)[-1]} {v}" for k, v in p.get("cpu_ms_per_turn", {}).items())
     return (f"p50 {p['p50_ms']} ms, p95 {p['p95_ms']} ms, p99 {p['p99_ms']} ms, "
             f"{p['turns_per_s']} turns/s, {p['turns']} turns, {p['errors']} errors; CPU ms/turn: {cpu}"
@@ -690,17 +692,17 @@ def fmt_phase(p: Dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- report
 
 
-def ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a is not None and b else None
 
 
-def build_table(res: Dict[str, Any]) -> str:
+def build_table(res: dict[str, Any]) -> str:
     ours, stock = res["ours"], res["stock"]
-    rows: List[Tuple[str, Any, Any, Any]] = []
+    rows: list[tuple[str, Any, Any, Any]] = []
     for phase in ["seq"] + [f"c{lv}" for lv in res["config"]["levels"]]:
         label = "sequential" if phase == "seq" else f"{phase[1:]} visitors"
         po, ps = ours["phases"].get(phase, {}), stock["phases"].get(phase, {})
-        for metric, unit in (("p50_ms", "ms"), ("p95_ms", "ms"), ("p99_ms", "ms"), ("turns_per_s", "/s"),
+        for metric, _unit in (("p50_ms", "ms"), ("p95_ms", "ms"), ("p99_ms", "ms"), ("turns_per_s", "/s"),
                              ("errors", "")):
             name = {"turns_per_s": "turns/s"}.get(metric, metric.replace("_ms", ""))
             rows.append((f"{label:13} {name}", po.get(metric), ps.get(metric), ratio(po.get(metric), ps.get(metric))))
@@ -743,7 +745,7 @@ def build_table(res: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def targets(res: Dict[str, Any]) -> List[Tuple[str, bool]]:
+def targets(res: dict[str, Any]) -> list[tuple[str, bool]]:
     ours, stock = res["ours"]["phases"], res["stock"]["phases"]
     out = [
         ("sequential p50 <= stock", ours["seq"]["p50_ms"] <= stock["seq"]["p50_ms"]),
@@ -760,7 +762,7 @@ def targets(res: Dict[str, Any]) -> List[Tuple[str, bool]]:
     return out
 
 
-def plot(res: Dict[str, Any], path: Path) -> None:
+def plot(res: dict[str, Any], path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -825,9 +827,9 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-async def main_async(args: argparse.Namespace) -> Dict[str, Any]:
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     cache = load_cache()
-    res: Dict[str, Any] = {
+    res: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S"), "label": args.label,
         "config": {"duration_s": args.duration, "seq_turns": args.seq_turns, "levels": args.levels,
                    "warmup_turns": args.warmup_turns, "model": str(args.model.relative_to(ROOT))
@@ -872,7 +874,7 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Any]:
     return res
 
 
-# Ours as deployed on a 2-core machine (README "Performance"); the stock bot runs as shipped.
+# Ours as deployed on a 2-core machine (docs/performance.md); the stock bot runs as shipped.
 OURS_WORKERS_DEFAULT = "2"
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from components.crisis_detector import get_detector  # noqa: E402
-from components.risk_model import RiskModel, RiskThresholds, decide, load_corpus  # noqa: E402
+from practice.safety.crisis_detector import get_detector  # noqa: E402
+from practice.safety.risk_model import RiskModel, RiskThresholds, assess_message, load_corpus  # noqa: E402
 
 
 def messages(texts, chars: int, n: int, seed: int = 3):
@@ -60,7 +60,7 @@ def main() -> None:
     for name, fn in [
         ("model (normalise + features + classifier)", model.score),
         ("lexicon", detector.detect),
-        ("both, decided", lambda t: decide(model.score(t), detector.detect(t), thresholds)),
+        ("both, decided", lambda t: assess_message(t, model, thresholds)),
     ]:
         p50, p95 = timed(fn, messages(texts, args.chars, args.repeat, seed=hash(name) % 1000))
         print(f"{name:<45} {args.chars} chars: p50 {p50:.2f} ms, p95 {p95:.2f} ms")

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.medications import MedicationCatalog, load_catalog  # noqa: E402
+from practice.medications.catalog import MedicationCatalog, load_catalog  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "build" / "spacy_en_tms"
 LABEL = "MEDICATION"
 
 
-def ruler_patterns(catalog: MedicationCatalog) -> List[Dict[str, str]]:
+def ruler_patterns(catalog: MedicationCatalog) -> list[dict[str, str]]:
     """One phrase pattern per listed name, lower-cased (matched on the LOWER attribute)."""
     return [
         {"label": LABEL, "pattern": key, "id": name.generic}
@@ -33,7 +32,7 @@ def ruler_patterns(catalog: MedicationCatalog) -> List[Dict[str, str]]:
     ]
 
 
-def build_pipeline(catalog: Optional[MedicationCatalog] = None):
+def build_pipeline(catalog: MedicationCatalog | None = None):
     """The blank English pipeline with the lookup lemmatizer and the medication ruler."""
     import spacy
     from spacy.lookups import load_lookups
@@ -67,7 +66,7 @@ def build(output: Path = DEFAULT_OUTPUT) -> Path:
     return output
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     output = Path(argv[1]) if len(argv) > 1 else DEFAULT_OUTPUT
     path = build(output)
     import spacy

@@ -13,14 +13,13 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
 
 import textstat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from actions.knowledge import KnowledgeBase  # noqa: E402
-from components.medications import load_catalog  # noqa: E402
+from practice.knowledge.loader import KnowledgeBase  # noqa: E402
+from practice.medications.catalog import load_catalog  # noqa: E402
 
 MAX_GRADE = 8.0
 MAX_LEAD_WORDS = 60
@@ -29,7 +28,7 @@ _NOT_PROSE = re.compile(
 )
 
 
-def _as_word(match: "re.Match[str]") -> str:
+def _as_word(match: re.Match[str]) -> str:
     found = match.group(0)
     trailing = len(found) - len(found.rstrip(".,;:!?)"))
     return "link" + (found[-trailing:] if trailing else "")
@@ -59,11 +58,11 @@ class Row:
     entry: str
     lead_grade: float
     lead_words: int
-    detail_grade: Optional[float] = None
-    detail_words: Optional[int] = None
+    detail_grade: float | None = None
+    detail_words: int | None = None
 
 
-def topic_rows(kb: KnowledgeBase) -> List[Row]:
+def topic_rows(kb: KnowledgeBase) -> list[Row]:
     rows = []
     for topic in kb.topics.values():
         detail = topic.detail
@@ -79,7 +78,7 @@ def topic_rows(kb: KnowledgeBase) -> List[Row]:
     return rows
 
 
-def medication_rows() -> List[Row]:
+def medication_rows() -> list[Row]:
     catalog = load_catalog()
     rows = []
     for med_class in catalog.classes.values():
@@ -89,7 +88,7 @@ def medication_rows() -> List[Row]:
     return rows
 
 
-def markdown(rows: List[Row]) -> str:
+def markdown(rows: list[Row]) -> str:
     out = ["| Entry | Lead grade | Lead words | Detail grade | Detail words |",
            "|---|---:|---:|---:|---:|"]
     for r in rows:

@@ -10,14 +10,14 @@ export RASA_ENDPOINTS="${RASA_ENDPOINTS:-endpoints.yml}"
 # Origins allowed to talk to the server from a browser (the widget's page).
 export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:8080 http://127.0.0.1:8080}"
 # Rasa's HTTP API (/model/parse, trackers; `make run` only) needs this token; the chat channels
-# do not. It reaches the server in the environment, never on a command line (components/rasa_main.py).
+# do not. It reaches the server in the environment, never on a command line (rasa_ext/runtime/main.py).
 mkdir -p var && chmod 700 var
 if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   [ -s var/rasa_auth_token ] || (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > var/rasa_auth_token)
   RASA_AUTH_TOKEN="$(cat var/rasa_auth_token)"
 fi
 export RASA_AUTH_TOKEN
-# Key for the hashed client addresses stored with bookings (components/client_key.py): shared
+# Key for the hashed client addresses stored with bookings (practice/client_key.py): shared
 # by every instance and kept across restarts, so the per-address booking cap holds.
 if [ -z "${ADDRESS_HASH_KEY:-}" ]; then
   [ -s var/address_hash_key ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > var/address_hash_key

@@ -28,7 +28,7 @@ import sys
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -50,7 +50,7 @@ TARGETS = [
 ]
 
 
-def load_cases(path: Path) -> List[Tuple[str, Dict[str, Any]]]:
+def load_cases(path: Path) -> list[tuple[str, dict[str, Any]]]:
     section, order = None, []
     for line in path.read_text(encoding="utf-8").splitlines():
         match = re.match(r"#\s*===\s*SECTION:\s*(\w+)", line)
@@ -61,10 +61,10 @@ def load_cases(path: Path) -> List[Tuple[str, Dict[str, Any]]]:
     cases = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     if len(cases) != len(order):
         raise SystemExit(f"{path}: keep one case per top-level '- ' line")
-    return list(zip(order, cases))
+    return list(zip(order, cases, strict=False))
 
 
-def accepted(turn: Dict[str, Any], topic: Optional[str]) -> bool:
+def accepted(turn: dict[str, Any], topic: str | None) -> bool:
     want = turn.get("topic")
     if want is not None and topic not in (want if isinstance(want, list) else [want]):
         return False
@@ -74,7 +74,7 @@ def accepted(turn: Dict[str, Any], topic: Optional[str]) -> bool:
 # ---------------------------------------------------------------- the assistant
 
 
-def post(url: str, sender: str, text: str) -> Optional[str]:
+def post(url: str, sender: str, text: str) -> str | None:
     body = json.dumps({"sender": sender, "message": text}).encode()
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -83,14 +83,14 @@ def post(url: str, sender: str, text: str) -> Optional[str]:
     return topics[0] if len(topics) == 1 else None
 
 
-def run_case(url: str, case: Dict[str, Any]) -> Dict[str, Any]:
+def run_case(url: str, case: dict[str, Any]) -> dict[str, Any]:
     sender = f"eval-{uuid.uuid4().hex[:12]}"
     turns = case.get("turns") or [case]
     topics = [post(url, sender, turn["say"]) for turn in turns]
-    return {"topics": topics, "ok": all(accepted(t, topic) for t, topic in zip(turns, topics))}
+    return {"topics": topics, "ok": all(accepted(t, topic) for t, topic in zip(turns, topics, strict=False))}
 
 
-def judge_assistant(url: str, cases: List[Tuple[str, Dict[str, Any]]], workers: int) -> List[Dict[str, Any]]:
+def judge_assistant(url: str, cases: list[tuple[str, dict[str, Any]]], workers: int) -> list[dict[str, Any]]:
     endpoint = url.rstrip("/") + "/webhooks/rest/webhook"
     with cf.ThreadPoolExecutor(workers) as pool:
         return list(pool.map(lambda c: run_case(endpoint, c[1]), cases))
@@ -101,21 +101,20 @@ def judge_assistant(url: str, cases: List[Tuple[str, Dict[str, Any]]], workers: 
 LEVEL_TOPIC = {"none": None, "possible": CHECK_IN}
 
 
-def judge_model(cases: List[Tuple[str, Dict[str, Any]]]) -> List[Optional[Dict[str, Any]]]:
-    from components.crisis_detector import detect
-    from components.risk_model import RiskModel, RiskThresholds, decide, load_corpus
+def judge_model(cases: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+    from practice.safety.risk_model import RiskModel, RiskThresholds, assess_message, load_corpus
 
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     settings = next(c for c in config["pipeline"] if c["name"].endswith("RiskClassifier"))
     thresholds = RiskThresholds(**settings.get("thresholds", {}))
     texts, labels, _ = load_corpus()
     model = RiskModel.train(texts, labels, C=float(settings.get("C", 1.0)))
-    results: List[Optional[Dict[str, Any]]] = []
+    results: list[dict[str, Any] | None] = []
     for section, case in cases:
         if "say" not in case:
             results.append(None)
             continue
-        decision = decide(model.score(case["say"]), detect(case["say"]), thresholds)
+        decision = assess_message(case["say"], model, thresholds)
         topic = ("safety.emergency" if decision.kind == "emergency" else "safety.crisis") \
             if decision.level == "clear" else LEVEL_TOPIC[decision.level]
         # Where the assistant should answer a question, the model's part is to stay silent.
@@ -130,7 +129,7 @@ def judge_model(cases: List[Tuple[str, Dict[str, Any]]]) -> List[Optional[Dict[s
 def report(title: str, cases, results) -> None:
     print(f"\n{title}")
     for name, section, what, target, higher in TARGETS:
-        rows = [r for (s, _), r in zip(cases, results) if s == section and r is not None]
+        rows = [r for (s, _), r in zip(cases, results, strict=False) if s == section and r is not None]
         if not rows:
             continue
         if what == "crisis":

@@ -2,7 +2,7 @@
 """Measures medication recognition: misspellings found, and ordinary words wrongly matched.
 
 Run after changing knowledge/medications.yml or the matching rules in
-components/medications.py, and quote the numbers when tuning:
+practice/medications/catalog.py, and quote the numbers when tuning:
 
     .venv/bin/python scripts/measure_medication_matching.py [--show]
 
@@ -21,22 +21,22 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components import medications as meds  # noqa: E402
+from practice.medications import catalog as meds  # noqa: E402
 
 MEDICATION_INTENTS = {"meds_specific", "inform"}
 MISSPELLINGS_FILE = ROOT / "tests" / "unit" / "medication_misspellings.yml"
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
-def nlu_sentences(root: Path = ROOT) -> Iterator[Tuple[str, str, str]]:
+def nlu_sentences(root: Path = ROOT) -> Iterator[tuple[str, str, str]]:
     """(file, intent, sentence) for every example in data/nlu and tests/nlu."""
     for folder in ("data/nlu", "tests/nlu"):
         for path in sorted((root / folder).glob("*.yml")):
@@ -51,11 +51,11 @@ def nlu_sentences(root: Path = ROOT) -> Iterator[Tuple[str, str, str]]:
                         yield str(path.relative_to(root)), intent, _ANNOTATION.sub(r"\1", line[2:])
 
 
-def misspellings() -> Dict[str, str]:
+def misspellings() -> dict[str, str]:
     return yaml.safe_load(MISSPELLINGS_FILE.read_text(encoding="utf-8"))
 
 
-def sentence_false_positives(matcher: meds.MedicationMatcher) -> Tuple[int, int, List[tuple]]:
+def sentence_false_positives(matcher: meds.MedicationMatcher) -> tuple[int, int, list[tuple]]:
     known_typos = set(misspellings())
     sentences = tokens = 0
     wrong = []
@@ -72,7 +72,7 @@ def sentence_false_positives(matcher: meds.MedicationMatcher) -> Tuple[int, int,
     return sentences, tokens, wrong
 
 
-def english_word_matches(matcher: meds.MedicationMatcher) -> Tuple[int, List[str], List[str]]:
+def english_word_matches(matcher: meds.MedicationMatcher) -> tuple[int, list[str], list[str]]:
     """(words checked, words matched with the guard, words matched on distance alone)."""
     unguarded = meds.MedicationMatcher(matcher.catalog, english=(), common=(), stop=())
     words = [w for w in meds.english_words() if not matcher.lookup_exact(w)]
@@ -94,7 +94,7 @@ def typo_variants(word: str) -> set:
     return out
 
 
-def common_word_typos(matcher: meds.MedicationMatcher, top: int = 30000) -> Tuple[int, List[tuple]]:
+def common_word_typos(matcher: meds.MedicationMatcher, top: int = 30000) -> tuple[int, list[tuple]]:
     words = _top_words(top)
     checked = 0
     wrong = []
@@ -111,7 +111,7 @@ def common_word_typos(matcher: meds.MedicationMatcher, top: int = 30000) -> Tupl
     return checked, wrong
 
 
-def _top_words(n: int) -> List[str]:
+def _top_words(n: int) -> list[str]:
     import gzip
     import json
 

@@ -19,7 +19,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
-from components.linear_intent_classifier import (  # noqa: E402
+from rasa_ext.nlu.linear_intent_classifier import (  # noqa: E402
     LinearIntentClassifier,
     build_pipeline,
     clip,

@@ -27,8 +27,8 @@ import hashlib
 import pickle
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Sequence
 
 import numpy as np
 from sklearn.metrics import log_loss
@@ -39,34 +39,43 @@ sys.path.insert(0, str(ROOT))
 
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
-from components.crisis_detector import detect  # noqa: E402
-from components.risk_model import (  # noqa: E402
-    CLEAR, LABELS, NONE, POSSIBLE, RiskModel, RiskScores, RiskThresholds, build_pipeline, decide, load_corpus,
+from practice.safety.crisis_detector import detect, get_detector  # noqa: E402
+from practice.safety.risk_model import (  # noqa: E402
+    CLEAR,
+    LABELS,
+    NONE,
+    POSSIBLE,
+    RiskModel,
+    RiskScores,
+    RiskThresholds,
+    build_pipeline,
+    decide,
+    load_corpus,
     with_ordinary_messages,
 )
 
 
-def out_of_fold(texts: List[str], labels: List[str], folds: int, C: float) -> List[RiskScores]:
-    scores: List[RiskScores] = [None] * len(texts)  # type: ignore[list-item]
+def out_of_fold(texts: list[str], labels: list[str], folds: int, C: float) -> list[RiskScores]:
+    scores: list[RiskScores] = [None] * len(texts)  # type: ignore[list-item]
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=7)
     for train, test in splitter.split(texts, labels):
         model = RiskModel.train([texts[i] for i in train], [labels[i] for i in train], C=C)
-        for i, s in zip(test, model.score_many([texts[i] for i in test])):
+        for i, s in zip(test, model.score_many([texts[i] for i in test]), strict=False):
             scores[i] = s
     return scores
 
 
-def levels(scores, lexicon, thresholds: RiskThresholds) -> List[str]:
-    return [decide(s, d, thresholds).level for s, d in zip(scores, lexicon)]
+def levels(scores, lexicon, thresholds: RiskThresholds) -> list[str]:
+    return [decide(s, d, thresholds).level for s, d in zip(scores, lexicon, strict=False)]
 
 
 def rate(items: Sequence[bool]) -> float:
     return sum(items) / max(1, len(items))
 
 
-def figures(labels, got) -> Dict[str, float]:
+def figures(labels, got) -> dict[str, float]:
     def share(want_labels, accepted):
-        return rate([g in accepted for l, g in zip(labels, got) if l in want_labels])
+        return rate([g in accepted for label, g in zip(labels, got, strict=False) if label in want_labels])
 
     return {
         "clear lines -> clear": share({"crisis", "emergency"}, {CLEAR}),
@@ -111,6 +120,8 @@ def main() -> None:
     ap.add_argument("--min-flagged", type=float, default=0.98)
     ap.add_argument("--min-possible", type=float, default=0.94)
     ap.add_argument("--max-doubted", type=float, default=0.005)
+    ap.add_argument("--max-mention-relaxed", type=int, default=0,
+                    help="clear-risk and possible corpus lines a factual mention may take (out of fold)")
     ap.add_argument("--max-benign-pairs", type=float, default=0.01)
     ap.add_argument("--decay", type=float, default=0.6)
     args = ap.parse_args()
@@ -121,7 +132,7 @@ def main() -> None:
     texts, labels, families = with_ordinary_messages(load_corpus(), ordinary)
     print(f"corpus: {len(texts)} lines {dict(Counter(labels))}")
     lexicon = [detect(t) for t in texts]
-    y = np.array([LABELS.index(l) for l in labels])
+    y = np.array([LABELS.index(label) for label in labels])
 
     best_C, best_scores, best_loss = None, None, float("inf")
     for C in args.C:
@@ -133,17 +144,17 @@ def main() -> None:
             scores = out_of_fold(texts, labels, args.folds, C)
             if cache:
                 cache.write_bytes(pickle.dumps(scores))
-        proba = np.array([[getattr(s, l) for l in LABELS] for s in scores])
+        proba = np.array([[getattr(s, label) for label in LABELS] for s in scores])
         loss = log_loss(y, proba, labels=list(range(len(LABELS))))
         print(f"C={C}: out-of-fold log loss {loss:.4f}")
         if loss < best_loss:
             best_C, best_scores, best_loss = C, scores, loss
     scores = best_scores
     # The near-miss lines of the corpus are the hard benign test; everyday messages are scored apart.
-    benign = [i for i, (l, f) in enumerate(zip(labels, families)) if l == NONE and ".nlu_" not in f]
+    benign = [i for i, (label, f) in enumerate(zip(labels, families, strict=False)) if label == NONE and ".nlu_" not in f]
     everyday = [i for i, f in enumerate(families) if ".nlu_" in f]
-    clear_lines = [i for i, l in enumerate(labels) if l in ("crisis", "emergency")]
-    possible_lines = [i for i, l in enumerate(labels) if l == POSSIBLE]
+    clear_lines = [i for i, label in enumerate(labels) if label in ("crisis", "emergency")]
+    possible_lines = [i for i, label in enumerate(labels) if label == POSSIBLE]
     grid = [round(float(t), 2) for t in np.arange(0.05, 0.99, 0.01)]
 
     def share(rows, thresholds, levels_wanted) -> float:
@@ -165,10 +176,28 @@ def main() -> None:
         if lost > args.max_doubted:
             break
         check_in = t
-    chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in)
+    # 4. A doubted alarm on a topic word alone, in a message that frames it as a topic, is a
+    #    factual mention (an answer with the 988 line), down to the P(none) at which
+    #    --max-mention-relaxed of the clear-risk and possible lines would be taken for one. The
+    #    check of the message's other clauses is left out here, so this errs towards fewer.
+    detector = get_detector()
+    framed = {i: detector.mention_framing(texts[i]) is not None
+              for i in clear_lines + possible_lines + benign if lexicon[i].is_alarm and lexicon[i].mention}
+    mention = 1.01
+    for t in sorted(grid, reverse=True):
+        relaxed = sum(1 for i in clear_lines + possible_lines if framed.get(i)
+                      and scores[i].clear < clear_t and scores[i].none >= max(t, check_in))
+        if relaxed > args.max_mention_relaxed:
+            break
+        mention = t
+    chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in, mention=mention)
+    as_mention = [i for i in benign if framed.get(i) and scores[i].clear < clear_t
+                  and scores[i].none >= max(mention, check_in)]
+    print(f"factual mentions: {len(as_mention)} of {len(benign)} benign corpus lines answered with the 988 line; "
+          f"{sum(1 for i in clear_lines + possible_lines if framed.get(i) and scores[i].none >= max(mention, check_in) and scores[i].clear < clear_t)} risk lines")
     got = levels(scores, lexicon, chosen)
     print(f"\nchosen (C={best_C}): {chosen}")
-    near_miss_labels = ["everyday" if ".nlu_" in f else l for l, f in zip(labels, families)]
+    near_miss_labels = ["everyday" if ".nlu_" in f else label for label, f in zip(labels, families, strict=False)]
     for name, value in figures(near_miss_labels, got).items():
         print(f"  {name}: {value:.1%}")
     lexicon_only = [CLEAR if d.is_alarm else NONE for d in lexicon]
@@ -180,8 +209,8 @@ def main() -> None:
         print(f"  {name}: {value:.1%}")
 
     print("\nper family (share at each level):")
-    by_family: Dict[str, Counter] = defaultdict(Counter)
-    for fam, g in zip(families, got):
+    by_family: dict[str, Counter] = defaultdict(Counter)
+    for fam, g in zip(families, got, strict=False):
         by_family[fam][g] += 1
     for fam in sorted(f for f in by_family if ".nlu_" not in f):
         counts = by_family[fam]
@@ -192,7 +221,7 @@ def main() -> None:
     print("\nconfig.yml, RiskClassifier:")
     print(f"    C: {best_C}")
     print(f"    thresholds: {{clear: {chosen.clear}, possible: {chosen.possible}, "
-          f"lexicon_check_in: {chosen.lexicon_check_in}}}")
+          f"lexicon_check_in: {chosen.lexicon_check_in}, mention: {chosen.mention}}}")
     print("config.yml, RiskPolicy:")
     print(f"    decay: {args.decay}\n    signal_floor: {floor}\n    check_in_threshold: {chosen.possible}")
 

@@ -10,22 +10,22 @@ source scripts/processes.sh
 
 # Placeholder contact details (clinic.yml `# EXAMPLE` values, 555 numbers, example.com) are
 # what every "contact us" answer gives: say so loudly, then start anyway (development).
-.venv/bin/python -m actions.clinic_placeholders --warn
+.venv/bin/python -m practice.knowledge.clinic_placeholders --warn
 
 mkdir -p var logs
 # Bookings schema up to date before the first visitor books (Alembic; idempotent).
-.venv/bin/python -m actions.booking.store upgrade
+.venv/bin/python -m practice.booking.store upgrade
 # rasa_sdk listens on SANIC_HOST (default 0.0.0.0). The action server has no authentication:
 # it stays on loopback even when RASA_INTERFACE exposes Rasa (ACTION_INTERFACE to change that).
 SANIC_HOST="${ACTION_INTERFACE:-127.0.0.1}" .venv/bin/rasa run actions --port "$ACTION_PORT" &
 pids+=($!)
-.venv/bin/python -m components.rasa_main run --model models/current.tar.gz --port "$RASA_PORT" --interface "$RASA_INTERFACE" \
+.venv/bin/python -m rasa_ext.runtime.main run --model models/current.tar.gz --port "$RASA_PORT" --interface "$RASA_INTERFACE" \
   --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
   --cors $CORS_ORIGINS --enable-api &
 pids+=($!)
 
 # The widget's demo page (web/) on :8080; the widget talks to Rasa's socket.io channel.
-.venv/bin/python scripts/serve_web.py --port "${WEB_PORT:-8080}" --bind "$RASA_INTERFACE" \
+.venv/bin/python ops/serve_web.py --port "${WEB_PORT:-8080}" --bind "$RASA_INTERFACE" \
   --assistant-url "${WIDGET_ASSISTANT_URL:-http://127.0.0.1:$RASA_PORT}" &
 pids+=($!)
 

@@ -11,17 +11,17 @@
 #   scripts/run_prod.sh rasa I         # Rasa instance I (1..N) on RASA_INSTANCE_BASE_PORT+I
 #   scripts/run_prod.sh lb             # the load balancer over instances 1..RASA_INSTANCES
 #
-# Settings (README "Production"): TRACKER_DB_URL, BOOKING_DB_URL, REDIS_HOST/PORT/DB/PASSWORD,
+# Settings (README "Production and deployment"): TRACKER_DB_URL, BOOKING_DB_URL, REDIS_HOST/PORT/DB/PASSWORD,
 # REDIS_LOCK_PREFIX, REDIS_URL, CORS_ORIGINS, LB_BIND, RATE_LIMIT_*,
 # CLINIC_FILE (default clinic.yml).
 #
 # Refuses to start (every part, setup included) while the clinic file holds a placeholder
-# contact value (actions/clinic_placeholders.py). Tests run it with CLINIC_FILE pointing at a
+# contact value (practice/knowledge/clinic_placeholders.py). Tests run it with CLINIC_FILE pointing at a
 # copy holding test values; there is no switch to skip the check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-.venv/bin/python -m actions.clinic_placeholders --refuse
+.venv/bin/python -m practice.knowledge.clinic_placeholders --refuse
 
 export RASA_INSTANCES="${RASA_INSTANCES:-2}"
 export RASA_INSTANCE_BASE_PORT="${RASA_INSTANCE_BASE_PORT:-5010}"
@@ -38,13 +38,13 @@ export TRACKER_DB_URL="${TRACKER_DB_URL:-postgresql://postgres@127.0.0.1:5432/tm
 export BOOKING_DB_URL="${BOOKING_DB_URL:-$TRACKER_DB_URL}"
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-6379}" REDIS_DB="${REDIS_DB:-1}"
 export REDIS_PASSWORD="${REDIS_PASSWORD:-}" REDIS_LOCK_PREFIX="${REDIS_LOCK_PREFIX:-tms}"
-# Rate-limit counters shared by all instances (components/rate_limit.py).
+# Rate-limit counters shared by all instances (rasa_ext/channels/rate_limit.py).
 export REDIS_URL="${REDIS_URL:-redis://${REDIS_PASSWORD:+:$REDIS_PASSWORD@}$REDIS_HOST:$REDIS_PORT/$REDIS_DB}"
 export RATE_LIMIT_PER_MINUTE="${RATE_LIMIT_PER_MINUTE:-30}"
 export RATE_LIMIT_IP_PER_MINUTE="${RATE_LIMIT_IP_PER_MINUTE:-300}"
 export RASA_ENDPOINTS="${RASA_PROD_ENDPOINTS:-endpoints.prod.yml}"
 
-run_setup() { .venv/bin/python scripts/prod_setup.py; }
+run_setup() { .venv/bin/python ops/prod_setup.py; }
 
 run_actions() {
   # rasa_sdk binds to SANIC_HOST (default 0.0.0.0); keep it on loopback unless told otherwise.
@@ -53,7 +53,7 @@ run_actions() {
 
 run_rasa() {
   local i="$1"
-  exec .venv/bin/python -m components.rasa_main run --model "${RASA_MODEL:-models/current.tar.gz}" \
+  exec .venv/bin/python -m rasa_ext.runtime.main run --model "${RASA_MODEL:-models/current.tar.gz}" \
     --port "$((RASA_INSTANCE_BASE_PORT + i))" --interface "$INSTANCE_INTERFACE" \
     --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" --cors $CORS_ORIGINS
 }

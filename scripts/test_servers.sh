@@ -34,11 +34,11 @@ trap cleanup EXIT
 
 .venv/bin/rasa run actions --port "$ACTION_PORT" > logs/test-actions.log 2>&1 &
 pids+=($!)
-.venv/bin/python -m components.rasa_main run --model models/current.tar.gz --port "$RASA_PORT" --interface 127.0.0.1 \
+.venv/bin/python -m rasa_ext.runtime.main run --model models/current.tar.gz --port "$RASA_PORT" --interface 127.0.0.1 \
   --credentials credentials.yml --endpoints "$ENDPOINTS" --enable-api \
   --cors $CORS_ORIGINS > logs/test-rasa.log 2>&1 &
 pids+=($!)
-.venv/bin/python scripts/serve_web.py --port "$WEB_PORT" --bind 127.0.0.1 --assistant-url "$ASSISTANT_URL" \
+.venv/bin/python ops/serve_web.py --port "$WEB_PORT" --bind 127.0.0.1 --assistant-url "$ASSISTANT_URL" \
   > logs/test-web.log 2>&1 &
 pids+=($!)
 export ACTION_SERVER_PID="${pids[0]}" RASA_SERVER_PID="${pids[1]}"

@@ -4,10 +4,10 @@
 # still triggers the next one (file times alone would miss it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The channels and their helpers run in the server only; the model does not depend on them.
-server_only='components/(channels|socketio_channel|message_guard|rate_limit|log_redaction|lock_store)\.py$'
+# The model depends on the NLU components and policies and on the domain code they use; the
+# channels, stores and the server's runtime run in the server only.
 inputs=$( { ls config.yml domain.yml build/spacy_en_tms/meta.json
-            find data components -type f \( -name '*.yml' -o -name '*.py' \) | grep -Ev "$server_only"; } | LC_ALL=C sort)
+            find data practice rasa_ext/nlu rasa_ext/policies -type f \( -name '*.yml' -o -name '*.py' \); } | LC_ALL=C sort)
 digest=$(cat $inputs | sha256sum | cut -d' ' -f1)
 if [ -f models/current.tar.gz ] && [ "$(cat models/current.sha256 2>/dev/null)" = "$digest" ]; then
   echo "model up to date (models/current.tar.gz)"

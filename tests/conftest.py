@@ -1,5 +1,5 @@
 """Shared pytest fixtures."""
-# ----------------------------------------------------------------------------- booking (issue 4)
+# ----------------------------------------------------------------------------- booking
 import datetime as _dt
 from pathlib import Path as _Path
 
@@ -45,9 +45,9 @@ def booking_db_url(tmp_path):
 @_pytest.fixture
 def booking_service(booking_clinic, booking_db_url):
     """The booking actions' service with a temporary SQLite database and a fixed clock."""
-    from actions.booking.service import BookingService, BookingTexts, use_booking_service
-    from actions.booking.store import BookingStore
-    from actions.knowledge import knowledge_base
+    from practice.booking.service import BookingService, BookingTexts, use_booking_service
+    from practice.booking.store import BookingStore
+    from practice.knowledge.loader import knowledge_base
 
     kb = knowledge_base()
     clinic = {**kb.clinic, **booking_clinic}

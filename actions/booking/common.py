@@ -19,9 +19,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
-from actions.booking.service import BookingService, booking_service
-from actions.booking.slots import match_time, parse_iso, to_iso
-from actions.knowledge import knowledge_base
+from practice.booking.service import BookingService, booking_service
+from practice.booking.appointment_times import match_time, parse_iso, to_iso
+from practice.knowledge.loader import knowledge_base
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def send(
 def crisis_kind(text: str) -> Optional[str]:
     """"crisis"/"emergency" if the deterministic safety net flags the text, else None."""
     try:
-        from components.crisis_detector import ALARM_KINDS, detect
+        from practice.safety.crisis_detector import ALARM_KINDS, detect
     except ImportError:  # pragma: no cover - the safety net ships with the project
         return None
     try:

@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import fields
+from practice.booking import fields
 from actions.booking.common import (
     EVALUATION_TOPIC,
     MANAGE_TOPIC,
@@ -31,10 +31,10 @@ from actions.booking.common import (
     time_question,
     yes_no_buttons,
 )
-from actions.booking.service import BookingService, booking_service
-from actions.booking.slots import parse_iso
-from actions.booking.store import BookingLimitReached, SlotTaken
-from components.client_key import client_key_of
+from practice.booking.service import BookingService, booking_service
+from practice.booking.appointment_times import parse_iso
+from practice.booking.store import BookingLimitReached, SlotTaken
+from practice.client_key import client_key_of
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import fields
+from practice.booking import fields
 from actions.booking.common import (
     MANAGE_TOPIC,
     Button,
@@ -28,9 +28,9 @@ from actions.booking.common import (
     send,
     time_question,
 )
-from actions.booking.service import BookingService, booking_service
-from actions.booking.slots import parse_iso
-from actions.booking.store import BookingNotFound, SlotTaken
+from practice.booking.service import BookingService, booking_service
+from practice.booking.appointment_times import parse_iso
+from practice.booking.store import BookingNotFound, SlotTaken
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List
 
 import pytest
 from playwright import sync_api  # requirements-dev.txt; a missing install fails, never skips
@@ -32,7 +32,7 @@ REPLY_TIMEOUT_MS = 90_000  # the first turn after start-up loads the model's gra
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator["sync_api.Browser"]:
+def browser() -> Iterator[sync_api.Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/install_browser.sh")
     with sync_api.sync_playwright() as p:
@@ -44,18 +44,18 @@ def browser() -> Iterator["sync_api.Browser"]:
 class Widget:
     """The demo page with the widget, as a visitor uses it."""
 
-    def __init__(self, page: "sync_api.Page") -> None:
+    def __init__(self, page: sync_api.Page) -> None:
         self.page = page
-        self.dialogs: List[str] = []
-        self.csp_errors: List[str] = []
+        self.dialogs: list[str] = []
+        self.csp_errors: list[str] = []
         page.on("dialog", self._on_dialog)
         page.on("console", self._on_console)
 
-    def _on_dialog(self, dialog: "sync_api.Dialog") -> None:
+    def _on_dialog(self, dialog: sync_api.Dialog) -> None:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
-    def _on_console(self, message: "sync_api.ConsoleMessage") -> None:
+    def _on_console(self, message: sync_api.ConsoleMessage) -> None:
         if message.type == "error" and re.search(r"Content Security Policy|Refused to", message.text):
             self.csp_errors.append(message.text)
 
@@ -80,12 +80,12 @@ class Widget:
         """Bot turns whose contract payload has arrived (data-topic is set then)."""
         return self.page.locator(".tmsw-bot-turn[data-topic]")
 
-    def goto(self) -> "Widget":
+    def goto(self) -> Widget:
         self.page.goto(DEMO)
         self.launcher.wait_for(state="visible")
         return self
 
-    def open(self) -> "Widget":
+    def open(self) -> Widget:
         if not self.panel.is_visible():
             self.launcher.click()
         self.panel.wait_for(state="visible")

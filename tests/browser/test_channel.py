@@ -1,4 +1,4 @@
-"""The widget's server side without a browser: components/socketio_channel.py, live.
+"""The widget's server side without a browser: rasa_ext/channels/socketio_channel.py, live.
 
 A python-socketio client speaks to the running assistant like the widget does.
 """
@@ -8,7 +8,7 @@ import json
 import threading
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 import requests
@@ -20,18 +20,18 @@ FEEDBACK = f"{ASSISTANT_URL}/webhooks/socketio/feedback"
 
 
 class SocketVisitor:
-    def __init__(self, session_id: Optional[str] = None) -> None:
+    def __init__(self, session_id: str | None = None) -> None:
         self.client = socketio.Client(reconnection=False)
-        self.messages: List[Dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
         self.changed = threading.Condition()
-        self.session_id: Optional[str] = None
+        self.session_id: str | None = None
         self.client.on("bot_uttered", self._on_bot)
         self.client.on("session_confirm", self._on_session)
         self.client.connect(ASSISTANT_URL, transports=["polling"], wait_timeout=10)
         self.client.emit("session_request", {"session_id": session_id})
         self._wait(lambda: self.session_id is not None, 10)
 
-    def _on_bot(self, data: Dict[str, Any]) -> None:
+    def _on_bot(self, data: dict[str, Any]) -> None:
         with self.changed:
             self.messages.append(data)
             self.changed.notify_all()
@@ -45,7 +45,7 @@ class SocketVisitor:
         with self.changed:
             return self.changed.wait_for(predicate, timeout)
 
-    def say(self, text: Any, session_id: Optional[str] = None, timeout: float = 90) -> List[Dict]:
+    def say(self, text: Any, session_id: str | None = None, timeout: float = 90) -> list[dict]:
         """Sends a message; returns the bot messages of the turn (up to its contract payload)."""
         start = len(self.messages)
         self.client.emit("user_uttered", {"message": text, "session_id": session_id or self.session_id})

@@ -63,7 +63,7 @@ def test_opens_with_notice_greets_and_shows_source_cards(widget: Widget):
     assert cards.first.is_visible()
     assert cards.first.get_attribute("href").startswith("https://")
     assert_external_links_safe(turn)
-    # The source's URL also appears, linked, in the answer text (PRODUCT.md contract).
+    # The source's URL also appears, linked, in the answer text (docs/response_contract.md).
     assert turn.locator(".tmsw-bot a[href^='https://']").count() >= 1
     assert turn.locator(".tmsw-feedback button").count() == 2
     assert not widget.page.locator(".tmsw-typing.tmsw-active").is_visible()

@@ -9,8 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
 
 import pytest
 import requests
@@ -28,7 +28,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def console_env(db_path: Path, **extra: str) -> Dict[str, str]:
+def console_env(db_path: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     for key in ("TRACKER_DB_URL", "CONSOLE_DB_URL", "CONSOLE_PASSWORD"):
         env.pop(key, None)
@@ -92,7 +92,7 @@ class Console:
     def csrf(self, path: str = "/conversations") -> str:
         return csrf_of(self.get(path).text)
 
-    def post(self, path: str, data: Dict[str, str], csrf: Optional[str] = "auto",
+    def post(self, path: str, data: dict[str, str], csrf: str | None = "auto",
              **kw) -> requests.Response:
         data = dict(data)
         if csrf == "auto":
@@ -107,7 +107,7 @@ class Console:
         return self.post("/login", {"username": user, "password": password, "next": "/conversations"},
                          csrf=token, allow_redirects=False)
 
-    def senders(self, query: str = "") -> List[str]:
+    def senders(self, query: str = "") -> list[str]:
         response = self.get("/conversations" + (f"?{query}" if query else ""))
         assert response.status_code == 200, response.text
         return re.findall(r'<tr data-sender="([^"]+)"', response.text)

@@ -13,12 +13,11 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted, SlotSet,
-                                     UserUttered)
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 DAY = 86400
@@ -31,7 +30,7 @@ class Chat:
     def __init__(self, sender: str, start: float) -> None:
         self.sender = sender
         self.t = start
-        self.events: List[Any] = [ActionExecuted("action_session_start", timestamp=self._tick()),
+        self.events: list[Any] = [ActionExecuted("action_session_start", timestamp=self._tick()),
                                   SessionStarted(timestamp=self._tick()),
                                   ActionExecuted("action_listen", timestamp=self._tick())]
 
@@ -40,7 +39,7 @@ class Chat:
         return self.t
 
     def user(self, text: str, intent: str, confidence: float,
-             entities: Optional[List[Dict[str, Any]]] = None) -> "Chat":
+             entities: list[dict[str, Any]] | None = None) -> Chat:
         ranking = [{"name": intent, "confidence": confidence},
                    {"name": "out_of_scope", "confidence": round((1 - confidence) / 2, 4)}]
         self.events.append(UserUttered(
@@ -50,15 +49,15 @@ class Chat:
             input_channel="rest", timestamp=self._tick(20)))
         return self
 
-    def bot(self, text: str, custom: Dict[str, Any], action: str = "action_answer",
-            buttons: Optional[List[Dict[str, str]]] = None) -> "Chat":
+    def bot(self, text: str, custom: dict[str, Any], action: str = "action_answer",
+            buttons: list[dict[str, str]] | None = None) -> Chat:
         self.events.append(ActionExecuted(action, timestamp=self._tick()))
         self.events.append(BotUttered(text, data={"custom": custom, "buttons": buttons},
                                       metadata={"utter_action": action}, timestamp=self._tick()))
         self.events.append(ActionExecuted("action_listen", timestamp=self._tick()))
         return self
 
-    def slot(self, name: str, value: Any) -> "Chat":
+    def slot(self, name: str, value: Any) -> Chat:
         self.events.append(SlotSet(name, value, timestamp=self._tick()))
         return self
 
@@ -66,14 +65,14 @@ class Chat:
         return [e for e in self.events if isinstance(e, BotUttered)][-1].timestamp
 
 
-def answer(topic: str, sources=(SOURCE,), **extra: Any) -> Dict[str, Any]:
+def answer(topic: str, sources=(SOURCE,), **extra: Any) -> dict[str, Any]:
     body = {"topic": topic, "sources": list(sources),
             "defer_to_clinician": topic.startswith(("tms.", "meds.", "safety."))}
     body.update(extra)
     return body
 
 
-def conversations(now: Optional[float] = None, reference: str = "EV-TEST23") -> List[Chat]:
+def conversations(now: float | None = None, reference: str = "EV-TEST23") -> list[Chat]:
     """The fixture set; see the names for what each one is for."""
     now = now or time.time()
     chats = []
@@ -152,7 +151,7 @@ _QUESTIONS = [
 ]
 
 
-def busy_month(now: Optional[float] = None, seed: int = 7, n: int = 45) -> List[Chat]:
+def busy_month(now: float | None = None, seed: int = 7, n: int = 45) -> list[Chat]:
     """About a month of varied conversations (deterministic), for charts and screenshots."""
     import random
     rng = random.Random(seed)
@@ -184,7 +183,7 @@ def busy_month(now: Optional[float] = None, seed: int = 7, n: int = 45) -> List[
 def _run(coroutine_factory) -> None:
     """asyncio.run in a thread of its own: callers may already run a loop (playwright)."""
     import threading
-    errors: List[BaseException] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         try:
@@ -199,19 +198,19 @@ def _run(coroutine_factory) -> None:
         raise errors[0]
 
 
-def write(db_path: str, chats: List[Chat], **store: Any) -> None:
+def write(db_path: str, chats: list[Chat], **store: Any) -> None:
     """Saves the chats with SQLTrackerStore (SQLite file by default; `store` overrides:
     dialect, host, port, username, password for PostgreSQL, db being the database name)."""
     _run(lambda: _write(str(db_path), chats, **store))
 
 
-def fill_busy(db_path: str, now: Optional[float] = None) -> List[str]:
+def fill_busy(db_path: str, now: float | None = None) -> list[str]:
     chats = busy_month(now)
     write(db_path, chats)
     return [c.sender for c in chats]
 
 
-async def _write(db_path: str, chats: List[Chat], **options: Any) -> None:
+async def _write(db_path: str, chats: list[Chat], **options: Any) -> None:
     options.setdefault("dialect", "sqlite")
     store = SQLTrackerStore(domain=Domain.empty(), db=db_path, **options)
     for chat in chats:
@@ -220,7 +219,7 @@ async def _write(db_path: str, chats: List[Chat], **options: Any) -> None:
 
 def book(db_path: str, sender: str, full_name: str, contact: str, days_ahead: int) -> str:
     """A booking made through the booking worker's store (its table, its rules)."""
-    from actions.booking.store import BookingStore
+    from practice.booking.store import BookingStore
     store = BookingStore(db_path if "://" in db_path else f"sqlite:///{db_path}")
     day = (datetime.now(timezone.utc) + timedelta(days=days_ahead)).replace(
         hour=17, minute=0, second=0, microsecond=0)
@@ -230,7 +229,7 @@ def book(db_path: str, sender: str, full_name: str, contact: str, days_ahead: in
     return booking.reference
 
 
-def fill(db_path: str, now: Optional[float] = None) -> List[str]:
+def fill(db_path: str, now: float | None = None) -> list[str]:
     reference = book(db_path, "conv-booking", "Jane Doe", "+19715550199", 3)
     book(db_path, "conv-other", "Sam Roe", "sam.roe@example.org", 10)
     chats = conversations(now, reference)

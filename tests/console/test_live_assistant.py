@@ -184,7 +184,7 @@ def test_delete_and_purge(live):
 
 
 def test_negative_feedback_from_the_widget_channel(live):
-    """The widget's thumbs-down (components/socketio_channel.py) shows up in the console."""
+    """The widget's thumbs-down (rasa_ext/channels/socketio_channel.py) shows up in the console."""
     server, senders, _ = live
     sender = senders["crisis"]
     token = os.environ.get("RASA_AUTH_TOKEN", "")

@@ -1,6 +1,7 @@
 """The console's outbox and local-mail pages (console/outbox.py), served for real: messages a
 booking wrote, delivered by the worker to the local SMTP sink, listed and shown; a dead one
 sent again; reviewers kept out."""
+
 from __future__ import annotations
 
 import re
@@ -9,13 +10,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from actions.booking.store import BookingStore
 from notifications.mail_sink import start_sink
 from notifications.outbox import Outbox
 from notifications.senders import SmtpSender
 from notifications.settings import NotificationSettings, SmtpSettings
 from notifications.tables import outbox as outbox_table
 from notifications.worker import DeliveryWorker
+from practice.booking.store import BookingStore
 from tests.console.conftest import PASSWORD, Console, create_user
 from tests.unit.smtp_recorder import free_port
 
@@ -27,10 +28,10 @@ def mail_console(tmp_path):
     create_user(db_path)
     create_user(db_path, name="rita", role="reviewer")
     store = BookingStore(f"sqlite:///{db_path}")
-    start = (datetime.now(timezone.utc) + timedelta(days=3)).replace(minute=0, second=0,
-                                                                      microsecond=0)
-    booking = store.book(full_name="Jane Doe", contact="jane@mail.test", state="WA",
-                         start_utc=start, sender_id="conv-1")
+    start = (datetime.now(timezone.utc) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    booking = store.book(
+        full_name="Jane Doe", contact="jane@mail.test", state="WA", start_utc=start, sender_id="conv-1"
+    )
     port = free_port()
     sink = start_sink(mail_dir, port=port)
     settings = NotificationSettings.load()
@@ -40,8 +41,7 @@ def mail_console(tmp_path):
     sink.stop()
     # One more message, to an address nothing accepts: dead at once (max_attempts 1).
     store.cancel(booking.reference, "jane@mail.test")
-    dead_worker = DeliveryWorker(outbox, {"email": SmtpSender(SmtpSettings(port=free_port()),
-                                                              settings)})
+    dead_worker = DeliveryWorker(outbox, {"email": SmtpSender(SmtpSettings(port=free_port()), settings)})
     dead_worker.run_until_idle()
     server = Console(db_path, MAIL_SINK_DIR=str(mail_dir))
     yield server, booking, store, worker
@@ -64,8 +64,9 @@ def test_outbox_and_mail_pages(mail_console):
     response = server.post("/outbox/retry", {"id": message_id}, allow_redirects=False)
     assert response.status_code == 302 and "outbox_retried" in response.headers["location"]
     with store.engine.connect() as conn:
-        status = conn.execute(sa.select(outbox_table.c.status).where(
-            outbox_table.c.id == int(message_id))).scalar()
+        status = conn.execute(
+            sa.select(outbox_table.c.status).where(outbox_table.c.id == int(message_id))
+        ).scalar()
     assert status == "pending"
     mail = server.get("/mail").text
     names = re.findall(r'href="/mail/([^"]+\.eml)"', mail)
@@ -90,13 +91,13 @@ def test_callback_requests_page(mail_console):
 
     server, _, store, _ = mail_console
     requests_store = CallbackStore(store.engine)
-    request = requests_store.create(full_name="Lee Park", contact="+15035550123",
-                                    best_time="after 3 pm", consent=True, sender_id="conv-7")
+    request = requests_store.create(
+        full_name="Lee Park", contact="+15035550123", best_time="after 3 pm", consent=True, sender_id="conv-7"
+    )
     assert server.login().status_code == 302
     page = server.get("/callbacks").text
     assert request.reference in page and "Lee Park" in page and "after 3 pm" in page
-    response = server.post("/callbacks/done", {"reference": request.reference},
-                           allow_redirects=False)
+    response = server.post("/callbacks/done", {"reference": request.reference}, allow_redirects=False)
     assert response.status_code == 302 and "callback_done" in response.headers["location"]
     assert request.reference not in server.get("/callbacks").text
     assert request.reference in server.get("/callbacks?status=done").text

@@ -123,7 +123,7 @@ def test_deleting_a_conversation_deletes_its_bookings(staff):
 def test_purge_removes_bookings_whose_appointment_is_past_retention(filled_db):
     from datetime import datetime, timedelta, timezone
 
-    from actions.booking.store import BookingStore
+    from practice.booking.store import BookingStore
     store = BookingStore(f"sqlite:///{filled_db}")
     long_ago = (datetime.now(timezone.utc) - timedelta(days=400)).replace(minute=0, second=0, microsecond=0)
     store.book(full_name="Old Patient", contact="old@example.com", state="OR", start_utc=long_ago,

@@ -1,7 +1,6 @@
 """Least privilege in the console: every route x role (allowed or 403), account management
 from the CLI (list, role, disable, remove) and the idle timeout, against the console served
 for real."""
-import os
 import subprocess
 import sys
 import time

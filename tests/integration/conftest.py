@@ -1,7 +1,7 @@
 """Fixtures for tests that talk to a running assistant (started by scripts/test_servers.sh)."""
 import os
 import uuid
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import pytest
 import requests
@@ -19,7 +19,7 @@ class Visitor:
     def post(self, body: Any, timeout: float = 60) -> requests.Response:
         return requests.post(WEBHOOK, json=body, timeout=timeout)
 
-    def say(self, text: str) -> Tuple[Dict[str, Any], str, List[Dict[str, Any]]]:
+    def say(self, text: str) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
         """Returns (the one contract payload, all reply text, raw replies)."""
         response = self.post({"sender": self.sender, "message": text})
         assert response.status_code == 200, response.text

@@ -40,6 +40,7 @@ def test_crisis_inside_a_huge_message_still_wins(visitor):
 def test_malformed_bodies_get_a_clear_400(visitor, body):
     if isinstance(body, str):
         import requests
+
         from tests.integration.conftest import WEBHOOK
         response = requests.post(WEBHOOK, data=body, headers={"Content-Type": "application/json"})
     else:

@@ -8,8 +8,8 @@ import uuid
 
 import requests
 
-from actions.knowledge import knowledge_base
-from components.message_guard import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
+from practice.knowledge.loader import knowledge_base
+from practice.message_guard import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
 from tests.integration.conftest import WEBHOOK
 
 

@@ -1,7 +1,7 @@
 """Names typed at the booking name question are taken as names, end to end.
 
 Some names read like other intents to the NLU ("Lee Moreno" as stop, "Emery Walsh" as an
-emergency); components/booking_name_policy.py and name-shaped `inform` training examples keep
+emergency); rasa_ext/policies/booking_name_policy.py and name-shaped `inform` training examples keep
 the booking going for them. A "stop" at the same question still ends the booking.
 """
 import pytest

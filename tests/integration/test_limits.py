@@ -11,8 +11,8 @@ import uuid
 
 import requests
 
-from actions.booking.store import BookingLimits
-from actions.knowledge import knowledge_base
+from practice.booking.store import BookingLimits
+from practice.knowledge.loader import knowledge_base
 from tests.integration.conftest import ASSISTANT_URL, WEBHOOK
 
 FEEDBACK = f"{ASSISTANT_URL}/webhooks/socketio/feedback"

@@ -10,7 +10,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.integration.conftest import ASSISTANT_URL

@@ -1,4 +1,4 @@
-"""The running Rasa server answers without TensorFlow loaded (components/lazy_imports.py)."""
+"""The running Rasa server answers without TensorFlow loaded (rasa_ext/runtime/lazy_imports.py)."""
 import os
 from pathlib import Path
 

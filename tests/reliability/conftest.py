@@ -16,7 +16,7 @@ import pytest
 
 from tests.reliability.stack import FIGURES, ROOT, Stack, write_test_clinic
 
-# Before any test module imports actions.knowledge, which reads CLINIC_FILE once.
+# Before any test module imports practice.knowledge.loader, which reads CLINIC_FILE once.
 _clinic_dir = tempfile.mkdtemp(prefix="reliability-clinic-")
 atexit.register(shutil.rmtree, _clinic_dir, True)
 os.environ["CLINIC_FILE"] = str(write_test_clinic(Path(_clinic_dir) / "clinic.yml"))

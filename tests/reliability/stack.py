@@ -21,7 +21,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import requests
 import sqlalchemy as sa
@@ -57,7 +57,7 @@ def free_ports(count: int) -> int:
 
 
 # The production profile refuses to start while clinic.yml holds placeholder contact details
-# (actions/clinic_placeholders.py), so the suite runs on a copy of it with test values (an
+# (practice/knowledge/clinic_placeholders.py), so the suite runs on a copy of it with test values (an
 # address on the .test domain kept for testing, a phone number whose exchange, 010, can never
 # be assigned), named by CLINIC_FILE: conftest.py sets it for the processes it starts and for
 # its own knowledge base.
@@ -87,8 +87,8 @@ class Stack:
         self.direct_url = admin.set(database=self.db_name)
         self.proxied_url = self.direct_url.set(host="127.0.0.1", port=self.proxy_port) \
             .update_query_dict({"connect_timeout": "5"})
-        self.procs: Dict[str, subprocess.Popen] = {}
-        self._engine: Optional[sa.engine.Engine] = None
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._engine: sa.engine.Engine | None = None
         self.logs = ROOT / "logs"
 
     # ------------------------------------------------------------------ addresses
@@ -106,7 +106,7 @@ class Stack:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def env(self) -> Dict[str, str]:
+    def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             RASA_PORT=str(self.lb_port), ACTION_PORT=str(self.action_port),
@@ -158,7 +158,7 @@ class Stack:
         args = ["rasa", name[4:]] if name.startswith("rasa") else [name]
         self._spawn(name, ["scripts/run_prod.sh", *args])
 
-    def _spawn(self, name: str, command: List[str]) -> None:
+    def _spawn(self, name: str, command: list[str]) -> None:
         self.logs.mkdir(exist_ok=True)
         # A fresh log per run; a restarted part appends to its own.
         log = open(self.logs / f"reliability-{name}.log", "ab" if name in self.procs else "wb")
@@ -216,7 +216,7 @@ class Stack:
         os.kill(self.procs["pgproxy"].pid, signal.SIGUSR2)
 
     def stop(self) -> None:
-        for name, proc in list(self.procs.items()):
+        for _name, proc in list(self.procs.items()):
             if proc.poll() is None:
                 try:
                     os.killpg(proc.pid, signal.SIGTERM)
@@ -258,14 +258,14 @@ class Stack:
             self._engine = sa.create_engine(self.direct_url, future=True)
         return self._engine
 
-    def events(self, sender: str) -> List[Dict[str, Any]]:
+    def events(self, sender: str) -> list[dict[str, Any]]:
         """The conversation's events as Rasa's SQL tracker store wrote them, in order."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.text("select data from events where sender_id = :s order by id"),
                                 {"s": sender}).all()
         return [json.loads(row[0]) for row in rows]
 
-    def form_state(self, sender: str) -> Tuple[Optional[str], Optional[str]]:
+    def form_state(self, sender: str) -> tuple[str | None, str | None]:
         """(active form, requested slot) as the stored events leave them: what any instance
         reads (production instances have no HTTP API to ask)."""
         loop, requested = None, None
@@ -280,17 +280,17 @@ class Stack:
 # ---------------------------------------------------------------------- turns
 
 
-def customs(replies: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def customs(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
 
 
-def text_of(replies: List[Dict[str, Any]]) -> str:
+def text_of(replies: list[dict[str, Any]]) -> str:
     return "\n\n".join((r.get("text") or "").strip() for r in replies if r.get("text"))
 
 
-def turns_of(events: List[Dict[str, Any]]) -> List[Tuple[str, List[Dict[str, Any]]]]:
+def turns_of(events: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     """[(user text, [bot events after it, before the next user event])] in tracker order."""
-    turns: List[Tuple[str, List[Dict[str, Any]]]] = []
+    turns: list[tuple[str, list[dict[str, Any]]]] = []
     for event in events:
         if event.get("event") == "user":
             turns.append((event.get("text"), []))
@@ -299,7 +299,7 @@ def turns_of(events: List[Dict[str, Any]]) -> List[Tuple[str, List[Dict[str, Any
     return turns
 
 
-def bot_events_match(bots: List[Dict[str, Any]], replies: List[Dict[str, Any]]) -> bool:
+def bot_events_match(bots: list[dict[str, Any]], replies: list[dict[str, Any]]) -> bool:
     """The REST replies of a turn are exactly the turn's BotUttered events (Rasa's REST output
     splits a text at blank lines and sends the custom payload as its own message)."""
     texts = "\n\n".join((b.get("text") or "").strip() for b in bots if b.get("text"))

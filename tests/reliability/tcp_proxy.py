@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from typing import Set
 
 
 class Proxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.enabled = True
-        self.writers: Set[asyncio.StreamWriter] = set()
+        self.writers: set[asyncio.StreamWriter] = set()
 
     def cut(self) -> None:
         self.enabled = False

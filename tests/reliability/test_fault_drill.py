@@ -14,7 +14,6 @@ import signal
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Optional
 
 import pytest
 import socketio
@@ -30,7 +29,7 @@ class WholeProfile(Stack):
         self.console_port = free_ports(1)
         self.smtp_port = free_ports(1)
 
-    def env(self) -> Dict[str, str]:
+    def env(self) -> dict[str, str]:
         env = super().env()
         env["CONSOLE_PORT"] = str(self.console_port)
         env["SMTP_PORT"] = str(self.smtp_port)  # the local mail sink run_prod starts (no SMTP_HOST)
@@ -56,7 +55,7 @@ class WholeProfile(Stack):
         self._wait(ready, name, seconds)
 
 
-def _pids() -> Dict[int, bytes]:
+def _pids() -> dict[int, bytes]:
     found = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -67,12 +66,12 @@ def _pids() -> Dict[int, bytes]:
     return found
 
 
-def _part_pids(profile: WholeProfile) -> Dict[str, int]:
+def _part_pids(profile: WholeProfile) -> dict[str, int]:
     """The pid of each serving process of the profile, found by its command line."""
     parts = {}
     for pid, cmdline in _pids().items():
         args = cmdline.split(b"\0")
-        if b"components.rasa_main" in args:
+        if b"rasa_ext.runtime.main" in args:
             port = int(args[args.index(b"--port") + 1])
             parts[f"rasa{port - profile.instance_base}"] = pid
         elif b"actions" in args and b"--port" in args and args[args.index(b"--port") + 1] == str(profile.action_port).encode():
@@ -85,7 +84,7 @@ def _part_pids(profile: WholeProfile) -> Dict[str, int]:
     return parts
 
 
-def _instance_with_the_socket(profile: WholeProfile) -> Optional[int]:
+def _instance_with_the_socket(profile: WholeProfile) -> int | None:
     """The instance nginx holds an open connection to: the visitor's pending long-poll (REST
     connections are not kept alive, and nothing else is talking to the profile)."""
     ports = {profile.instance_base + i: i for i in range(1, INSTANCES + 1)}

@@ -14,7 +14,7 @@ import uuid
 import requests
 import sqlalchemy as sa
 
-from actions.knowledge import knowledge_base
+from practice.knowledge.loader import knowledge_base
 from tests.reliability.stack import FIGURES, INSTANCES, customs, text_of
 
 

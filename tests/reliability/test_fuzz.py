@@ -14,8 +14,8 @@ import socketio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actions.knowledge import knowledge_base
-from components import message_guard
+from practice import message_guard
+from practice.knowledge.loader import knowledge_base
 from tests.reliability.stack import FIGURES, INSTANCES, customs
 
 REST_EXAMPLES = 2000

@@ -9,7 +9,7 @@ import uuid
 
 import aiohttp
 
-from actions.knowledge import knowledge_base
+from practice.knowledge.loader import knowledge_base
 from tests.reliability.stack import FIGURES, bot_events_match, customs, turns_of
 
 CONVERSATIONS = 50
@@ -75,7 +75,7 @@ def test_50_conversations_x_20_turns_lose_nothing(stack):
         events = stack.events(sender)
         turns = turns_of(events)
         assert [text for text, _ in turns] == script(n), f"{sender}: user turns lost, duplicated or reordered"
-        for (text, bots), (_, _, replies) in zip(turns, records[sender]):
+        for (text, bots), (_, _, replies) in zip(turns, records[sender], strict=False):
             assert bot_events_match(bots, replies), f"{sender} {text!r}: stored {bots} vs replied {replies}"
         events_checked += len(events)
 
@@ -107,7 +107,7 @@ def test_simultaneous_messages_of_one_conversation_are_serialised(stack):
                     text = f"{questions[k]} ({k})"
                     jobs.append((sender, text, say(session, url, sender, text)))
             results = await asyncio.gather(*(job for _, _, job in jobs))
-            return {(s, t): r for (s, t, _), r in zip(jobs, results)}
+            return {(s, t): r for (s, t, _), r in zip(jobs, results, strict=False)}
 
     replies = asyncio.run(run())
     assert all(status == 200 and len(customs(body)) == 1 for status, body in replies.values())

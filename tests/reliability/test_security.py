@@ -10,8 +10,8 @@ import uuid
 import pytest
 import requests
 
-from actions.knowledge import knowledge_base
-from components.message_guard import MAX_MESSAGE_CHARS
+from practice.knowledge.loader import knowledge_base
+from practice.message_guard import MAX_MESSAGE_CHARS
 from tests.reliability.stack import FIGURES, INSTANCES, customs, text_of
 
 

@@ -1,5 +1,6 @@
 """Shared set-up of the notification tests: settings, a booking store whose changes write the
 outbox, a worker with an injected clock, and helpers to read the .ics back."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,18 +10,29 @@ from typing import Any, Dict, List, Optional
 
 from icalendar import Calendar
 
-from actions.booking.store import BookingStore
 from notifications.booking_events import BookingNotifier
 from notifications.outbox import Outbox
 from notifications.senders import SmtpSender
 from notifications.settings import NotificationSettings, SmtpSettings
 from notifications.worker import DeliveryWorker
+from practice.booking.store import BookingStore
 
 CLINIC_ADDRESS = "scheduling@clinic.test"
 SENDER_ADDRESS = "appointments@clinic.test"
 # Words that must never appear in a subject (or a body, beyond the practice's name).
-HEALTH_WORDS = ("tms", "psychiatr", "depress", "anxiety", "medication", "magnetic",
-                "therapy", "treatment", "diagnos", "crisis", "suicid")
+HEALTH_WORDS = (
+    "tms",
+    "psychiatr",
+    "depress",
+    "anxiety",
+    "medication",
+    "magnetic",
+    "therapy",
+    "treatment",
+    "diagnos",
+    "crisis",
+    "suicid",
+)
 
 
 def clinic_config(booking_clinic: Dict[str, Any]) -> Dict[str, Any]:
@@ -65,13 +77,11 @@ class Harness:
         return self.worker.run_until_idle()
 
 
-def make_harness(booking_clinic: Dict[str, Any], db_url: str, smtp_port: int,
-                 now: datetime) -> Harness:
+def make_harness(booking_clinic: Dict[str, Any], db_url: str, smtp_port: int, now: datetime) -> Harness:
     settings = NotificationSettings.from_clinic(clinic_config(booking_clinic), env={})
     clock = Clock(now)
     store = BookingStore(db_url, on_change=BookingNotifier(settings, clock))
-    outbox = Outbox(store.engine, settings.max_attempts, settings.backoff_seconds,
-                    settings.lease_seconds)
+    outbox = Outbox(store.engine, settings.max_attempts, settings.backoff_seconds, settings.lease_seconds)
     sender = SmtpSender(SmtpSettings(host="127.0.0.1", port=smtp_port, timeout=5), settings)
     worker = DeliveryWorker(outbox, {"email": sender}, clock=clock)
     return Harness(settings, store, outbox, worker, clock, smtp_port)

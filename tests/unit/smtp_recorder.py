@@ -1,6 +1,7 @@
 """A real SMTP server for the notification tests (aiosmtpd on a free port) that records what
 it acknowledged. `hold_next()` makes it stall the next DATA until `release()`, then answer 451
 (the message was not accepted), to drill a worker killed mid-delivery."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,14 @@ class Recorder:
     def release(self) -> None:
         self._released.set()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
-                          rcpt_options: Any) -> str:
+    async def handle_RCPT(
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        address: str,  # noqa: N802
+        rcpt_options: Any,
+    ) -> str:
         if address.endswith("@refused.test"):
             return "550 5.1.1 No such user"
         envelope.rcpt_tos.append(address)

@@ -1,6 +1,6 @@
 """actions/preload.py: what the first visitor would wait for is loaded at start, never fatally."""
 from actions import preload
-from actions.booking import service as booking_service_module
+from practice.booking import service as booking_service_module
 
 
 def test_preload_tolerates_a_database_without_the_schema(tmp_path, monkeypatch):

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import DETAIL_ENTITY, DETAIL_INTENT, ActionAnswer, detail_payload
-from actions.knowledge import FALLBACK_TOPIC, knowledge_base
+from practice.knowledge.loader import FALLBACK_TOPIC, knowledge_base
 
 KB = knowledge_base()
 TOPICS_WITH_DETAIL = sorted(t.id for t in KB.topics.values() if t.detail)
 
 
 def run_action(
-    intent: str, entities: Optional[List[Dict[str, Any]]] = None, last_topic: Optional[str] = None,
+    intent: str, entities: list[dict[str, Any]] | None = None, last_topic: str | None = None,
     text: str = "",
-) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
     tracker = Tracker(
         "visitor-1", {"last_topic": last_topic}, latest,
@@ -36,7 +36,7 @@ def run_action(
     return dispatcher.messages, events
 
 
-def parse_payload(payload: str) -> Dict[str, Any]:
+def parse_payload(payload: str) -> dict[str, Any]:
     """How Rasa reads a button payload ("/intent{json}") before any NLU runs."""
     from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
     from rasa.shared.nlu.training_data.message import Message

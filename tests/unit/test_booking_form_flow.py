@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
@@ -39,13 +39,13 @@ class InProcessActionServer:
     """Stands in for the action server's HTTP endpoint: same JSON in, same JSON out."""
 
     url = "in-process"
-    kwargs: Dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
 
     def __init__(self) -> None:
         self.executor = ActionExecutor()
         self.executor.register_package("actions")
 
-    async def request(self, json: Optional[Dict[str, Any]] = None, **_: Any) -> Dict[str, Any]:
+    async def request(self, json: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
         return await self.executor.run(json)
 
 
@@ -68,7 +68,7 @@ class Conversation:
         self.tracker.update_with_events(events, self.domain)
         return True
 
-    async def _turn(self, text: str, intent: str) -> List[Dict[str, Any]]:
+    async def _turn(self, text: str, intent: str) -> list[dict[str, Any]]:
         start = len(self.tracker.events)
         parse = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
         self.tracker.update(UserUttered(text, parse["intent"], [], parse))
@@ -121,7 +121,7 @@ class Conversation:
         if self.tracker.active_loop_name is None:
             await self._run("action_booking_submit" if form == "booking_form" else "action_booking_manage_submit")
 
-    def say(self, text: str, intent: str = "inform") -> Dict[str, Any]:
+    def say(self, text: str, intent: str = "inform") -> dict[str, Any]:
         replies = asyncio.run(self._turn(text, intent))
         customs = [r["custom"] for r in replies if r.get("custom")]
         assert len(customs) == 1, (text, replies)

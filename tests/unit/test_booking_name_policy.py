@@ -12,8 +12,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.booking_name_policy import BookingNamePolicy, name_to_take
-from components.risk_policy import RiskPolicy
+from rasa_ext.policies.booking_name_policy import BookingNamePolicy, name_to_take
+from rasa_ext.policies.risk_policy import RiskPolicy
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 

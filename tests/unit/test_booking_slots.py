@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from actions.booking.slots import Availability, match_time, parse_iso, read_time_request, to_iso
+from practice.booking.appointment_times import Availability, match_time, parse_iso, read_time_request, to_iso
 
 UTC = timezone.utc
 
@@ -191,7 +191,7 @@ def test_no_open_slot_for_the_asked_time(availability, open_slots):
 def test_a_booked_or_expired_button_is_reported_as_taken(availability, open_slots):
     taken = open_slots[0]
     result = match_time(
-        '/inform{"appointment_time":"%s"}' % to_iso(taken), open_slots[1:], open_slots[:5], availability, NOW
+        f'/inform{{"appointment_time":"{to_iso(taken)}"}}', open_slots[1:], open_slots[:5], availability, NOW
     )
     assert result.kind == "taken"
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from actions.booking.store import (
+from practice.booking.store import (
     BOOKED,
     CANCELLED,
     VERSION_TABLE,
@@ -83,7 +83,7 @@ def test_the_same_visitor_can_book_a_second_slot(store):
 
 
 def test_naive_times_are_refused(store):
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match="timezone-aware"):
         store.book(**details(start_utc=datetime(2026, 12, 1, 17)))
 
 
@@ -149,7 +149,7 @@ def test_the_schema_is_migrated_once_and_matches_the_model(booking_db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from actions.booking.store import metadata
+    from practice.booking.store import metadata
 
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
@@ -310,7 +310,7 @@ def test_one_address_makes_at_most_its_bookings_a_day(store):
 
 
 def test_the_clinic_file_sets_the_caps():
-    from actions.knowledge import knowledge_base
+    from practice.knowledge.loader import knowledge_base
 
     limits = BookingLimits.from_clinic(knowledge_base().clinic)
     assert limits.upcoming_per_contact >= 1 and limits.per_address_per_day >= 1

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking.fields import parse_contact, parse_state
 from actions.booking.form import (
     ActionBookingResume,
     ActionBookingStop,
@@ -27,6 +26,7 @@ from actions.booking.manage import (
     AskManageReference,
     ValidateBookingManageForm,
 )
+from practice.booking.fields import parse_contact, parse_state
 
 FILLED = {
     "full_name": "Dana Whitfield",
@@ -39,7 +39,7 @@ FILLED = {
 FIRST_SLOT = datetime(2026, 12, 1, 17, tzinfo=timezone.utc)  # Tue 9:00 AM PST
 
 
-def run(action, tracker, domain) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+def run(action, tracker, domain) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, domain))
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}, dispatcher.messages

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -10,22 +10,22 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.check_in import ActionAnswerEarlierQuestion, ActionCheckInDeclined
 
 
-def parse(text: str, intent: str, question: Optional[str] = None, confidence: float = 0.9,
-          spanish: bool = False) -> Dict[str, Any]:
+def parse(text: str, intent: str, question: str | None = None, confidence: float = 0.9,
+          spanish: bool = False) -> dict[str, Any]:
     risk = {"level": "none", "spanish": spanish,
             "question": {"name": question, "confidence": confidence} if question else None}
     return {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": [], "risk": risk}
 
 
-def user(p: Dict[str, Any]) -> Dict[str, Any]:
+def user(p: dict[str, Any]) -> dict[str, Any]:
     return {"event": "user", "text": p["text"], "parse_data": p}
 
 
-def bot_action(name: str) -> Dict[str, Any]:
+def bot_action(name: str) -> dict[str, Any]:
     return {"event": "action", "name": name}
 
 
-def run(action, events: List[Dict[str, Any]], latest: Dict[str, Any]) -> List[Dict[str, Any]]:
+def run(action, events: list[dict[str, Any]], latest: dict[str, Any]) -> list[dict[str, Any]]:
     tracker = Tracker("visitor", {}, latest, events + [user(latest)], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
     asyncio.run(action.run(dispatcher, tracker, {}))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from actions.clinic_placeholders import looks_like_placeholder, main, marked_keys, placeholders
-from actions.knowledge import PROJECT_ROOT
+from practice.knowledge.clinic_placeholders import looks_like_placeholder, main, marked_keys, placeholders
+from practice.paths import PROJECT_ROOT
 from tests.reliability.stack import TEST_CONTACT, write_test_clinic
 
 SHIPPED = PROJECT_ROOT / "clinic.yml"
@@ -92,5 +92,5 @@ def test_production_profile_passes_the_check_with_a_test_clinic_file(test_clinic
 
 def test_make_run_warns_before_starting_anything() -> None:
     script = (PROJECT_ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
-    warn = script.index("actions.clinic_placeholders --warn")
-    assert warn < script.index("rasa run actions") and warn < script.index("components.rasa_main")
+    warn = script.index("practice.knowledge.clinic_placeholders --warn")
+    assert warn < script.index("rasa run actions") and warn < script.index("rasa_ext.runtime.main")

@@ -7,13 +7,12 @@ sources and deferral, and each medication note): none may say TMS does not cause
 from __future__ import annotations
 
 import re
-from typing import List, Tuple
 
 import pytest
 
 from actions.answers import compose
-from actions.knowledge import KnowledgeBase
-from components.medications import load_catalog
+from practice.knowledge.loader import KnowledgeBase
+from practice.medications.catalog import load_catalog
 
 KB = KnowledgeBase()
 _NEGATED_SEIZURE = re.compile(
@@ -26,7 +25,7 @@ _NEGATED_SEIZURE = re.compile(
 _RATE = re.compile(r"(\d+(?:\.\d+)?)\s+seizures?\s+per\s+([\d,]+)\s+sessions", re.I)
 
 
-def rendered_texts() -> List[Tuple[str, str]]:
+def rendered_texts() -> list[tuple[str, str]]:
     texts = []
     for topic in KB.topics.values():
         texts.append((topic.id, compose(KB, topic)))
@@ -37,7 +36,7 @@ def rendered_texts() -> List[Tuple[str, str]]:
     return texts
 
 
-def seizure_denials(text: str) -> List[str]:
+def seizure_denials(text: str) -> list[str]:
     return [m.group(0) for m in _NEGATED_SEIZURE.finditer(text)]
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.knowledge import KnowledgeBase
-from components.medications import load_catalog
+from practice.knowledge.loader import KnowledgeBase
+from practice.medications.catalog import load_catalog
 from scripts.content_report import MAX_GRADE, MAX_LEAD_WORDS, grade, text_for_grading, words
 
 KB = KnowledgeBase()
@@ -59,7 +59,7 @@ def test_the_measure_tells_plain_from_dense_text() -> None:
 def test_docs_table_is_the_current_measurement() -> None:
     """docs/content.md carries the table scripts/content_report.py prints; regenerate it after
     editing an answer."""
-    from actions.knowledge import PROJECT_ROOT
+    from practice.paths import PROJECT_ROOT
     from scripts.content_report import markdown, medication_rows, topic_rows
 
     table = markdown(topic_rows(KB) + medication_rows())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.content_review import (
+from practice.knowledge.content_review import (
     DEFAULT_REVIEW_MONTHS,
     ReviewRecord,
     due_date,
@@ -16,7 +16,7 @@ from actions.content_review import (
     parse_review,
     review_months,
 )
-from actions.knowledge import CLINIC_FILE, KNOWLEDGE_DIR, KnowledgeBase
+from practice.knowledge.loader import CLINIC_FILE, KNOWLEDGE_DIR, KnowledgeBase
 
 KB = KnowledgeBase()
 # Their wording follows utter_crisis / utter_emergency in domain.yml and is reviewed with the

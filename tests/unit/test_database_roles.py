@@ -65,9 +65,9 @@ def test_each_service_role_does_its_work_and_nothing_else(roles_db, tmp_path, mo
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from actions.booking.store import BookingStore, make_engine, upgrade_schema
     from console.db import Database
     from console.settings import Settings
+    from practice.booking.store import BookingStore, make_engine, upgrade_schema
 
     # The migration runs as the owner (compose's `migrate` service).
     owner = make_engine(roles_db["owner"].render_as_string(hide_password=False))
@@ -115,7 +115,7 @@ def test_each_service_role_does_its_work_and_nothing_else(roles_db, tmp_path, mo
     assert all(outbox.mark_sent(m, "worker-1") for m in claimed)
     outbox.engine.dispose()
     # Deleting the booking (a person's request) deletes its messages too.
-    from actions.booking.store import BookingEraser
+    from practice.booking.store import BookingEraser
 
     eraser_store = BookingStore(console_url)
     assert BookingEraser(eraser_store).for_reference(booking.reference) == 1

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from components import message_guard
-from components.rate_limit import client_address
+from practice import message_guard
+from rasa_ext.channels.rate_limit import client_address
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 

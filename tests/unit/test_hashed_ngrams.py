@@ -1,10 +1,10 @@
-"""Hashed n-gram TF-IDF (components/hashed_ngrams.py): what sklearn's TfidfVectorizer computes,
+"""Hashed n-gram TF-IDF (practice/safety/hashed_ngrams.py): what sklearn's TfidfVectorizer computes,
 with n-grams found by hashing instead of by name."""
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from components.hashed_ngrams import HashedNgrams
+from practice.safety.hashed_ngrams import HashedNgrams
 
 TEXTS = ["i want to stop", "how long is a tms session", "tms tms tms", "", "a", "no way out | ever"]
 

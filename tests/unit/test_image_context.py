@@ -42,8 +42,8 @@ NEEDED = [
     "credentials.yml",
     "domain.yml",
     "endpoints.prod.yml",
-    "actions/booking/store.py",
-    "components/rasa_main.py",
+    "practice/booking/store.py",
+    "rasa_ext/runtime/main.py",
     "console/templates/base.html",
     "notifications/worker.py",  # imported by the booking store and run as the mail worker
     "knowledge/medications.yml",

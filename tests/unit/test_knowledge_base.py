@@ -1,6 +1,6 @@
 """The knowledge base (knowledge/topics.yml + clinic.yml) as visitors will read it.
 
-Loads the real files through KnowledgeBase and protects what PRODUCT.md makes
+Loads the real files through KnowledgeBase and protects what docs/product_rules.md makes
 non-negotiable: every catalog topic is answered, tms/meds answers cite and link their
 sources and defer to a clinician, clinic facts come only from clinic.yml, and no answer
 tells anyone to start, stop or change a medication, diagnoses, or rules on candidacy.
@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import List
 
 import pytest
 import yaml
 
 from actions.answers import booking_buttons, compose
-from actions.knowledge import (
+from practice.knowledge.loader import (
     CLINIC_FILE,
     FALLBACK_TOPIC,
     KNOWLEDGE_DIR,
-    PROJECT_ROOT,
     KnowledgeBase,
     intent_for_topic,
 )
+from practice.paths import PROJECT_ROOT
 
-# The topic catalog's ids (spec topics.yml), copied here on purpose: tests never read the spec.
+# The topic catalog's ids, copied here on purpose: adding a topic to knowledge/topics.yml or
+# dropping one is a deliberate change made in both places.
 TOPIC_IDS = [
     "tms.overview",
     "tms.procedure",
@@ -65,7 +65,7 @@ TOPIC_IDS = [
     "fallback",
 ]
 
-# Answered from the clinic configuration, so no article to cite (PRODUCT.md, response contract).
+# Answered from the clinic configuration, so no article to cite (docs/response_contract.md).
 SOURCELESS_CLINICAL_TOPICS = {"meds.management"}
 SOURCED_TOPICS = [
     t for t in TOPIC_IDS if t.startswith(("tms.", "meds.")) and t not in SOURCELESS_CLINICAL_TOPICS
@@ -129,9 +129,9 @@ def _negated(text: str, start: int) -> bool:
     return bool(_NEGATION.search(" ".join(clause.split()[-3:])))
 
 
-def advice_violations(text: str) -> List[str]:
+def advice_violations(text: str) -> list[str]:
     """The phrases in `text` that tell someone what to do with a medication, or rule on them."""
-    found: List[str] = []
+    found: list[str] = []
     for pattern, negatable in ADVICE_PATTERNS:
         for match in re.finditer(pattern, text, re.I):
             if negatable and _negated(text, match.start()):

@@ -1,5 +1,5 @@
-"""components/lazy_imports.py: deferred modules run their real code on first use, no sooner,
-and the Rasa server's imports and model load leave TensorFlow out (issue 7)."""
+"""rasa_ext/runtime/lazy_imports.py: deferred modules run their real code on first use, no sooner,
+and the Rasa server's imports and model load leave TensorFlow out (docs/performance.md)."""
 import importlib
 import json
 import subprocess
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from components import lazy_imports
-from components.lazy_imports import LazyFinder, top_level_names
+from rasa_ext.runtime import lazy_imports
+from rasa_ext.runtime.lazy_imports import LazyFinder, top_level_names
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -95,19 +95,19 @@ def test_reading_a_name_it_does_not_define_is_an_attribute_error_without_running
     import deferred_mod
 
     with pytest.raises(AttributeError, match="no attribute 'ufunc_like'"):
-        deferred_mod.ufunc_like
+        _ = deferred_mod.ufunc_like
     assert not hasattr(deferred_mod, "__path__")  # a pickle-style probe
     assert deferred == []
     deferred_mod.answer()
     with pytest.raises(AttributeError):  # still missing once it has run
-        deferred_mod.ufunc_like
+        _ = deferred_mod.ufunc_like
 
 
 def test_a_module_that_fails_raises_its_error_and_is_not_left_half_loaded(deferred):
     import broken_mod
 
     with pytest.raises(RuntimeError, match="boom"):
-        broken_mod.NAME
+        _ = broken_mod.NAME
     assert "broken_mod" not in sys.modules
     assert deferred == ["broken"]
 
@@ -130,7 +130,7 @@ def _run(code: str, **env: str) -> dict:
 
 SERVER_IMPORTS = """
 import json, sys
-from components import lazy_imports
+from rasa_ext.runtime import lazy_imports
 installed = lazy_imports.install()
 import rasa.core.run, rasa.server, rasa.core.agent, rasa.core.policies.rule_policy
 import spacy
@@ -155,7 +155,7 @@ def test_turned_off_it_imports_as_rasa_does():
 def test_a_model_with_tensorflow_components_still_gets_them_whole():
     result = _run("""
     import json, sys
-    from components import lazy_imports
+    from rasa_ext.runtime import lazy_imports
     lazy_imports.install()
     import rasa.core.run
     from rasa.core.policies.ted_policy import TEDPolicy
@@ -176,7 +176,7 @@ def test_a_model_with_tensorflow_components_still_gets_them_whole():
 def test_the_model_loads_and_parses_without_tensorflow_and_the_training_graph_is_the_same():
     result = _run(f"""
     import asyncio, json, sys
-    from components import lazy_imports
+    from rasa_ext.runtime import lazy_imports
     lazy_imports.install()
     from rasa.core.agent import Agent
     from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -219,15 +219,15 @@ def test_a_bad_training_graph_fails_when_it_is_read(monkeypatch):
     metadata = ModelMetadata.from_dict(json.loads(json.dumps(serialized)))
     assert metadata.predict_schema.nodes == {}
     with pytest.raises(GraphSchemaException):  # as the plain from_dict raises at load
-        metadata.train_schema.nodes
+        _ = metadata.train_schema.nodes
     with pytest.raises(GraphSchemaException):
         lazy_imports.ORIGINAL_FROM_DICT(json.loads(json.dumps(serialized)))
 
 
 def test_the_launcher_is_rasa_run():
-    module = importlib.import_module("components.rasa_main")
+    module = importlib.import_module("rasa_ext.runtime.main")
     assert callable(module.main)
-    out = subprocess.run([sys.executable, "-m", "components.rasa_main", "run", "--help"], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "rasa_ext.runtime.main", "run", "--help"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "--enable-api" in out.stdout
 

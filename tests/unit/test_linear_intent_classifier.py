@@ -8,8 +8,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components import linear_intent_classifier as lic
-from components.linear_intent_classifier import LinearIntentClassifier
+from rasa_ext.nlu import linear_intent_classifier as lic
+from rasa_ext.nlu.linear_intent_classifier import LinearIntentClassifier
 
 EXAMPLES = {
     "tms_side_effects": ["does tms hurt", "tms side effects", "will tms give me a headache",
@@ -97,7 +97,7 @@ def test_fast_path_gives_the_pipelines_own_probabilities(storage):
 def test_tfidf_features_are_sklearns_own(storage):
     component, _, _ = trained(storage)
     texts = ["hi", "", "tms tms tms hurt hurt", "Ünïcödé ZZZ qqq", "is cigna in network? cigna!"]
-    for name, vectorizer in component.pipeline.named_steps["features"].transformer_list:
+    for _name, vectorizer in component.pipeline.named_steps["features"].transformer_list:
         ours, theirs = lic.tfidf(vectorizer, vectorizer.idf_, texts), vectorizer.transform(texts)
         ours.sort_indices()
         theirs.sort_indices()

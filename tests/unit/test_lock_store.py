@@ -1,4 +1,4 @@
-"""components/lock_store.py: ticket numbers stay unique when instances race (Rasa 3.6's
+"""rasa_ext/stores/lock_store.py: ticket numbers stay unique when instances race (Rasa 3.6's
 RedisLockStore can hand the same ticket to two instances)."""
 import asyncio
 import os
@@ -6,7 +6,6 @@ import threading
 import uuid
 
 import pytest
-
 from rasa.utils.endpoints import EndpointConfig
 
 URL = os.environ.get("RATE_LIMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -19,12 +18,12 @@ def stores():
         redis.Redis.from_url(URL, socket_connect_timeout=1).ping()
     except Exception:
         pytest.skip("no Redis")
-    from components.lock_store import AtomicRedisLockStore
+    from rasa_ext.stores.lock_store import AtomicRedisLockStore
 
     client = redis.Redis.from_url(URL)
     db = client.connection_pool.connection_kwargs.get("db", 0)
     prefix = f"unit{uuid.uuid4().hex[:8]}"
-    config = EndpointConfig(url="127.0.0.1", type="components.lock_store.AtomicRedisLockStore",
+    config = EndpointConfig(url="127.0.0.1", type="rasa_ext.stores.lock_store.AtomicRedisLockStore",
                             port=6379, db=db, key_prefix=prefix)
     yield [AtomicRedisLockStore(endpoint_config=config) for _ in range(4)]
     keys = list(client.scan_iter(match=f"{prefix}:*"))
@@ -35,7 +34,7 @@ def stores():
 def test_created_from_endpoints_like_rasa_does(stores):
     from rasa.core.lock_store import LockStore
 
-    config = EndpointConfig(url="127.0.0.1", type="components.lock_store.AtomicRedisLockStore",
+    config = EndpointConfig(url="127.0.0.1", type="rasa_ext.stores.lock_store.AtomicRedisLockStore",
                             port="6379", db="14", key_prefix="abc")
     store = LockStore.create(config)
     assert type(store).__name__ == "AtomicRedisLockStore" and store.key_prefix == "abc:lock:"

@@ -1,7 +1,7 @@
-"""components/log_redaction.py: no emails, phone numbers or SQL parameters in any log record."""
+"""practice/log_redaction.py: no emails, phone numbers or SQL parameters in any log record."""
 import logging
 
-from components import log_redaction
+from practice import log_redaction
 
 
 def test_redact():

@@ -2,23 +2,23 @@
 
 Messages go through the real MedicationExtractor (as in /model/parse) to build the
 tracker's latest message, then through the action, and the reply is checked against
-PRODUCT.md: by class, hedged, sources linked, the never-change line, the contract payload.
+docs/product_rules.md: by class, hedged, sources linked, the never-change line, the contract payload.
 """
 from __future__ import annotations
 
 import asyncio
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import knowledge_base
 from actions.medications import PENDING_SLOT, ActionAnswerMedications, recognised_medications
-from components.medications import load_catalog
+from practice.knowledge.loader import knowledge_base
+from practice.medications.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog()
@@ -29,11 +29,11 @@ NEVER_CHANGE = re.compile(
 )
 
 
-def parse(text: str, intent: str = "meds_specific") -> Dict[str, Any]:
+def parse(text: str, intent: str = "meds_specific") -> dict[str, Any]:
     """The parse data Rasa would put in the tracker (entities from the real extractor)."""
     from rasa.shared.nlu.training_data.message import Message
 
-    from components.medication_extractor import MedicationExtractor
+    from rasa_ext.nlu.medication_extractor import MedicationExtractor
 
     message = Message.build(text=text)
     MedicationExtractor({}).process([message])
@@ -45,9 +45,9 @@ def parse(text: str, intent: str = "meds_specific") -> Dict[str, Any]:
 
 
 def run(
-    text: str, intent: str = "meds_specific", slots: Optional[Dict[str, Any]] = None,
-    latest: Optional[Dict[str, Any]] = None,
-) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    text: str, intent: str = "meds_specific", slots: dict[str, Any] | None = None,
+    latest: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     latest = latest or parse(text, intent)
     tracker = Tracker(
         "visitor-1", {"last_topic": None, PENDING_SLOT: None, **(slots or {})}, latest,
@@ -58,19 +58,19 @@ def run(
     return dispatcher.messages, events
 
 
-def payload_and_text(messages: List[Dict[str, Any]]) -> Tuple[Dict[str, Any], str]:
+def payload_and_text(messages: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
     customs = [m["custom"] for m in messages if m.get("custom")]
     assert len(customs) == 1, "exactly one contract payload per turn"
     return customs[0], " ".join(m.get("text") or "" for m in messages)
 
 
-def slot(events: List[Dict[str, Any]], name: str) -> Any:
+def slot(events: list[dict[str, Any]], name: str) -> Any:
     values = [e["value"] for e in events if e.get("event") == "slot" and e.get("name") == name]
     assert values, f"slot {name} not set"
     return values[-1]
 
 
-def assert_clinical_answer(payload: Dict[str, Any], text: str) -> None:
+def assert_clinical_answer(payload: dict[str, Any], text: str) -> None:
     assert payload["topic"] == "meds.specific"
     assert payload["defer_to_clinician"] is True
     assert payload["sources"], "meds.* answers always cite a source"
@@ -81,7 +81,7 @@ def assert_clinical_answer(payload: Dict[str, Any], text: str) -> None:
     assert "{{" not in text and "}}" not in text
 
 
-def advice_violations(text: str) -> List[str]:
+def advice_violations(text: str) -> list[str]:
     from tests.unit.test_knowledge_base import advice_violations as check
 
     return check(text)

@@ -1,18 +1,17 @@
 """Words for a medication class or family ("my benzo", "sleeping pills", "my antidepressant"):
 found in any spelling people use, never in ordinary words, never inside a medication name.
 """
-from typing import List, Tuple
 
 import pytest
 
-from components import medications as meds
-from components.medication_class_words import default_class_word_matcher, find_class_words
-from components.medications import load_catalog
+from practice.medications import catalog as meds
+from practice.medications.catalog import load_catalog
+from practice.medications.class_words import default_class_word_matcher, find_class_words
 
 CATALOG = load_catalog()
 
 
-def found(text: str) -> List[Tuple[str, str]]:
+def found(text: str) -> list[tuple[str, str]]:
     return [(m.text, m.target) for m in find_class_words(text)]
 
 
@@ -116,7 +115,7 @@ def test_a_word_listed_for_two_classes_is_refused():
 def test_the_extractor_adds_a_medication_class_entity_beside_the_names():
     from rasa.shared.nlu.training_data.message import Message
 
-    from components.medication_extractor import MedicationExtractor
+    from rasa_ext.nlu.medication_extractor import MedicationExtractor
 
     message = Message.build(text="I take Lexapro and a benzo at night")
     MedicationExtractor({}).process([message])

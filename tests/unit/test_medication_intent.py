@@ -4,18 +4,17 @@ self-managed change of it gets the medical-advice answer, and everything else is
 Messages go through the real MedicationExtractor, so the entities are the ones Rasa sees; the
 classifier's output is set by hand, to test each rule on its own.
 """
-from typing import List, Optional
 
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from components.medication_extractor import MedicationExtractor
-from components.medication_intent import MedicationIntentRouter
+from rasa_ext.nlu.medication_extractor import MedicationExtractor
+from rasa_ext.nlu.medication_router import MedicationIntentRouter
 
 EXTRACTOR = MedicationExtractor({})
 
 
-def parsed(text: str, intent: str, confidence: float = 0.9, ranking: Optional[List[dict]] = None) -> Message:
+def parsed(text: str, intent: str, confidence: float = 0.9, ranking: list[dict] | None = None) -> Message:
     message = Message.build(text=text)
     EXTRACTOR.process([message])
     message.set("intent", {"name": intent, "confidence": confidence})

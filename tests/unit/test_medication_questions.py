@@ -1,18 +1,24 @@
-"""What a medication question asks, read from its wording (components/medication_questions.py):
+"""What a medication question asks, read from its wording (practice/medications/questions.py):
 each kind of self-managed change with its neighbours on the other side, whose medication,
 and medications tried before.
 """
-import pytest
+from pathlib import Path
 
-from components.medication_class_words import find_class_words
-from components.medication_questions import (
+import pytest
+import yaml
+
+from practice.medications.catalog import find_medications
+from practice.medications.class_words import find_class_words
+from practice.medications.questions import (
     general_medication_spans,
     mentions_tms,
     refers_to_own,
     self_managed_change,
     treatment_history,
 )
-from components.medications import find_medications
+
+# The self-managed change tables live in medication_questions.yml beside this file.
+CASES = yaml.safe_load(Path(__file__).with_name("medication_questions.yml").read_text(encoding="utf-8"))
 
 
 def change(text: str):
@@ -21,56 +27,12 @@ def change(text: str):
     return self_managed_change(text, spans + general_medication_spans(text), named)
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("should I lower my wellbutrin dose before tms", "dose"),
-    ("should i double my lamictal", "dose"),
-    ("can i take an extra xanax before tms", "dose"),
-    ("can i take 2 klonopin before my session", "dose"),
-    ("how many mg of adderall can I take", "dose"),
-    ("how much seroquel should i take", "dose"),
-    ("how many xanax is too many before a session", "dose"),
-    ("can i cut my seroquel in half", "dose"),
-    ("can I go up to 100mg of zoloft", "dose"),
-    ("does the dose of zoloft matter for tms", "dose"),
-    ("how do I taper off xanax", "taper"),
-    ("should i wean off my benzos", "taper"),
-    ("i want to slowly come off my lexapro", "taper"),
-    ("can I skip my zoloft on tms days", "skip"),
-    ("should I skip lexapro the morning of tms", "skip"),
-    ("is it fine to miss a dose of my abilify", "dose"),
-    ("i forgot my lamictal today, is tms ok", "skip"),
-    ("should I switch from zoloft to lexapro", "switch"),
-    ("can I drink alcohol on lexapro", "alcohol"),
-    ("is a glass of wine ok with my seroquel", "alcohol"),
-    ("can i smoke weed on my meds", "alcohol"),
-    ("how quickly can I come off my venlafaxine by myself", "stop_alone"),
-    ("can I stop my prozac on my own", "stop_alone"),
-    ("I want to quit lamictal cold turkey", "stop_alone"),
-    ("can I drop my antidepressant without telling my psychiatrist", "stop_alone"),
-    ("how fast can I get off effexor", "stop_alone"),
-])
+@pytest.mark.parametrize("text,kind", [tuple(case) for case in CASES["self_managed_changes"]])
 def test_self_managed_changes(text, kind):
     assert change(text) == kind
 
 
-@pytest.mark.parametrize("text", [
-    "can i take my usual klonopin the night before a tms session",
-    "can I take my morning dose of lexapro before tms",
-    "I'm on zoloft 50mg, is tms ok",
-    "does wellbutrin raise my seizure risk with tms",
-    "will lexapro lower my seizure threshold",
-    "does zoloft mess up my tms",
-    "does tms mean i have to give up my antidepressant",
-    "can I skip tms on days I take klonopin",
-    "can I drink coffee on adderall before tms",
-    "would I switch to TMS instead of my antidepressant",
-    "should i stop zoloft before tms",
-    "how soon after tms can i stop my medication",
-    "my brother quit his meds cold turkey to prep for tms, is that normal",
-    "is it ok to use my benzo before tms",
-    "how many tms sessions will I need while on zoloft",
-    "how many antidepressants do you have to try before tms",
-])
+@pytest.mark.parametrize("text", CASES["not_changes"])
 def test_questions_about_the_medication_itself_are_not_changes(text):
     assert change(text) is None
 

@@ -1,24 +1,24 @@
 """Medication recognition: every listed name, misspellings, and no ordinary words.
 
 Covers the three places names are recognised, which must agree: the pure-Python matcher
-(components/medications.py), the spaCy pipeline built by scripts/build_spacy_pipeline.py
+(practice/medications/catalog.py), the spaCy pipeline built by scripts/build_spacy_pipeline.py
 (EntityRuler), and the Rasa component that combines them (MedicationExtractor) as it runs
 after SpacyNLP and SpacyTokenizer.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
 
 import pytest
 import yaml
 
-from components import medications as meds
-from components.medications import MedicationMatcher, default_matcher, load_catalog
+from practice.medications import catalog as meds
+from practice.medications.catalog import MedicationMatcher, default_matcher, load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
-MISSPELLINGS: Dict[str, str] = yaml.safe_load(
+MISSPELLINGS: dict[str, str] = yaml.safe_load(
     (Path(__file__).parent / "medication_misspellings.yml").read_text(encoding="utf-8")
 )
 CATALOG = load_catalog()
@@ -55,14 +55,14 @@ def parse(pipeline_dir):
     from rasa.nlu.utils.spacy_utils import SpacyNLP
     from rasa.shared.nlu.training_data.message import Message
 
-    from components.medication_extractor import MedicationExtractor
+    from rasa_ext.nlu.medication_extractor import MedicationExtractor
 
     config = {**SpacyNLP.get_default_config(), "model": str(pipeline_dir), "case_sensitive": False}
     spacy_nlp = SpacyNLP(SpacyNLP.load_model(str(pipeline_dir)), config)
     tokenizer = SpacyTokenizer(SpacyTokenizer.get_default_config())
     extractor = MedicationExtractor({})
 
-    def run(text: str) -> List[dict]:
+    def run(text: str) -> list[dict]:
         message = Message.build(text=text)
         spacy_nlp.process([message], spacy_nlp.provide())
         tokenizer.process([message])
@@ -72,7 +72,7 @@ def parse(pipeline_dir):
     return run
 
 
-def generics(entities: List[dict]) -> List[str]:
+def generics(entities: list[dict]) -> list[str]:
     return [e["value"] for e in entities if e["entity"] == "medication"]
 
 
@@ -194,7 +194,7 @@ def test_multi_word_names_are_one_entity_not_two(parse) -> None:
 
 
 # ----------------------------------------------------------------------------- no false positives
-def _nlu_sentences() -> Iterator[Tuple[str, str, str]]:
+def _nlu_sentences() -> Iterator[tuple[str, str, str]]:
     for folder in ("data/nlu", "tests/nlu"):
         for path in sorted((ROOT / folder).glob("*.yml")):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -293,7 +293,7 @@ def test_extractor_passes_training_data_through_and_works_without_a_spacy_doc() 
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from components.medication_extractor import MedicationExtractor
+    from rasa_ext.nlu.medication_extractor import MedicationExtractor
 
     extractor = MedicationExtractor({})
     data = TrainingData([Message.build(text="zoloft and tms", intent="meds_specific")])
@@ -309,7 +309,7 @@ def test_extractor_passes_training_data_through_and_works_without_a_spacy_doc() 
 def test_extractor_replaces_overlapping_medication_entities_from_other_extractors() -> None:
     from rasa.shared.nlu.training_data.message import Message
 
-    from components.medication_extractor import MedicationExtractor
+    from rasa_ext.nlu.medication_extractor import MedicationExtractor
 
     other = {"entity": "medication", "start": 0, "end": 6, "value": "Zoloft", "extractor": "DIET"}
     unrelated = {"entity": "state", "start": 11, "end": 17, "value": "Oregon"}
@@ -322,7 +322,7 @@ def test_extractor_replaces_overlapping_medication_entities_from_other_extractor
 def test_exact_only_mode_skips_misspellings() -> None:
     from rasa.shared.nlu.training_data.message import Message
 
-    from components.medication_extractor import MedicationExtractor
+    from rasa_ext.nlu.medication_extractor import MedicationExtractor
 
     message = Message.build(text="zolof and Xanax")
     MedicationExtractor({"fuzzy": False}).process([message])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import pytest
 import yaml
@@ -36,11 +36,11 @@ class Assistant:
         self.domain = self.agent.domain.as_dict()
         self.loop = asyncio.new_event_loop()
 
-    def say(self, text: str) -> Tuple[Dict[str, Any], str, Dict[str, Any]]:
+    def say(self, text: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
         """(the reply's contract payload, the action the policies chose, the parse data)."""
         return self.loop.run_until_complete(self._say(text))
 
-    async def _say(self, text: str) -> Tuple[Dict[str, Any], str, Dict[str, Any]]:
+    async def _say(self, text: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
         from rasa.core.channels import UserMessage
 
         sender = "routing-" + uuid.uuid4().hex[:10]
@@ -67,7 +67,7 @@ def assistant():
     bot.close()
 
 
-def _describe(parse: Dict[str, Any], action: str) -> str:
+def _describe(parse: dict[str, Any], action: str) -> str:
     entities = [(e["entity"], e["value"]) for e in parse.get("entities") or []]
     routed = (parse.get("medication_intent") or {}).get("rule")
     return f"intent {parse['intent']['name']} (router: {routed}), action {action}, entities {entities}"

@@ -1,4 +1,4 @@
-"""The channels' screening (components/message_guard.py) costs a bounded amount per message,
+"""The channels' screening (practice/message_guard.py) costs a bounded amount per message,
 runs the crisis screen once per message, and still finds crisis language in an over-long one."""
 import asyncio
 import time
@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from components import message_guard
-from components.crisis_detector import detect as real_detect
-from components.socketio_channel import GuardedSocketIOInput
+from practice import message_guard
+from practice.safety.crisis_detector import detect as real_detect
+from rasa_ext.channels.socketio_channel import GuardedSocketIOInput
 
 CRISIS = "i want to kill myself"
 
@@ -83,7 +83,7 @@ def _turn(channel, text, sender="visitor-" + "a" * 16):
                          ids=["question", "crisis", "over-long", "blank"])
 def test_the_crisis_screen_runs_once_per_message(screenings, detect_calls, monkeypatch, text):
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
-    monkeypatch.setattr("components.rate_limit._limiter", None)
+    monkeypatch.setattr("rasa_ext.channels.rate_limit._limiter", None)
     channel = GuardedSocketIOInput.from_credentials({})
     _, replies = _turn(channel, text)
     assert len([r for r in replies if isinstance(r.get("custom"), dict)]) == 1
@@ -94,7 +94,7 @@ def test_the_crisis_screen_runs_once_per_message(screenings, detect_calls, monke
 def test_the_crisis_screen_runs_once_for_a_rate_limited_message(screenings, monkeypatch):
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "1")
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setattr("components.rate_limit._limiter", None)
+    monkeypatch.setattr("rasa_ext.channels.rate_limit._limiter", None)
     channel = GuardedSocketIOInput.from_credentials({})
     _turn(channel, "hello", sender="limited-" + "b" * 16)
     screenings.clear()

@@ -10,7 +10,6 @@ import collections
 import functools
 import re
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
 
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
@@ -25,7 +24,7 @@ NLU_SUFFIXES = {".yml", ".yaml", ".json", ".md"}
 # Intents Rasa adds itself; they need no training examples.
 BUILT_IN_INTENTS = {"nlu_fallback"}
 
-Example = Tuple[str, str, str]  # (intent, text, file)
+Example = tuple[str, str, str]  # (intent, text, file)
 
 
 def normalise(text: str) -> str:
@@ -40,7 +39,7 @@ def normalise(text: str) -> str:
     return cleaned or re.sub(r"\s+", "", lowered)
 
 
-def _nlu_files(folder: Path) -> List[Path]:
+def _nlu_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
@@ -48,9 +47,9 @@ def _nlu_files(folder: Path) -> List[Path]:
     )
 
 
-@functools.lru_cache(maxsize=None)
-def _load_examples(folder: Path) -> Tuple[Example, ...]:
-    examples: List[Example] = []
+@functools.cache
+def _load_examples(folder: Path) -> tuple[Example, ...]:
+    examples: list[Example] = []
     for path in _nlu_files(folder):
         data = load_data(str(path))
         for message in data.training_examples:
@@ -61,23 +60,23 @@ def _load_examples(folder: Path) -> Tuple[Example, ...]:
     return tuple(examples)
 
 
-def training_examples() -> Tuple[Example, ...]:
+def training_examples() -> tuple[Example, ...]:
     return _load_examples(TRAIN_DIR)
 
 
-def held_out_examples() -> Tuple[Example, ...]:
+def held_out_examples() -> tuple[Example, ...]:
     return _load_examples(HELD_OUT_DIR)
 
 
-@functools.lru_cache(maxsize=None)
-def domain_intents() -> Set[str]:
-    files: List[Path] = []
+@functools.cache
+def domain_intents() -> set[str]:
+    files: list[Path] = []
     for path in DOMAIN_PATHS:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
             files.extend(sorted(path.rglob("*.yml")) + sorted(path.rglob("*.yaml")))
-    intents: Set[str] = set()
+    intents: set[str] = set()
     for path in files:
         content = read_yaml_file(str(path)) or {}
         for entry in content.get("intents", []) or []:
@@ -100,7 +99,7 @@ def test_domain_lists_intents():
 
 
 def test_held_out_examples_do_not_appear_in_training():
-    seen: Dict[str, Example] = {}
+    seen: dict[str, Example] = {}
     for example in training_examples():
         seen.setdefault(normalise(example[1]), example)
     leaks = []

@@ -1,5 +1,6 @@
 """Booking changes reach people: a real SMTP server (aiosmtpd) receives what the delivery
 worker sends from the outbox the booking store wrote in each change's transaction."""
+
 from __future__ import annotations
 
 import pytest
@@ -37,8 +38,9 @@ def harness(booking_clinic, booking_db_url, smtp):
 
 
 def book(harness, contact=VISITOR, state="NY", start=START, sender="conv-1"):
-    return harness.store.book(full_name="Jane Doe", contact=contact, state=state,
-                              start_utc=start, sender_id=sender)
+    return harness.store.book(
+        full_name="Jane Doe", contact=contact, state=state, start_utc=start, sender_id=sender
+    )
 
 
 def rows(harness):
@@ -98,7 +100,9 @@ def test_move_updates_the_same_uid_with_a_higher_sequence(harness, smtp):
     assert int(new["SEQUENCE"]) > int(old["SEQUENCE"])
     assert new["DTSTART"].dt == NEW_START
     assert [m["Subject"].split(":")[0] for m in smtp.recorder.to(CLINIC_ADDRESS)] == [
-        f"New booking {booking.reference}", f"Booking moved {booking.reference}"]
+        f"New booking {booking.reference}",
+        f"Booking moved {booking.reference}",
+    ]
 
 
 def test_cancel_sends_the_notice_and_a_cancel_invite(harness, smtp):
@@ -108,7 +112,10 @@ def test_cancel_sends_the_notice_and_a_cancel_invite(harness, smtp):
     harness.deliver()
     mails = smtp.recorder.to(VISITOR)
     assert [m["Subject"].split(" is ")[-1].split(" has ")[-1].split(":")[0] for m in mails] == [
-        "confirmed", "moved", "cancelled"]
+        "confirmed",
+        "moved",
+        "cancelled",
+    ]
     sequences = [int(event_of(invite_of(m))["SEQUENCE"]) for m in mails]
     assert sequences == sorted(sequences) and len(set(sequences)) == 3
     cancel = invite_of(mails[-1])
@@ -183,8 +190,7 @@ def test_no_health_words_in_any_subject_or_body(harness, smtp):
     assert len(smtp.accepted) >= 8
     for mail in smtp.accepted:
         subject = mail["Subject"].lower()
-        body = mail.get_body(("plain",)).get_content().lower().replace(
-            "synchronous mental health", "")
+        body = mail.get_body(("plain",)).get_content().lower().replace("synchronous mental health", "")
         for word in HEALTH_WORDS:
             assert word not in subject, (word, subject)
             assert word not in body, (word, mail["Subject"])
@@ -202,7 +208,7 @@ def test_a_failing_hook_rolls_the_booking_back(harness):
 
 
 def test_deleting_or_purging_bookings_deletes_their_messages(harness, smtp):
-    from actions.booking.store import BookingEraser
+    from practice.booking.store import BookingEraser
 
     eraser = BookingEraser(harness.store)
     first = book(harness)

@@ -1,5 +1,6 @@
 """Call-back requests: stored with the clinic's notice in one transaction, the notice delivered
 over real SMTP without name, contact or what the visitor typed; done marks; retention."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,9 +25,13 @@ def setup(booking_clinic, booking_db_url):
 
 def test_a_request_notifies_the_clinic_once_without_details(setup):
     harness, store, server = setup
-    request = store.create(full_name="Jane Doe", contact="+15035550111",
-                           best_time="weekday mornings after my depression group", consent=True,
-                           sender_id="conv-9")
+    request = store.create(
+        full_name="Jane Doe",
+        contact="+15035550111",
+        best_time="weekday mornings after my depression group",
+        consent=True,
+        sender_id="conv-9",
+    )
     assert request.reference.startswith("CB-") and store.for_conversation_open("conv-9") == request
     harness.deliver()
     harness.deliver()
@@ -44,15 +49,21 @@ def test_a_request_notifies_the_clinic_once_without_details(setup):
 def test_no_request_without_consent(setup):
     _, store, _ = setup
     with pytest.raises(ValueError):
-        store.create(full_name="Jane Doe", contact="jane@mail.test", best_time="any",
-                     consent=False, sender_id="conv-9")
+        store.create(
+            full_name="Jane Doe", contact="jane@mail.test", best_time="any", consent=False, sender_id="conv-9"
+        )
     assert store.list() == []
 
 
 def test_staff_mark_requests_done(setup):
     harness, store, _ = setup
-    request = store.create(full_name="Jane Doe", contact="jane@mail.test", best_time="  any \n time ",
-                           consent=True, sender_id="conv-9")
+    request = store.create(
+        full_name="Jane Doe",
+        contact="jane@mail.test",
+        best_time="  any \n time ",
+        consent=True,
+        sender_id="conv-9",
+    )
     assert store.list("open")[0].best_time == "any time"
     assert store.mark_done(request.reference.lower(), "sam")
     assert not store.mark_done(request.reference, "sam")

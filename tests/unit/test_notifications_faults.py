@@ -1,5 +1,6 @@
 """Delivery faults, against real SMTP servers: the server down at booking time, retries and
 dead messages, a worker killed mid-delivery, claims that expire, two workers on PostgreSQL."""
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from actions.booking.store import make_engine, upgrade_schema
 from notifications.outbox import Outbox, OutgoingMessage, enqueue
 from notifications.tables import outbox as outbox_table
+from practice.booking.store import make_engine, upgrade_schema
 from tests.conftest import BOOKING_NOW
 from tests.unit.notification_fixtures import CLINIC_ADDRESS, make_harness, utc
 from tests.unit.smtp_recorder import SmtpServer, free_port
@@ -34,8 +35,9 @@ def statuses(engine):
 
 
 def book(harness):
-    return harness.store.book(full_name="Jane Doe", contact=VISITOR, state="OR",
-                              start_utc=START, sender_id="conv-1")
+    return harness.store.book(
+        full_name="Jane Doe", contact=VISITOR, state="OR", start_utc=START, sender_id="conv-1"
+    )
 
 
 def test_smtp_down_at_booking_time_delivers_once_it_is_back(booking_clinic, booking_db_url):
@@ -70,8 +72,9 @@ def test_backoff_doubles_then_the_message_is_dead_and_can_be_retried(booking_cli
     for _ in range(3):  # max_attempts is 3 in the test settings
         harness.deliver()
         with harness.store.engine.connect() as conn:
-            row = conn.execute(sa.select(outbox_table).where(
-                outbox_table.c.kind == "visitor_confirmation")).first()
+            row = conn.execute(
+                sa.select(outbox_table).where(outbox_table.c.kind == "visitor_confirmation")
+            ).first()
         if row.status == "pending":
             delays.append(row.next_attempt_at - harness.clock.now)
             harness.clock.now = row.next_attempt_at
@@ -109,16 +112,36 @@ def _fill(engine, n, domain="clinic.test"):
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         for i in range(n):
-            enqueue(conn, OutgoingMessage(kind="clinic_booking_new", recipient=CLINIC_ADDRESS,
-                                          subject=f"New booking EV-TEST{i:02d}", body=f"n {i}\n",
-                                          booking_reference=f"EV-T{i:04d}"), now, domain)
+            enqueue(
+                conn,
+                OutgoingMessage(
+                    kind="clinic_booking_new",
+                    recipient=CLINIC_ADDRESS,
+                    subject=f"New booking EV-TEST{i:02d}",
+                    body=f"n {i}\n",
+                    booking_reference=f"EV-T{i:04d}",
+                ),
+                now,
+                domain,
+            )
 
 
 def _worker(db_url, port, *extra, **env):
-    environment = {**os.environ, "BOOKING_DB_URL": db_url, "SMTP_HOST": "127.0.0.1",
-                   "SMTP_PORT": str(port), "SMTP_TLS": "none", **env}
-    return subprocess.Popen([sys.executable, "-m", "notifications.worker", *extra], cwd=ROOT,
-                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    environment = {
+        **os.environ,
+        "BOOKING_DB_URL": db_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(port),
+        "SMTP_TLS": "none",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "notifications.worker", *extra],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(tmp_path):
@@ -166,8 +189,13 @@ def pg_url():
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     with admin.connect() as conn:
-        conn.execute(sa.text("select pg_terminate_backend(pid) from pg_stat_activity "
-                             "where datname = :n and pid <> pg_backend_pid()"), {"n": name})
+        conn.execute(
+            sa.text(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = :n and pid <> pg_backend_pid()"
+            ),
+            {"n": name},
+        )
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -213,8 +241,13 @@ def test_a_refused_address_is_dead_at_once_and_the_rest_share_one_connection(tmp
     upgrade_schema(engine)
     _fill(engine, 3)
     with engine.begin() as conn:
-        enqueue(conn, OutgoingMessage(kind="visitor_confirmation", recipient="nobody@refused.test",
-                                      subject="s", body="b\n"), datetime.now(timezone.utc))
+        enqueue(
+            conn,
+            OutgoingMessage(
+                kind="visitor_confirmation", recipient="nobody@refused.test", subject="s", body="b\n"
+            ),
+            datetime.now(timezone.utc),
+        )
     _fill(engine, 2)
     server = SmtpServer().start()
     try:
@@ -223,14 +256,16 @@ def test_a_refused_address_is_dead_at_once_and_the_rest_share_one_connection(tmp
         from notifications.worker import DeliveryWorker
 
         settings = NotificationSettings.from_clinic({"name": "P"}, env={})
-        worker = DeliveryWorker(Outbox(engine), {"email": SmtpSender(
-            SmtpSettings(port=server.port), settings)})
+        worker = DeliveryWorker(
+            Outbox(engine), {"email": SmtpSender(SmtpSettings(port=server.port), settings)}
+        )
         worker.run_until_idle()
         assert len(server.accepted) == 5 and len(server.recorder.sessions) == 1
         with engine.connect() as conn:
             dead = conn.execute(sa.select(outbox_table).where(outbox_table.c.status == "dead")).fetchall()
         assert [(r.recipient, r.attempts, r.last_error) for r in dead] == [
-            ("nobody@refused.test", 1, "recipient refused")]
+            ("nobody@refused.test", 1, "recipient refused")
+        ]
     finally:
         server.stop()
         engine.dispose()

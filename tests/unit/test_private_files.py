@@ -1,6 +1,6 @@
 """Owner-only files for what the assistant stores: the launchers' umask, the var/ folder and the
-generated API token (scripts/env.sh), SQLite files whoever creates them (components/private_files.py),
-and the API token passed to Rasa without a command line (components/rasa_main.py)."""
+generated API token (scripts/env.sh), SQLite files whoever creates them (practice/private_files.py),
+and the API token passed to Rasa without a command line (rasa_ext/runtime/main.py)."""
 import os
 import stat
 import subprocess
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from actions.booking.store import BookingStore
-from components.private_files import make_private
-from components.rasa_main import with_auth_token
+from practice.booking.store import BookingStore
+from practice.private_files import make_private
+from rasa_ext.runtime.main import with_auth_token
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,7 +1,7 @@
-"""components/rasa_speedups.py: the same results as Rasa's own code, with less work per turn."""
+"""rasa_ext/runtime/speedups.py: the same results as Rasa's own code, with less work per turn."""
 import asyncio
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import jsonschema
 import pytest
@@ -11,7 +11,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, Sch
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 
-from components import rasa_speedups
+from rasa_ext.runtime import speedups as rasa_speedups
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
@@ -135,10 +135,10 @@ def test_without_the_compiled_schema_jsonschema_still_decides(action, monkeypatc
 
 class Add(GraphComponent):
     @classmethod
-    def create(cls, config: Dict[str, Any], model_storage, resource, execution_context) -> "Add":
+    def create(cls, config: dict[str, Any], model_storage, resource, execution_context) -> "Add":
         return cls(config)
 
-    def __init__(self, config: Dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self.bias = config.get("bias", 0)
 
     def add(self, a: Any = 0, b: Any = 0) -> Any:
@@ -147,7 +147,7 @@ class Add(GraphComponent):
         return a + b + self.bias
 
 
-def node(needs: Dict[str, str], bias: int = 0, target: bool = False) -> SchemaNode:
+def node(needs: dict[str, str], bias: int = 0, target: bool = False) -> SchemaNode:
     return SchemaNode(needs=needs, uses=Add, constructor_name="create", fn="add", config={"bias": bias},
                       is_target=target)
 
@@ -252,8 +252,7 @@ def test_event_lookup_finds_an_event_class_defined_after_the_first_lookup():
 
 
 def test_a_tracker_round_trips_through_dicts_with_the_patch(monkeypatch):
-    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
-    from rasa.shared.core.events import Event
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     monkeypatch.setattr(Event, "resolve_by_type", staticmethod(rasa_speedups._resolve_by_type))
@@ -282,8 +281,7 @@ def _store(path):
 
 
 def _conversation(sender, turns, session_starts=(0,)):
-    from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted, SlotSet,
-                                         UserUttered)
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     tracker = DialogueStateTracker(sender, [])
@@ -376,10 +374,10 @@ INTENTS = ["greet", "tms_overview", "booking", "inform", "crisis", "nlu_fallback
 ACTIONS = ["action_listen", "action_answer", "booking_form", "utter_greet", "action_core_fallback"]
 
 
-def _random_state(rng, as_rule: bool) -> Dict[str, Any]:
+def _random_state(rng, as_rule: bool) -> dict[str, Any]:
     """A state in the shapes the featurizer and RulePolicy's stored rules use (rules: lists,
     SHOULD_NOT_BE_SET; conversations: tuples); a third of them without a previous action."""
-    state: Dict[str, Any] = {}
+    state: dict[str, Any] = {}
     if rng.random() < 0.67:
         state["prev_action"] = {"action_name": rng.choice(ACTIONS)}
     if rng.random() < 0.7:

@@ -1,12 +1,13 @@
-"""components/rate_limit.py: per-visitor and per-address windows, Redis or in-process."""
+"""rasa_ext/channels/rate_limit.py: per-visitor and per-address windows, Redis or in-process."""
 import asyncio
 import os
 import uuid
 
 import pytest
 
-from components import message_guard, rate_limit
-from components.rate_limit import RateLimiter, client_address
+from practice import message_guard
+from rasa_ext.channels import rate_limit
+from rasa_ext.channels.rate_limit import RateLimiter, client_address
 
 
 class Clock:
@@ -123,7 +124,7 @@ def test_the_per_address_limit_is_on_by_default(monkeypatch):
 def test_this_machine_is_held_by_the_per_visitor_limit_only():
     import asyncio
 
-    from components.rate_limit import RateLimiter
+    from rasa_ext.channels.rate_limit import RateLimiter
 
     limiter = RateLimiter(per_visitor=100, per_address=2, window=60, redis_url=None, prefix="t")
     waits = [asyncio.run(limiter.retry_after(f"v{i}", "127.0.0.1")) for i in range(5)]

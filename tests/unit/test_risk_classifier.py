@@ -1,8 +1,6 @@
 """RiskClassifier, the last NLU component: the risk level decides the safety intent."""
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
-
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -11,10 +9,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.risk_classifier import RISK_KEY, RiskClassifier, risk_of
+from rasa_ext.nlu.risk_classifier import RISK_KEY, RiskClassifier, risk_of
 
 
-def _message(text: str, ranking: List[Tuple[str, float]], top: Optional[Tuple[str, float]] = None) -> Message:
+def _message(text: str, ranking: list[tuple[str, float]], top: tuple[str, float] | None = None) -> Message:
     """A message as the intent classifier (+ FallbackClassifier) leaves it."""
     top_name, top_conf = top or ranking[0]
     ranking_dicts = [{"name": name, "confidence": conf} for name, conf in ranking]

@@ -1,12 +1,11 @@
-"""The risk model, its corpus and how it combines with the lexicon (components/risk_model.py)."""
+"""The risk model, its corpus and how it combines with the lexicon (practice/safety/risk_model.py)."""
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 
-from components.crisis_detector import NOTHING, Detection
-from components.risk_model import (
+from practice.safety.crisis_detector import NOTHING, Detection
+from practice.safety.risk_model import (
     CLEAR,
     LABELS,
     NONE,

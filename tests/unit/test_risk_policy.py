@@ -1,6 +1,5 @@
 """RiskPolicy: crisis first in every state, check-ins for possible risk, risk added up over turns."""
 from pathlib import Path
-from typing import Optional
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -10,7 +9,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.risk_policy import RiskPolicy
+from rasa_ext.policies.risk_policy import RiskPolicy
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 LISTEN = ActionExecuted("action_listen")
@@ -23,7 +22,7 @@ def policy(tmp_path_factory) -> RiskPolicy:
 
 
 def said(intent: str, level: str = "none", signal: float = 0.0, spanish: bool = False,
-         answer_yes: Optional[float] = None, asked: Optional[str] = None, confidence: float = 0.9) -> UserUttered:
+         answer_yes: float | None = None, asked: str | None = None, confidence: float = 0.9) -> UserUttered:
     """A visitor message as the NLU leaves it: intent plus the RiskClassifier's record."""
     risk = {"level": level, "signal": signal, "spanish": spanish,
             "previous_intent": {"name": asked or intent, "confidence": confidence}}

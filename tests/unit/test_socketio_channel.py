@@ -1,13 +1,13 @@
-"""The widget's socket.io channel (components/socketio_channel.py), without a server."""
+"""The widget's socket.io channel (rasa_ext/channels/socketio_channel.py), without a server."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
-from components.socketio_channel import (
+from rasa_ext.channels.socketio_channel import (
     GuardedSocketIOInput,
     GuardedSocketIOOutput,
     _answered_turn,
@@ -17,7 +17,7 @@ from components.socketio_channel import (
 
 class FakeSio:
     def __init__(self) -> None:
-        self.emitted: List[Dict[str, Any]] = []
+        self.emitted: list[dict[str, Any]] = []
 
     async def emit(self, event: str, data: Any = None, room: Any = None, **_: Any) -> None:
         self.emitted.append({"event": event, "data": data, "room": room})

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from components import message_guard
+from practice import message_guard
 
 
 def agent_with(url):

@@ -1,0 +1,1 @@
+"""Booking rules: visitor fields, appointment times, the booking store (Alembic)."""

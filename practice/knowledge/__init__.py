@@ -1,0 +1,1 @@
+"""Knowledge and clinic files: one loader, content review, production placeholders."""

@@ -1,0 +1,1 @@
+"""The medication catalog, class words and question kinds."""

@@ -1,0 +1,1 @@
+"""Crisis language and risk: the lexicon detector and the learned risk model."""

@@ -1,0 +1,1 @@
+"""Policies named in config.yml."""

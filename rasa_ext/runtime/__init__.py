@@ -1,0 +1,1 @@
+"""The Rasa server's entry point and what it installs before Rasa starts."""

@@ -1,0 +1,1 @@
+"""Tracker and lock store classes named in endpoints.yml."""
