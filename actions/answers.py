@@ -24,6 +24,8 @@ MENTION_SOURCE = "lexicon_mention"
 MENTION_FLAG = "crisis_mention"
 DETAIL_INTENT = "more_detail"
 DETAIL_ENTITY = "detail_topic"
+CALLBACK_TOPIC = "handoff.human"
+CALLBACK_OFFERED = "callback_offered"
 
 
 def detail_payload(topic_id: str) -> str:
@@ -65,15 +67,21 @@ def with_mention_line(
 
 
 def utter_topic(
-    dispatcher: CollectingDispatcher, topic: Topic, tracker: Optional[Tracker] = None, **extra: Any
+    dispatcher: CollectingDispatcher, topic: Topic, tracker: Optional[Tracker] = None,
+    offer_callback: bool = False, **extra: Any
 ) -> None:
     kb = knowledge_base()
     text, flags = with_mention_line(
         kb, tracker, compose(kb, topic), ["fallback"] if topic.id == FALLBACK_TOPIC else None
     )
+    buttons = more_buttons(kb, topic) + booking_buttons(kb, topic)
+    if offer_callback:  # "talk to a person": offer to take a call-back request (actions/callback.py)
+        from actions import callback
+
+        text, buttons = f"{text}\n\n{callback.say('offer')}", buttons + callback.offer_buttons()
     dispatcher.utter_message(
         text=text,
-        buttons=more_buttons(kb, topic) + booking_buttons(kb, topic),
+        buttons=buttons,
         json_message=contract.payload(topic.id, topic.sources, flags=flags, **extra),
     )
 
@@ -114,14 +122,19 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        offer = False
         if intent == DETAIL_INTENT:
             topic = detail_topic(knowledge_base(), tracker)
             utter_detail(dispatcher, topic)
         else:
             topic = knowledge_base().topic_for_intent(intent)
-            utter_topic(dispatcher, topic, tracker)
+            offer = topic.id == CALLBACK_TOPIC and not (tracker.active_loop or {}).get("name")
+            utter_topic(dispatcher, topic, tracker, offer_callback=offer)
         # Any other answer closes an open "which medication?" question.
-        return [SlotSet("last_topic", topic.id), SlotSet("pending_medication_question", None)]
+        events = [SlotSet("last_topic", topic.id), SlotSet("pending_medication_question", None)]
+        if offer or tracker.get_slot(CALLBACK_OFFERED):  # the offer holds for the next answer only
+            events.append(SlotSet(CALLBACK_OFFERED, True if offer else None))
+        return events
 
 
 class ActionCoreFallback(Action):

@@ -5,7 +5,10 @@ that conversation (name and contact; an upcoming appointment is thereby cancelle
 console's own data about it (summary row, review mark, annotations: they hold the visitor's
 words). A person can also ask by contact or booking reference (`delete_bookings`). The purge
 removes events older than the retention period and bookings whose appointment is older than
-it. Training data already exported is outside the database and is not touched.
+it. Messages about a booking (the outbox, practice/notifications/) go with the booking; the purge also
+removes finished messages (sent, dead, cancelled) written before the cutoff. Call-back
+requests go with their conversation, with a deletion by contact, and with the purge. Training data
+already exported is outside the database and is not touched.
 """
 from __future__ import annotations
 
@@ -16,8 +19,10 @@ from typing import Any, Dict, Optional
 import sqlalchemy as sa
 
 from console import audit, bookings
+from console.callbacks import callback_store
 from console.conversations import refresh_index
 from console.db import Database, annotations, conversations, events, reviews
+from console.outbox import outbox_store
 
 _BATCH = 500
 
@@ -34,7 +39,10 @@ def delete_conversation(db: Database, sender_id: str, actor: str,
         conn.execute(reviews.delete().where(reviews.c.sender_id == sender_id))
         conn.execute(conversations.delete().where(conversations.c.sender_id == sender_id))
     n_bookings = bookings.eraser().for_conversation(sender_id)
-    result = {"events": n_events, "annotations": n_notes, "bookings": n_bookings}
+    n_messages = outbox_store().delete_for_conversation(sender_id)
+    n_requests = callback_store().delete_for_conversation(sender_id)
+    result = {"events": n_events, "annotations": n_notes, "bookings": n_bookings,
+              "messages": n_messages, "callback_requests": n_requests}
     audit.record(db, actor, "delete_conversation", sender_id, reason=reason[:200], **result)
     return result
 
@@ -47,6 +55,12 @@ def delete_bookings(db: Database, actor: str, contact: Optional[str] = None,
         raise ValueError("give a contact or a booking reference")
     eraser = bookings.eraser()
     n = eraser.for_contact(contact) if contact else eraser.for_reference(reference or "")
+    if contact:  # the person's call-back requests too (same normalised contact)
+        from practice.booking.fields import parse_contact
+
+        parsed = parse_contact(contact)
+        if parsed is not None:
+            callback_store().delete_for_contact(parsed.value)
     audit.record(db, actor, "delete_bookings", reference.strip().upper() if reference else "by contact",
                  reason=reason[:200], bookings=n)
     return n
@@ -74,7 +88,9 @@ def purge(db: Database, days: int, actor: str, now: float = None) -> Dict[str, A
         conn.execute(reviews.delete().where(reviews.c.sender_id.notin_(
             sa.select(conversations.c.sender_id))))
     n_bookings = bookings.eraser().purge(datetime.fromtimestamp(cutoff, timezone.utc))
+    n_messages = outbox_store().purge(datetime.fromtimestamp(cutoff, timezone.utc))
+    n_requests = callback_store().purge(datetime.fromtimestamp(cutoff, timezone.utc))
     result = {"days": days, "cutoff": round(cutoff), "events": n_events, "annotations": n_notes,
-              "bookings": n_bookings}
+              "bookings": n_bookings, "messages": n_messages, "callback_requests": n_requests}
     audit.record(db, actor, "retention_purge", None, **result)
     return result

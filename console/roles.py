@@ -2,7 +2,8 @@
 
 - reviewer: the conversation list and transcripts (contact details masked), annotating and
   review marks, the annotations list, what we can't answer yet (gaps), charts;
-- scheduler: the bookings (the only view with names and contacts), charts;
+- scheduler: the bookings, call-back requests, the outbox and local mail (the views with
+  names and contacts), charts;
 - editor: answer wordings (propose, approve someone else's, export as a patch), charts;
 - admin: everything, including deletion, the retention purge, exports and the audit log.
 
@@ -40,6 +41,14 @@ ACCESS: Dict[str, FrozenSet[str]] = {
     "delete": _ADMIN,
     "bookings_view": _SCHEDULE,
     "booking_update": _SCHEDULE,
+    # console/blueprints/notifications/pages.py: the messages carry names and addresses, like the bookings.
+    "outbox_view": _SCHEDULE,
+    "outbox_message": _SCHEDULE,
+    "outbox_retry": _SCHEDULE,
+    "mail_view": _SCHEDULE,
+    "mail_message": _SCHEDULE,
+    "callbacks_view": _SCHEDULE,  # console/blueprints/callbacks/pages.py
+    "callback_done": _SCHEDULE,
     "retention_view": _ADMIN,
     "purge": _ADMIN,
     "audit_view": _ADMIN,

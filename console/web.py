@@ -40,6 +40,8 @@ DONE_MESSAGES = {  # fixed texts only: nothing from the request is reflected
     "rejected": "Change rejected.",
     "not_allowed_to_decide": "Only another staff member can approve or reject a pending change.",
     "not_approved": "Only an approved change can be exported.",
+    "outbox_retried": "The message will be sent again.",
+    "callback_done": "Request marked as done.",
 }
 
 

@@ -36,5 +36,20 @@ pids+=($!)
 .venv/bin/python -m console --host "${CONSOLE_HOST:-127.0.0.1}" --port "${CONSOLE_PORT:-8081}" &
 pids+=($!)
 
-echo "Starting: Rasa on http://$RASA_INTERFACE:$RASA_PORT, actions on :$ACTION_PORT, staff console on http://${CONSOLE_HOST:-127.0.0.1}:${CONSOLE_PORT:-8081}, demo page with the widget on http://localhost:${WEB_PORT:-8080}/ (Ctrl-C stops all)"
+# Mail (practice/notifications/, docs/notifications.md): without SMTP_HOST, a local SMTP sink keeps each
+# message as an .eml file in var/mail/ (the console's Mail page); the delivery worker sends
+# what the outbox holds.
+console_url="http://${CONSOLE_HOST:-127.0.0.1}:${CONSOLE_PORT:-8081}"
+if [ -z "${SMTP_HOST:-}" ]; then
+  export SMTP_HOST=127.0.0.1 SMTP_PORT="${SMTP_PORT:-8025}" SMTP_TLS=none
+  .venv/bin/python -m practice.notifications.mail_sink --host 127.0.0.1 --port "$SMTP_PORT" &
+  pids+=($!)
+  mail_note="mail kept locally on $console_url/mail"
+else
+  mail_note="mail sent through $SMTP_HOST (outbox on $console_url/outbox)"
+fi
+.venv/bin/python -m practice.notifications.worker &
+pids+=($!)
+
+echo "Starting: Rasa on http://$RASA_INTERFACE:$RASA_PORT, actions on :$ACTION_PORT, staff console on $console_url, $mail_note, demo page with the widget on http://localhost:${WEB_PORT:-8080}/ (Ctrl-C stops all)"
 wait -n "${pids[@]}"

@@ -189,8 +189,21 @@ supervise lb "$0" lb &
 pids+=($!)
 supervise console .venv/bin/python -m console --host "$CONSOLE_HOST" --port "${CONSOLE_PORT:-8081}" &
 pids+=($!)
+# Mail delivery (practice/notifications/): NOTIFY_WORKERS workers (1) share the outbox. Without
+# SMTP_HOST nothing leaves the machine: the local sink keeps the mail in var/mail/ (console: Mail).
+if [ -z "${SMTP_HOST:-}" ]; then
+  echo "run_prod: SMTP_HOST is not set: mail is kept in var/mail/, not sent (docs/notifications.md)" >&2
+  export SMTP_HOST=127.0.0.1 SMTP_PORT="${SMTP_PORT:-8025}" SMTP_TLS=none
+  supervise mail_sink .venv/bin/python -m practice.notifications.mail_sink --host 127.0.0.1 --port "$SMTP_PORT" &
+  pids+=($!)
+fi
+for i in $(seq 1 "${NOTIFY_WORKERS:-1}"); do
+  supervise "notify$i" .venv/bin/python -m practice.notifications.worker &
+  pids+=($!)
+done
 
 echo "Starting the production profile: load balancer on http://$LB_BIND:$RASA_PORT ->" \
   "$RASA_INSTANCES Rasa instances on :$((RASA_INSTANCE_BASE_PORT + 1))..:$((RASA_INSTANCE_BASE_PORT + RASA_INSTANCES))," \
-  "actions on :$ACTION_PORT, staff console on http://$CONSOLE_HOST:${CONSOLE_PORT:-8081} (Ctrl-C stops all)"
+  "actions on :$ACTION_PORT, staff console on http://$CONSOLE_HOST:${CONSOLE_PORT:-8081}," \
+  "${NOTIFY_WORKERS:-1} mail worker(s) to $SMTP_HOST (Ctrl-C stops all)"
 wait -n "${pids[@]}"

@@ -9,7 +9,7 @@ from importlib import import_module
 from sanic import Blueprint
 
 AREAS = ("auth", "conversations", "annotations", "bookings", "retention", "audit", "charts",
-         "gaps", "answers")
+         "gaps", "answers", "notifications", "callbacks")
 
 
 def all_blueprints() -> list[Blueprint]:

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from practice.notifications.booking_events import ChangeHook, default_booking_notifier
+from practice.notifications.outbox import delete_booking_messages
 from practice.paths import VAR_DIR
 from practice.private_files import make_private
 
@@ -187,9 +189,16 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
 
 
 class BookingStore:
-    """Creates, finds, cancels and moves bookings; every write is one short transaction."""
+    """Creates, finds, cancels and moves bookings; every write is one short transaction.
 
-    def __init__(self, url_or_engine: str | Engine | None = None, migrate: bool = True) -> None:
+    `on_change(conn, change, booking, previous_start)` runs inside the transaction of each
+    booking, move and cancellation (notifications/: the messages it causes go to the outbox
+    in that same transaction); default: the notifier configured by clinic.yml.
+    """
+
+    def __init__(self, url_or_engine: str | Engine | None = None, migrate: bool = True,
+                 on_change: ChangeHook | None = None) -> None:
+        self.on_change: ChangeHook = on_change or default_booking_notifier()
         if isinstance(url_or_engine, Engine):
             self.engine = url_or_engine
         else:
@@ -280,9 +289,11 @@ class BookingStore:
             try:
                 with self.engine.begin() as conn:
                     conn.execute(bookings.insert().values(client_key=client_key, **values))
+                    booking = Booking(**values)
+                    self.on_change(conn, "booked", booking, None)
             except IntegrityError:
                 continue  # lost the race for the slot (or, rarely, a reference clash): re-check
-            return Booking(**values)
+            return booking
         raise SlotTaken(start_utc)
 
     def _check_limits(self, conn: Connection, contact: str, client_key: str | None,
@@ -314,8 +325,12 @@ class BookingStore:
             )
             if result.rowcount != 1:
                 raise BookingNotFound(reference)
-        updated = self.get(booking.reference)
-        assert updated is not None
+            updated = Booking.from_row(conn.execute(
+                sa.select(bookings).where(bookings.c.reference == booking.reference)).first())
+            moved = updated.start_utc != booking.start_utc
+            if updated.status == CANCELLED or moved:
+                self.on_change(conn, "cancelled" if updated.status == CANCELLED else "moved",
+                               updated, booking.start_utc if moved else None)
         return updated
 
     def cancel(self, reference: str, contact: str) -> Booking:
@@ -333,15 +348,20 @@ class BookingStore:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         with self.engine.begin() as conn:
+            before = conn.execute(
+                sa.select(bookings.c.status).where(bookings.c.reference == reference.upper())
+            ).scalar()
             result = conn.execute(
                 bookings.update()
                 .where(bookings.c.reference == reference.upper())
                 .values(status=status, updated_at=_now())
             )
-        if result.rowcount != 1:
-            raise BookingNotFound(reference)
-        booking = self.get(reference)
-        assert booking is not None
+            if result.rowcount != 1:
+                raise BookingNotFound(reference)
+            booking = Booking.from_row(conn.execute(
+                sa.select(bookings).where(bookings.c.reference == reference.upper())).first())
+            if before == BOOKED and status == CANCELLED:  # staff cancelled it: tell the visitor
+                self.on_change(conn, "cancelled", booking, None)
         return booking
 
 
@@ -353,6 +373,9 @@ class BookingEraser:
 
     def _delete(self, condition: Any) -> int:
         with self.engine.begin() as conn:
+            # Their messages go with them, sent or not (practice/notifications/outbox.py).
+            references = [r[0] for r in conn.execute(sa.select(bookings.c.reference).where(condition))]
+            delete_booking_messages(conn, references)
             return conn.execute(bookings.delete().where(condition)).rowcount
 
     def purge(self, appointments_before: datetime) -> int:

@@ -29,6 +29,13 @@ TABLE = [
     ("POST", "/delete", {"sender": "conv-crisis"}, {A}),  # no confirmation: nothing is deleted
     ("GET", "/bookings", {}, {S, A}),
     ("POST", "/bookings/update", {"reference": "EV-NOPE00", "action": "attended"}, {S, A}),
+    ("GET", "/outbox", {}, {S, A}),
+    ("GET", "/outbox/1", {}, {S, A}),
+    ("POST", "/outbox/retry", {"id": "999999"}, {S, A}),
+    ("GET", "/mail", {}, {S, A}),
+    ("GET", "/mail/20261207T000000-00000000.eml", {}, {S, A}),
+    ("GET", "/callbacks", {}, {S, A}),
+    ("POST", "/callbacks/done", {"reference": "CB-NOPE00"}, {S, A}),
     ("GET", "/retention", {}, {A}),
     ("POST", "/retention/purge", {"days": "365"}, {A}),  # no confirmation: nothing is purged
     ("GET", "/audit", {}, {A}),

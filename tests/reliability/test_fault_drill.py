@@ -27,10 +27,12 @@ class WholeProfile(Stack):
     def __init__(self) -> None:
         super().__init__()
         self.console_port = free_ports(1)
+        self.smtp_port = free_ports(1)
 
     def env(self) -> dict[str, str]:
         env = super().env()
         env["CONSOLE_PORT"] = str(self.console_port)
+        env["SMTP_PORT"] = str(self.smtp_port)  # the local mail sink run_prod starts (no SMTP_HOST)
         return env
 
     def start(self) -> None:

@@ -100,7 +100,28 @@ def test_each_service_role_does_its_work_and_nothing_else(roles_db, tmp_path, mo
         assert conn.execute(sa.text("select count(*) from events where sender_id = 'visitor-1'")).scalar() > 0
         conn.execute(sa.text("update bookings set status = 'attended' where reference = :r"), {"r": booking.reference})
         conn.execute(sa.text("delete from events where sender_id = 'visitor-1'"))
-        conn.execute(sa.text("delete from bookings where reference = :r"), {"r": booking.reference})
+    # Staff cancel a booking: the visitor's and the clinic's notices go to the outbox with it.
+    staff_store = BookingStore(console_url)
+    staff_store.set_status(booking.reference, "attended")
+    staff_store.set_status(booking.reference, "booked")
+    staff_store.set_status(booking.reference, "cancelled")
+    staff_store.engine.dispose()
+    # A delivery worker (the actions' role, as in deploy/docker-compose.yml) claims and acknowledges.
+    from practice.notifications.outbox import Outbox
+
+    outbox = Outbox(make_engine(actions_url))
+    claimed = outbox.claim("worker-1", limit=20)
+    assert {m.kind for m in claimed} >= {"visitor_confirmation", "visitor_cancelled"}
+    assert all(outbox.mark_sent(m, "worker-1") for m in claimed)
+    outbox.engine.dispose()
+    # Deleting the booking (a person's request) deletes its messages too.
+    from practice.booking.store import BookingEraser
+
+    eraser_store = BookingStore(console_url)
+    assert BookingEraser(eraser_store).for_reference(booking.reference) == 1
+    eraser_store.engine.dispose()
+    with db.tracker.begin() as conn:
+        assert conn.execute(sa.text("select count(*) from notification_outbox")).scalar() == 0
     db.dispose()
 
     # Nothing beyond that.
@@ -113,3 +134,4 @@ def test_each_service_role_does_its_work_and_nothing_else(roles_db, tmp_path, mo
     assert _denied(console_url, "insert into events (sender_id, type_name) values ('x', 'user')")
     assert _denied(console_url, "insert into bookings (reference) values ('EV-XXXXXX')")
     assert _denied(console_url, "drop table events")
+    assert _denied(actions_url, "delete from notification_outbox")

@@ -49,6 +49,7 @@ NEEDED = [
     "rasa_ext/policies/rule_policy.py",
     "console/templates/base.html",
     "console/blueprints/auth/templates/login.html",
+    "practice/notifications/worker.py",  # imported by the booking store and run as the mail worker
     "knowledge/medications.yml",
     "data/nlu",
     "deploy/Dockerfile",
