@@ -5,13 +5,13 @@ import datetime as dt
 import re
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import sqlalchemy as sa
 import yaml
 
 from console import masking
-from console.db import Database, annotations, exports
+from console.db import Database, annotations_table, exports
 
 NEEDS_NEW_ANSWER = "__needs_new_answer__"
 # Intents Rasa adds itself or that no example should be trained into.
@@ -33,7 +33,7 @@ def domain_intents(domain_file: Path) -> List[str]:
     return names
 
 
-def training_text(text: str, personal_values: List[str] = ()) -> str:
+def training_text(text: str, personal_values: Sequence[str] = ()) -> str:
     """The message as a training example: one line, no contact details, no Rasa markup."""
     for value in sorted({v for v in personal_values if v and len(v.strip()) >= 2},
                         key=len, reverse=True):
@@ -42,16 +42,16 @@ def training_text(text: str, personal_values: List[str] = ()) -> str:
     text = masking.PHONE.sub(
         lambda m: m.group(0) if masking._KEEP.match(m.group(0).strip()) else EXAMPLE_PHONE, text)
     # [text](entity) and {..} are Rasa's entity markup: visitor text must not create entities.
-    text = text.translate(str.maketrans({"[": "(", "]": ")", "{": "(", "}": ")"}))
+    text = text.translate(str.maketrans("[]{}", "()()"))
     return " ".join(text.split())[:500]
 
 
 def annotate(db: Database, sender_id: str, event_id: int, text: str,
              predicted_intent: Optional[str], intent: str, note: str, actor: str,
-             personal_values: List[str] = ()) -> int:
+             personal_values: Sequence[str] = ()) -> int:
     needs_new = intent == NEEDS_NEW_ANSWER
     with db.console.begin() as conn:
-        result = conn.execute(annotations.insert().values(
+        result = conn.execute(annotations_table.insert().values(
             sender_id=sender_id, event_id=event_id,
             message_text=training_text(text, personal_values),
             predicted_intent=predicted_intent, intent=None if needs_new else intent,
@@ -63,14 +63,14 @@ def annotate(db: Database, sender_id: str, event_id: int, text: str,
 def pending(db: Database) -> List[Dict[str, Any]]:
     with db.console.connect() as conn:
         return [dict(r) for r in conn.execute(
-            sa.select(annotations).where(annotations.c.export_id.is_(None))
-            .order_by(annotations.c.id)).mappings()]
+            sa.select(annotations_table).where(annotations_table.c.export_id.is_(None))
+            .order_by(annotations_table.c.id)).mappings()]
 
 
 def recent(db: Database, limit: int = 100) -> List[Dict[str, Any]]:
     with db.console.connect() as conn:
         return [dict(r) for r in conn.execute(
-            sa.select(annotations).order_by(annotations.c.id.desc()).limit(limit)).mappings()]
+            sa.select(annotations_table).order_by(annotations_table.c.id.desc()).limit(limit)).mappings()]
 
 
 def list_exports(db: Database) -> List[Dict[str, Any]]:
@@ -185,7 +185,7 @@ def export_pending(db: Database, actor: str, known_intents: List[str]) -> Option
         export_id = conn.execute(exports.insert().values(
             created_by=actor, created_at=now, filename=filename, n_examples=count,
             content=content)).inserted_primary_key[0]
-        conn.execute(annotations.update().where(
-            annotations.c.id.in_([i["id"] for i in items])).values(export_id=export_id))
+        conn.execute(annotations_table.update().where(
+            annotations_table.c.id.in_([i["id"] for i in items])).values(export_id=export_id))
     return {"id": int(export_id), "filename": filename, "content": content,
             "n_examples": count, "n_annotations": len(items)}

@@ -203,7 +203,7 @@ def authenticate(db: Database, username: str, password: str, client: str) -> Opt
     if not ok:
         return None
     with db.console.begin() as conn:
-        values = {"last_login_at": time.time()}
+        values: dict[str, float | str] = {"last_login_at": time.time()}
         if _hasher.check_needs_rehash(user.password_hash):
             values["password_hash"] = _hasher.hash(password)
         conn.execute(users.update().where(users.c.id == user.id).values(**values))

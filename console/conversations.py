@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from console import masking
-from console.db import Database, annotations, conversations, events, reviews
+from console.db import Database, annotations_table, conversations, events, reviews
 from console.events import (FEEDBACK_SLOT, Summary, booking_reference, custom_of, feedback_value,
                             flags_of, is_crisis, is_fallback, joined, load, user_turn)
 
@@ -235,8 +235,8 @@ def transcript(db: Database, sender_id: str) -> Optional[Dict[str, Any]]:
     personal = _personal_values(rows)
     with db.console.connect() as conn:
         notes: Dict[int, List[Dict[str, Any]]] = {}
-        for a in conn.execute(sa.select(annotations).where(annotations.c.sender_id == sender_id)
-                              .order_by(annotations.c.id)).mappings():
+        for a in conn.execute(sa.select(annotations_table).where(annotations_table.c.sender_id == sender_id)
+                              .order_by(annotations_table.c.id)).mappings():
             note = dict(a)
             note["message_text"] = masking.mask(note["message_text"], personal)
             notes.setdefault(a["event_id"], []).append(note)
@@ -250,8 +250,8 @@ def transcript(db: Database, sender_id: str) -> Optional[Dict[str, Any]]:
             value = event.get("value")
             if feedback_value(value) == "down" and isinstance(value, dict):
                 try:
-                    down_ts.add(round(float(value.get("bot_ts")), 3))
-                except (TypeError, ValueError):
+                    down_ts.add(round(float(value["bot_ts"]), 3))
+                except (KeyError, TypeError, ValueError):
                     pass
     for row in rows:
         event = load(row.data)

@@ -70,7 +70,7 @@ login_attempts = sa.Table(
     sa.Column("success", sa.Boolean, nullable=False),
 )
 
-annotations = sa.Table(
+annotations_table = sa.Table(
     "console_annotations",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),

@@ -75,6 +75,7 @@ def stats(db: Database, date_from: dt.date, date_to: dt.date,
         per_topic[str(rated or NO_TOPIC)][thumb] += 1
         if topic is None or rated == topic:
             per_week[_week_start(dt.datetime.fromtimestamp(ts, tz).date())][thumb] += 1
+    topics: list[dict[str, Any]]
     topics = sorted(({"topic": t, "up": c["up"], "down": c["down"],
                       "share": c["up"] / (c["up"] + c["down"])} for t, c in per_topic.items()),
                     key=lambda r: (r["share"], -(r["up"] + r["down"]), r["topic"]))

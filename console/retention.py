@@ -19,10 +19,10 @@ from typing import Any, Dict, Optional
 import sqlalchemy as sa
 
 from console import audit, bookings
-from console.callbacks import callback_store
+from console.blueprints.callbacks.pages import callback_store
+from console.blueprints.notifications.pages import outbox_store
 from console.conversations import refresh_index
-from console.db import Database, annotations, conversations, events, reviews
-from console.outbox import outbox_store
+from console.db import Database, annotations_table, conversations, events, reviews
 
 _BATCH = 500
 
@@ -34,8 +34,8 @@ def delete_conversation(db: Database, sender_id: str, actor: str,
         with db.tracker.begin() as conn:
             n_events = conn.execute(events.delete().where(events.c.sender_id == sender_id)).rowcount
     with db.console.begin() as conn:
-        n_notes = conn.execute(annotations.delete().where(
-            annotations.c.sender_id == sender_id)).rowcount
+        n_notes = conn.execute(annotations_table.delete().where(
+            annotations_table.c.sender_id == sender_id)).rowcount
         conn.execute(reviews.delete().where(reviews.c.sender_id == sender_id))
         conn.execute(conversations.delete().where(conversations.c.sender_id == sender_id))
     n_bookings = bookings.eraser().for_conversation(sender_id)
@@ -66,7 +66,7 @@ def delete_bookings(db: Database, actor: str, contact: Optional[str] = None,
     return n
 
 
-def purge(db: Database, days: int, actor: str, now: float = None) -> Dict[str, Any]:
+def purge(db: Database, days: int, actor: str, now: Optional[float] = None) -> Dict[str, Any]:
     """Deletes every event older than `days` days, and what the console kept about them."""
     if days < 1:
         raise ValueError("the retention period must be at least one day")
@@ -78,8 +78,8 @@ def purge(db: Database, days: int, actor: str, now: float = None) -> Dict[str, A
                 events.c.timestamp < cutoff, events.c.type_name == "user"))]
         with db.console.begin() as conn:
             for start in range(0, len(old_ids), _BATCH):
-                n_notes += conn.execute(annotations.delete().where(
-                    annotations.c.event_id.in_(old_ids[start:start + _BATCH]))).rowcount
+                n_notes += conn.execute(annotations_table.delete().where(
+                    annotations_table.c.event_id.in_(old_ids[start:start + _BATCH]))).rowcount
         with db.tracker.begin() as conn:
             n_events = conn.execute(events.delete().where(events.c.timestamp < cutoff)).rowcount
     refresh_index(db)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Text, Tuple, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -121,9 +122,10 @@ class ValidateBookingManageForm(RepeatedFailureValidator):
             if choice == "cancel":
                 booking = service.store.cancel(reference, contact)
             else:
-                booking = service.store.find(reference, contact)
-                if booking is None:
+                found = service.store.find(reference, contact)
+                if found is None:
                     raise BookingNotFound(reference)
+                booking = found
         except BookingNotFound:
             return self.end({"kind": "inactive", "status": "changed already"})
         except Exception:
@@ -142,7 +144,7 @@ class ValidateBookingManageForm(RepeatedFailureValidator):
         )
         if check.value is None:
             return self.apply("manage_new_time", check, dispatcher, tracker)
-        start = parse_iso(check.value)
+        start = cast(datetime, parse_iso(check.value))  # choose_time's value is to_iso() of an open slot
         try:
             booking = service.store.move(tracker.get_slot("manage_reference"), tracker.get_slot("manage_contact"), start)
         except SlotTaken:

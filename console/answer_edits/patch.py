@@ -88,6 +88,8 @@ def rewrite(text: str, topic_id: str, new: dict[str, Any]) -> str:
         span = _field_span(lines, start, end, field)
         if field == "detail" and span is None and "detail" in replacements:
             answer = _field_span(lines, start, end, "answer")
+            if answer is None:
+                raise PatchError(f"topic {topic_id} has no answer in topics.yml")
             lines[answer[1]:answer[1]] = replacements["detail"]
             end += len(replacements["detail"])
             continue

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 
@@ -56,7 +56,8 @@ def check_entry(kb: knowledge.KnowledgeBase, topic_id: str, old: dict[str, Any],
     try:
         before = knowledge.render(kb, topic_id, old["answer"], old.get("detail"),
                                   list(old.get("sources") or []))
-        after = knowledge.render(kb, topic_id, answer, detail, sources)
+        # a non-empty str: any other answer added an error above and returned
+        after = knowledge.render(kb, topic_id, cast(str, answer), detail, sources)
     except (jinja2.TemplateError, KeyError) as error:
         return [f"the text does not render with the clinic's settings: {error}"]
     if deferral in before.answer and deferral not in after.answer:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from console import masking
 from console.conversations import _personal_values
-from console.db import Database, annotations, events
+from console.db import Database, annotations_table, events
 from console.events import (
     FALLBACK_INTENTS,
     FEEDBACK_SLOT,
@@ -90,8 +90,8 @@ def _conversation(rows: list[Any]) -> list[GapMessage]:
             value = event.get("value")
             if feedback_value(value) == "down" and isinstance(value, dict):
                 try:
-                    target = by_reply_ts.get(round(float(value.get("bot_ts")), 3))
-                except (TypeError, ValueError):
+                    target = by_reply_ts.get(round(float(value["bot_ts"]), 3))
+                except (KeyError, TypeError, ValueError):
                     target = None
                 if target is not None:
                     target.reasons.add("negative_feedback")
@@ -119,7 +119,7 @@ def unanswered(db: Database, days: int = 28, now: float | None = None) -> list[G
         rows = conn.execute(sa.select(events).where(events.c.sender_id.in_(recent))
                             .order_by(events.c.sender_id, events.c.id)).all()
     with db.console.connect() as conn:
-        done = {r.event_id for r in conn.execute(sa.select(annotations.c.event_id))}
+        done = {r.event_id for r in conn.execute(sa.select(annotations_table.c.event_id))}
     by_sender: dict[str, list[Any]] = {}
     for row in rows:
         by_sender.setdefault(row.sender_id, []).append(row)

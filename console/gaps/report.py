@@ -65,7 +65,7 @@ def build(messages: Sequence[GapMessage], now: float | None = None,
     kwargs = {} if threshold is None else {"threshold": threshold}
     labels = cluster_labels([m.text for m in messages], **kwargs)
     groups: dict[int, list[GapMessage]] = defaultdict(list)
-    for message, label in zip(messages, labels):
+    for message, label in zip(messages, labels, strict=True):
         groups[label].append(message)
     clusters = []
     for label, items in groups.items():

@@ -28,6 +28,7 @@ import functools
 import itertools
 import operator
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +37,13 @@ from typing import Any, Dict, Iterable, List, Optional, Pattern, Tuple
 import yaml
 from practice.paths import KNOWLEDGE_DIR
 
-try:  # the regex parser, to find the words a pattern cannot match without
-    import re._parser as _sre_parse  # type: ignore[import]  # Python >= 3.11
-    from re import _constants as _sre_constants  # type: ignore[attr-defined]
-except ImportError:  # Python 3.10
-    import sre_constants as _sre_constants  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+# the regex parser, to find the words a pattern cannot match without
+if sys.version_info >= (3, 11):
+    import re._constants as _sre_constants
+    import re._parser as _sre_parse
+else:  # Python 3.10
+    import sre_constants as _sre_constants
+    import sre_parse as _sre_parse
 
 LEXICON_PATH = KNOWLEDGE_DIR / "crisis_lexicon.yml"
 
@@ -764,9 +766,10 @@ def _max_spaces(items: Any) -> Optional[int]:
             total += got
         elif op is c.BRANCH:
             counts = [_max_spaces(branch) for branch in av[1]]
-            if any(n is None for n in counts):
+            known = [n for n in counts if n is not None]
+            if len(known) < len(counts):
                 return None
-            total += max(counts)  # type: ignore[type-var]
+            total += max(known)
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
             got = _max_spaces(av[2])
             if got is None:
@@ -785,7 +788,7 @@ def _probe_strings(source: str) -> Optional[Tuple[str, ...]]:
     top-level sequence), or None. Used to skip a rewrite quickly when it cannot apply."""
     best: Optional[set] = None
     run: Optional[set] = None
-    for item in list(_sre_parse.parse(source)) + [(None, None)]:
+    for item in list(_sre_parse.parse(source).data) + [(None, None)]:
         got = _exact(item) if item[0] is not None else None
         if got is not None:
             merged = {x + y for x in (run or {""}) for y in got}
@@ -954,7 +957,7 @@ def _fuzzy_map(words: Iterable[str], exclude: Iterable[str]) -> Dict[str, str]:
         if len(word) < 6:
             continue
         splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-        variants = set()
+        variants: set[str] = set()
         variants.update(a + b[1:] for a, b in splits if b)
         variants.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
         variants.update(a + c + b[1:] for a, b in splits if b for c in letters)

@@ -37,7 +37,8 @@ def anchor(rule_state: RuleState) -> Optional[Tuple[Text, Text, Any]]:
     required = [(kind, name, v) for kind, sub in rule_state.items() for name, v in sub.items()
                 if v and v != SHOULD_NOT_BE_SET]
     intents = [item for item in required if item[0] == USER and item[1] == "intent"]
-    return (intents or required or [None])[0]
+    candidates = intents or required
+    return candidates[0] if candidates else None
 
 
 @functools.lru_cache(maxsize=16)

@@ -42,7 +42,7 @@ import os
 import sys
 import threading
 from types import ModuleType
-from typing import Any, Dict, Optional, Sequence, Text
+from typing import Any, Dict, Optional, Sequence, Text, cast
 
 # Imported with a plain `import X` on the server's path; used only by training code.
 LAZY = frozenset({"rasa.utils.train_utils"})
@@ -85,13 +85,14 @@ class DeferredModule(ModuleType):
     """A module whose code has not run yet; reading a name it defines runs it."""
 
     def __getattr__(self, name: str) -> Any:
-        defined = self.__spec__.loader.names
+        spec = cast(importlib.machinery.ModuleSpec, self.__spec__)  # set on import, loader a DeferredLoader
+        defined = cast(DeferredLoader, spec.loader).names
         if defined is not None and name not in defined:
             raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         with _load_lock:
             if type(self) is DeferredModule:
-                loader = self.__spec__.loader
-                self.__class__ = ModuleType
+                loader = cast(DeferredLoader, spec.loader)
+                self.__class__ = ModuleType  # type: ignore[assignment]  # mypy: __class__ is type[Self]
                 try:
                     loader.real.exec_module(self)
                 except BaseException:
@@ -129,7 +130,7 @@ class LazyFinder(importlib.abc.MetaPathFinder):
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 source = _source(spec)
-                if source is not None and hasattr(spec.loader, "exec_module"):
+                if source is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
                     spec.loader = DeferredLoader(spec.loader, source)
                 return spec
         return None
@@ -160,7 +161,7 @@ def _deferred_schema_class() -> type:
             self._nodes: Optional[Dict[Text, Any]] = None
 
         @property
-        def nodes(self) -> Dict[Text, Any]:  # type: ignore[override]
+        def nodes(self) -> Dict[Text, Any]:
             with _load_lock:
                 if self._nodes is None:
                     self._nodes = GraphSchema.from_dict(self._serialized).nodes
@@ -183,7 +184,7 @@ def defer_train_schema() -> None:
 
     if ORIGINAL_FROM_DICT is not None:
         return
-    original = ModelMetadata.from_dict.__func__  # type: ignore[attr-defined]
+    original = ModelMetadata.from_dict.__func__
     deferred_schema = _deferred_schema_class()
 
     def from_dict(cls: type, serialized: Dict[Text, Any]) -> Any:
@@ -193,7 +194,7 @@ def defer_train_schema() -> None:
         return metadata
 
     ORIGINAL_FROM_DICT = ModelMetadata.from_dict
-    ModelMetadata.from_dict = classmethod(from_dict)  # type: ignore[assignment]
+    ModelMetadata.from_dict = classmethod(from_dict)
 
 
 class _Hidden(importlib.abc.MetaPathFinder):

@@ -57,7 +57,7 @@ import functools
 import gc
 import logging
 import os
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Text, Tuple, Type
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ _state: Dict[str, Any] = {"installed": None}  # the list install() turned on, on
 
 # ----------------------------------------------------------------------------- validator
 @functools.lru_cache(maxsize=None)
-def _validator(action_class: type) -> Any:
+def _validator(action_class: Type[Any]) -> Any:
     """One validator per action class (its schema is a constant of the class)."""
     from jsonschema import validators
 
@@ -102,7 +102,7 @@ def _split_by_event(schema: Dict[Text, Any]) -> Optional[Tuple[Dict[Text, Any], 
 
 
 @functools.lru_cache(maxsize=None)
-def _compiled(action_class: type) -> Any:
+def _compiled(action_class: Type[Any]) -> Any:
     """fastjsonschema checks for the response skeleton and for each event kind, or None (not
     installed, or the schema is not shaped as `_split_by_event` expects)."""
     try:
@@ -138,11 +138,12 @@ def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
     from jsonschema.exceptions import best_match
     from rasa.shared.constants import DOCS_BASE_URL
 
-    if _passes_compiled(type(self), result):
+    action_class: type = type(self)
+    if _passes_compiled(action_class, result):
         return True
 
     # The error jsonschema.validate() would raise (the best match), with Rasa's message.
-    e = best_match(_validator(type(self)).iter_errors(result))
+    e = best_match(_validator(action_class).iter_errors(result))
     if e is not None:
         e.message += (
             f". Failed to validate Action server response from API, "

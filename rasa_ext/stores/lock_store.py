@@ -73,7 +73,7 @@ class AtomicRedisLockStore(RedisLockStore):
         try:
             return self._transact(conversation_id, issue)
         except Exception as error:
-            raise LockError(f"Error while acquiring lock. Error:\n{error}")
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
     def update_lock(self, conversation_id: Text) -> None:
         def drop_expired(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:

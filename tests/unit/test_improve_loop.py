@@ -38,8 +38,9 @@ def write_rasa_results(folder: Path, macro: float, successes: list, errors: list
 
 
 def test_reads_rasa_test_nlu_output(tmp_path):
-    item = lambda text, gold, got: {"text": text, "intent": gold,
-                                    "intent_prediction": {"name": got, "confidence": 0.9}}
+    def item(text, gold, got):
+        return {"text": text, "intent": gold, "intent_prediction": {"name": got, "confidence": 0.9}}
+
     folder = write_rasa_results(tmp_path / "r", 0.667, [item("a", "tms_insurance", "tms_insurance")],
                                 [item("b", "tms_insurance", "out_of_scope")])
     result = evaluate.read(folder)
