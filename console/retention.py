@@ -19,10 +19,10 @@ from typing import Any, Dict, Optional
 import sqlalchemy as sa
 
 from console import audit, bookings
-from console.callbacks import callback_store
+from console.blueprints.callbacks.pages import callback_store
+from console.blueprints.notifications.pages import outbox_store
 from console.conversations import refresh_index
 from console.db import Database, annotations, conversations, events, reviews
-from console.outbox import outbox_store
 
 _BATCH = 500
 
