@@ -31,7 +31,9 @@ DEMO = f"{WEB_URL}/demo/"
 REPLY_TIMEOUT_MS = 90_000  # the first turn after start-up loads the model's graph
 
 
-@pytest.fixture(scope="session")
+# Module scope: a sync playwright must be closed before another starts, and the console's
+# browser tests (tests/console/) start their own when run in the same session.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/install_browser.sh")
