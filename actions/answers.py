@@ -5,6 +5,7 @@ A topic's answer is short enough for the chat widget (its lead). When the topic 
 topic's detail (intent `more_detail`, entity `detail_topic`); a typed "tell me more" asks
 for the detail of the last topic answered.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -67,8 +68,11 @@ def with_mention_line(
 
 
 def utter_topic(
-    dispatcher: CollectingDispatcher, topic: Topic, tracker: Optional[Tracker] = None,
-    offer_callback: bool = False, **extra: Any
+    dispatcher: CollectingDispatcher,
+    topic: Topic,
+    tracker: Optional[Tracker] = None,
+    offer_callback: bool = False,
+    **extra: Any,
 ) -> None:
     kb = knowledge_base()
     text, flags = with_mention_line(

@@ -26,10 +26,10 @@ from actions.booking.common import (
     payload_sent_this_turn,
     send,
 )
-from practice.notifications.callbacks import BEST_TIME_CHARS, CallbackStore
 from practice.booking import fields
 from practice.booking.service import BookingService
 from practice.knowledge.loader import knowledge_base
+from practice.notifications.callbacks import BEST_TIME_CHARS, CallbackStore
 from practice.paths import KNOWLEDGE_DIR
 
 logger = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ actions finish the conversation the visitor started before risk interrupted it:
 Each answer is given by the same action that would have answered it at the time, run on the
 earlier message, so it reads exactly as it would have.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -52,7 +53,11 @@ def _user_message_before(events: list[dict[str, Any]], bot_actions: tuple) -> di
 
 
 async def answer_as_then(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], parse: dict[str, Any], intent: str
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    parse: dict[str, Any],
+    intent: str,
 ) -> list[EventType]:
     """Answers ``intent`` as its own action would have, for the message ``parse``."""
     earlier = tracker.copy()

@@ -3,6 +3,7 @@
 Every turn's reply carries exactly one `custom` object built here, so the widget, the staff
 console and the tests can rely on its shape.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

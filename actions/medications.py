@@ -17,6 +17,7 @@ the classes of the named medications, the classes named by a word, a family's me
 - A medicine that is not in the file ("my thyroid pill", "levothyroxine"): say there is no
   information on it here and defer to the prescriber. Never guess.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -120,9 +121,7 @@ def covered_classes(mentions: Sequence[Mention], words: Sequence[ClassMention]) 
     return ids
 
 
-def _mention_from_entity(
-    entity: dict[str, Any], text: str, catalog: MedicationCatalog
-) -> Mention | None:
+def _mention_from_entity(entity: dict[str, Any], text: str, catalog: MedicationCatalog) -> Mention | None:
     generic = catalog.lookup(str(entity.get("value") or ""))
     if generic is None or generic.generic != normalise(str(entity.get("value"))):
         return None  # not a generic name from the file: never guess
@@ -171,9 +170,7 @@ class MedicationAnswer:
             return list(self.topic.sources)
         return [self.kb.sources[s] for s in DEFAULT_SOURCE_IDS]
 
-    def class_sources(
-        self, mentions: Sequence[Mention], words: Sequence[ClassMention] = ()
-    ) -> list[Source]:
+    def class_sources(self, mentions: Sequence[Mention], words: Sequence[ClassMention] = ()) -> list[Source]:
         ids: list[str] = []
         groups = [self.catalog.classes[m.class_id].sources for m in mentions] + [
             self._described(w).sources for w in words
@@ -212,9 +209,7 @@ class MedicationAnswer:
             paragraphs.append(self._word_paragraph(word))
         for mention in mentions:
             if mention.distance:
-                paragraphs.append(
-                    self.phrase("read_as", typed=mention.text, name=display_name(mention.name))
-                )
+                paragraphs.append(self.phrase("read_as", typed=mention.text, name=display_name(mention.name)))
         if unlisted:
             paragraphs.append(self.phrase("unknown", names=_join(list(unlisted))))
         paragraphs.append(self.phrase("tell_the_team"))
@@ -288,9 +283,7 @@ class ActionAnswerMedications(Action):
         else:
             body, sources = builder.ask_which(), builder.default_sources()
             pending = True
-        medications = [
-            {"name": m.generic, "mention": m.text, "class": m.class_id} for m in mentions
-        ]
+        medications = [{"name": m.generic, "mention": m.text, "class": m.class_id} for m in mentions]
         text, flags = with_mention_line(kb, tracker, builder.render(body, sources), None)
         dispatcher.utter_message(
             text=text,

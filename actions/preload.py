@@ -8,6 +8,7 @@ a booking question would otherwise wait for) and, for SQLite only, the bookings 
 unreachable one never delays the start). ACTIONS_PRELOAD=0 skips it all; anything that fails
 here is loaded on first use as before.
 """
+
 from __future__ import annotations
 
 import logging

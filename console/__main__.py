@@ -1,4 +1,5 @@
 """`python -m console`: serves the staff console (default 127.0.0.1:8081)."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,7 @@ def main() -> None:
     console_logger.propagate = False
     app = create_app(settings)
     # No access log: URLs carry conversation ids and search text.
-    app.run(host=args.host, port=args.port, access_log=False, workers=1, motd=False,
-            auto_reload=False)
+    app.run(host=args.host, port=args.port, access_log=False, workers=1, motd=False, auto_reload=False)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Annotations of visitor messages and their export as Rasa NLU training data."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,50 +36,82 @@ def domain_intents(domain_file: Path) -> List[str]:
 
 def training_text(text: str, personal_values: Sequence[str] = ()) -> str:
     """The message as a training example: one line, no contact details, no Rasa markup."""
-    for value in sorted({v for v in personal_values if v and len(v.strip()) >= 2},
-                        key=len, reverse=True):
+    for value in sorted({v for v in personal_values if v and len(v.strip()) >= 2}, key=len, reverse=True):
         text = re.sub(re.escape(value.strip()), EXAMPLE_NAME, text, flags=re.IGNORECASE)
     text = masking.EMAIL.sub(EXAMPLE_EMAIL, text)
     text = masking.PHONE.sub(
-        lambda m: m.group(0) if masking._KEEP.match(m.group(0).strip()) else EXAMPLE_PHONE, text)
+        lambda m: m.group(0) if masking._KEEP.match(m.group(0).strip()) else EXAMPLE_PHONE, text
+    )
     # [text](entity) and {..} are Rasa's entity markup: visitor text must not create entities.
     text = text.translate(str.maketrans("[]{}", "()()"))
     return " ".join(text.split())[:500]
 
 
-def annotate(db: Database, sender_id: str, event_id: int, text: str,
-             predicted_intent: Optional[str], intent: str, note: str, actor: str,
-             personal_values: Sequence[str] = ()) -> int:
+def annotate(
+    db: Database,
+    sender_id: str,
+    event_id: int,
+    text: str,
+    predicted_intent: Optional[str],
+    intent: str,
+    note: str,
+    actor: str,
+    personal_values: Sequence[str] = (),
+) -> int:
     needs_new = intent == NEEDS_NEW_ANSWER
     with db.console.begin() as conn:
-        result = conn.execute(annotations_table.insert().values(
-            sender_id=sender_id, event_id=event_id,
-            message_text=training_text(text, personal_values),
-            predicted_intent=predicted_intent, intent=None if needs_new else intent,
-            needs_new_answer=needs_new, note=(note or "").strip()[:2000] or None,
-            created_by=actor, created_at=time.time()))
+        result = conn.execute(
+            annotations_table.insert().values(
+                sender_id=sender_id,
+                event_id=event_id,
+                message_text=training_text(text, personal_values),
+                predicted_intent=predicted_intent,
+                intent=None if needs_new else intent,
+                needs_new_answer=needs_new,
+                note=(note or "").strip()[:2000] or None,
+                created_by=actor,
+                created_at=time.time(),
+            )
+        )
         return int(result.inserted_primary_key[0])
 
 
 def pending(db: Database) -> List[Dict[str, Any]]:
     with db.console.connect() as conn:
-        return [dict(r) for r in conn.execute(
-            sa.select(annotations_table).where(annotations_table.c.export_id.is_(None))
-            .order_by(annotations_table.c.id)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.select(annotations_table)
+                .where(annotations_table.c.export_id.is_(None))
+                .order_by(annotations_table.c.id)
+            ).mappings()
+        ]
 
 
 def recent(db: Database, limit: int = 100) -> List[Dict[str, Any]]:
     with db.console.connect() as conn:
-        return [dict(r) for r in conn.execute(
-            sa.select(annotations_table).order_by(annotations_table.c.id.desc()).limit(limit)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.select(annotations_table).order_by(annotations_table.c.id.desc()).limit(limit)
+            ).mappings()
+        ]
 
 
 def list_exports(db: Database) -> List[Dict[str, Any]]:
     with db.console.connect() as conn:
-        return [dict(r) for r in conn.execute(
-            sa.select(exports.c.id, exports.c.created_by, exports.c.created_at,
-                      exports.c.filename, exports.c.n_examples)
-            .order_by(exports.c.id.desc())).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.select(
+                    exports.c.id,
+                    exports.c.created_by,
+                    exports.c.created_at,
+                    exports.c.filename,
+                    exports.c.n_examples,
+                ).order_by(exports.c.id.desc())
+            ).mappings()
+        ]
 
 
 def get_export(db: Database, export_id: int) -> Optional[Dict[str, Any]]:
@@ -116,9 +149,13 @@ def _yaml_comment(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def build_export(items: List[Dict[str, Any]], known_intents: List[str],
-                 existing: Dict[str, Set[str]], actor: str,
-                 now: Optional[float] = None) -> Tuple[str, int]:
+def build_export(
+    items: List[Dict[str, Any]],
+    known_intents: List[str],
+    existing: Dict[str, Set[str]],
+    actor: str,
+    now: Optional[float] = None,
+) -> Tuple[str, int]:
     """(YAML text, number of examples) for these annotations."""
     now = now or time.time()
     by_text: Dict[str, Dict[str, Any]] = {}
@@ -139,8 +176,10 @@ def build_export(items: List[Dict[str, Any]], known_intents: List[str],
             skipped.append(f"annotation {item['id']}: already an example of {intent}")
             continue
         if labelled:
-            conflicts.append(f"annotation {item['id']}: {item['message_text']!r} is an example of "
-                             f"{', '.join(sorted(labelled))} in data/, annotated {intent}")
+            conflicts.append(
+                f"annotation {item['id']}: {item['message_text']!r} is an example of "
+                f"{', '.join(sorted(labelled))} in data/, annotated {intent}"
+            )
             continue
         examples.setdefault(intent, []).append(" ".join(item["message_text"].split()))
     new_answers = [i for i in items if i["needs_new_answer"]]
@@ -177,15 +216,27 @@ def export_pending(db: Database, actor: str, known_intents: List[str]) -> Option
     if not items:
         return None
     now = time.time()
-    content, count = build_export(items, known_intents,
-                                  existing_examples(db.settings.data_dir), actor, now)
-    filename = "nlu_annotations_" + dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime(
-        "%Y%m%d_%H%M%S") + ".yml"
+    content, count = build_export(items, known_intents, existing_examples(db.settings.data_dir), actor, now)
+    filename = (
+        "nlu_annotations_"
+        + dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%Y%m%d_%H%M%S")
+        + ".yml"
+    )
     with db.console.begin() as conn:
-        export_id = conn.execute(exports.insert().values(
-            created_by=actor, created_at=now, filename=filename, n_examples=count,
-            content=content)).inserted_primary_key[0]
-        conn.execute(annotations_table.update().where(
-            annotations_table.c.id.in_([i["id"] for i in items])).values(export_id=export_id))
-    return {"id": int(export_id), "filename": filename, "content": content,
-            "n_examples": count, "n_annotations": len(items)}
+        export_id = conn.execute(
+            exports.insert().values(
+                created_by=actor, created_at=now, filename=filename, n_examples=count, content=content
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            annotations_table.update()
+            .where(annotations_table.c.id.in_([i["id"] for i in items]))
+            .values(export_id=export_id)
+        )
+    return {
+        "id": int(export_id),
+        "filename": filename,
+        "content": content,
+        "n_examples": count,
+        "n_annotations": len(items),
+    }

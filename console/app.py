@@ -1,6 +1,7 @@
 """The staff console web app (Sanic + Jinja2 autoescaped templates, server-rendered): a short
 factory that wires the shared context, the request guard and one blueprint per area
 (console/blueprints/)."""
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,13 @@ class QuietErrorHandler(ErrorHandler):
     def log(self, request: Request, exception: Exception) -> None:  # type: ignore[override]
         status = getattr(exception, "status_code", 500)
         if status >= 500:
-            logger.error("error %s handling %s %s", type(exception).__name__,
-                         request.method, request.path, exc_info=exception)
+            logger.error(
+                "error %s handling %s %s",
+                type(exception).__name__,
+                request.method,
+                request.path,
+                exc_info=exception,
+            )
 
 
 def create_app(settings: Settings | None = None, name: str = "staff_console") -> Sanic:
@@ -37,8 +43,7 @@ def create_app(settings: Settings | None = None, name: str = "staff_console") ->
     app = Sanic(name, error_handler=QuietErrorHandler())
     app.config.FORWARDED_SECRET = None
     app.config.REQUEST_MAX_SIZE = 1_000_000
-    app.ctx.console = ConsoleContext(settings=settings, db=Database(settings), tz=tz,
-                                     env=make_env(tz))
+    app.ctx.console = ConsoleContext(settings=settings, db=Database(settings), tz=tz, env=make_env(tz))
     app.ctx.db = app.ctx.console.db
     app.ctx.settings = settings
     app.static("/static", str(HERE / "static"), name="static")

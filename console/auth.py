@@ -12,6 +12,7 @@
 - What a failed login leaves: the attempts table keeps keyed hashes of the typed username and
   of the address, never the text (a password typed into the username field is not kept).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -92,15 +93,22 @@ def create_user(db: Database, username: str, password: str, role: str = DEFAULT_
     with db.console.begin() as conn:
         if conn.execute(sa.select(users.c.id).where(users.c.username == username)).first():
             raise AuthError(f"user {username!r} already exists")
-        result = conn.execute(users.insert().values(
-            username=username, password_hash=_hasher.hash(password), created_at=time.time(),
-            disabled=False, role=role))
+        result = conn.execute(
+            users.insert().values(
+                username=username,
+                password_hash=_hasher.hash(password),
+                created_at=time.time(),
+                disabled=False,
+                role=role,
+            )
+        )
         return int(result.inserted_primary_key[0])
 
 
 def _user_id(conn, username: str) -> int:
-    user_id = conn.execute(sa.select(users.c.id).where(
-        users.c.username == normalise_username(username))).scalar()
+    user_id = conn.execute(
+        sa.select(users.c.id).where(users.c.username == normalise_username(username))
+    ).scalar()
     if user_id is None:
         raise AuthError(f"no user {username!r}")
     return int(user_id)
@@ -139,8 +147,9 @@ def set_password(db: Database, username: str, password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AuthError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
     with db.console.begin() as conn:
-        result = conn.execute(users.update().where(users.c.username == username)
-                              .values(password_hash=_hasher.hash(password)))
+        result = conn.execute(
+            users.update().where(users.c.username == username).values(password_hash=_hasher.hash(password))
+        )
         if not result.rowcount:
             raise AuthError(f"no user {username!r}")
         user_id = conn.execute(sa.select(users.c.id).where(users.c.username == username)).scalar()
@@ -153,17 +162,30 @@ def locked_until(db: Database, username: str, client: str) -> Optional[float]:
     window = s.lockout_minutes * 60
     since = time.time() - window
     with db.console.connect() as conn:
-        def failures(cond) -> list:
-            last_ok = conn.execute(sa.select(sa.func.max(login_attempts.c.ts)).where(
-                cond, login_attempts.c.success.is_(True))).scalar() or 0
-            return [r.ts for r in conn.execute(
-                sa.select(login_attempts.c.ts).where(
-                    cond, login_attempts.c.success.is_(False),
-                    login_attempts.c.ts > max(since, last_ok))
-                .order_by(login_attempts.c.ts))]
 
-        by_user = failures(sa.and_(login_attempts.c.username == username_key(username),
-                                   login_attempts.c.client == client))
+        def failures(cond) -> list:
+            last_ok = (
+                conn.execute(
+                    sa.select(sa.func.max(login_attempts.c.ts)).where(
+                        cond, login_attempts.c.success.is_(True)
+                    )
+                ).scalar()
+                or 0
+            )
+            return [
+                r.ts
+                for r in conn.execute(
+                    sa.select(login_attempts.c.ts)
+                    .where(
+                        cond, login_attempts.c.success.is_(False), login_attempts.c.ts > max(since, last_ok)
+                    )
+                    .order_by(login_attempts.c.ts)
+                )
+            ]
+
+        by_user = failures(
+            sa.and_(login_attempts.c.username == username_key(username), login_attempts.c.client == client)
+        )
         by_client = failures(login_attempts.c.client == client)
     if len(by_user) >= s.max_failures:
         return by_user[-1] + window
@@ -174,11 +196,13 @@ def locked_until(db: Database, username: str, client: str) -> Optional[float]:
 
 def _record(db: Database, username: str, client: str, success: bool) -> None:
     with db.console.begin() as conn:
-        conn.execute(login_attempts.insert().values(
-            username=username_key(username), client=client, ts=time.time(), success=success))
+        conn.execute(
+            login_attempts.insert().values(
+                username=username_key(username), client=client, ts=time.time(), success=success
+            )
+        )
         # Attempts only matter within the window; keep the table small.
-        conn.execute(login_attempts.delete().where(
-            login_attempts.c.ts < time.time() - 7 * 86400))
+        conn.execute(login_attempts.delete().where(login_attempts.c.ts < time.time() - 7 * 86400))
 
 
 def authenticate(db: Database, username: str, password: str, client: str) -> Optional[int]:
@@ -216,9 +240,16 @@ def start_session(db: Database, user_id: int) -> str:
     now = time.time()
     with db.console.begin() as conn:
         conn.execute(sessions.delete().where(sessions.c.expires_at < now))
-        conn.execute(sessions.insert().values(
-            token_hash=_sha256(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
-            created_at=now, last_seen_at=now, expires_at=now + db.settings.session_hours * 3600))
+        conn.execute(
+            sessions.insert().values(
+                token_hash=_sha256(token),
+                user_id=user_id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + db.settings.session_hours * 3600,
+            )
+        )
     return token
 
 
@@ -229,11 +260,19 @@ def get_session(db: Database, token: Optional[str]) -> Optional[Session]:
     token_hash = _sha256(token)
     with db.console.connect() as conn:
         row = conn.execute(
-            sa.select(sessions.c.user_id, sessions.c.csrf_token, sessions.c.expires_at,
-                      sessions.c.created_at, sessions.c.last_seen_at,
-                      users.c.username, users.c.disabled, users.c.role)
+            sa.select(
+                sessions.c.user_id,
+                sessions.c.csrf_token,
+                sessions.c.expires_at,
+                sessions.c.created_at,
+                sessions.c.last_seen_at,
+                users.c.username,
+                users.c.disabled,
+                users.c.role,
+            )
             .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-            .where(sessions.c.token_hash == token_hash)).first()
+            .where(sessions.c.token_hash == token_hash)
+        ).first()
     if row is None or row.expires_at < now or row.disabled:
         return None
     last_seen = row.last_seen_at or row.created_at
@@ -241,10 +280,14 @@ def get_session(db: Database, token: Optional[str]) -> Optional[Session]:
         if now - last_seen > db.settings.idle_minutes * 60:  # idle too long: the session ends
             conn.execute(sessions.delete().where(sessions.c.token_hash == token_hash))
             return None
-        conn.execute(sessions.update().where(sessions.c.token_hash == token_hash)
-                     .values(last_seen_at=now))
-    return Session(user_id=row.user_id, username=row.username, csrf_token=row.csrf_token,
-                   expires_at=row.expires_at, role=row.role)
+        conn.execute(sessions.update().where(sessions.c.token_hash == token_hash).values(last_seen_at=now))
+    return Session(
+        user_id=row.user_id,
+        username=row.username,
+        csrf_token=row.csrf_token,
+        expires_at=row.expires_at,
+        role=row.role,
+    )
 
 
 def end_session(db: Database, token: Optional[str]) -> None:

@@ -1,5 +1,6 @@
 """The bookings view's data: read and updated only through the booking worker's store
 (practice/booking/store.py, table `bookings`), never a table of the console's own."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +21,7 @@ def _get_store():
     global _store
     if _store is None:
         from practice.booking.store import BookingStore  # BOOKING_DB_URL, default var/assistant.db
+
         _store = BookingStore()
     return _store
 
@@ -27,12 +29,14 @@ def _get_store():
 def eraser():
     """Deletes bookings for the retention purge and deletion requests (console/retention.py)."""
     from practice.booking.store import BookingEraser
+
     return BookingEraser(_get_store())
 
 
 def _statuses() -> Tuple[str, ...]:
     try:
         from practice.booking.store import STATUSES
+
         return tuple(STATUSES)
     except ImportError:
         return ()
@@ -41,29 +45,43 @@ def _statuses() -> Tuple[str, ...]:
 STATUSES = _statuses()
 
 
-def list_bookings(date_from: Optional[dt.date], date_to: Optional[dt.date], status: str,
-                  tz: ZoneInfo) -> Tuple[List[Dict[str, Any]], Optional[str]]:
+def list_bookings(
+    date_from: Optional[dt.date], date_to: Optional[dt.date], status: str, tz: ZoneInfo
+) -> Tuple[List[Dict[str, Any]], Optional[str]]:
     """(rows for the template, error message or None); dates are clinic-local days."""
     try:
         store = _get_store()
     except Exception as error:  # the store's module or database is not available
         logger.error("bookings store unavailable: %s", type(error).__name__)
         return [], "The bookings database is not available."
-    since = (dt.datetime.combine(date_from, dt.time.min, tzinfo=tz).astimezone(dt.timezone.utc)
-             if date_from else None)
-    until = (dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-             .astimezone(dt.timezone.utc) if date_to else None)
+    since = (
+        dt.datetime.combine(date_from, dt.time.min, tzinfo=tz).astimezone(dt.timezone.utc)
+        if date_from
+        else None
+    )
+    until = (
+        dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz).astimezone(
+            dt.timezone.utc
+        )
+        if date_to
+        else None
+    )
     rows = []
     for booking in store.list_bookings(status=status or None, since=since, limit=1000):
         if until is not None and booking.start_utc >= until:
             continue
-        rows.append({
-            "reference": booking.reference, "full_name": booking.full_name,
-            "contact": booking.contact, "state": booking.state, "status": booking.status,
-            "sender_id": booking.sender_id,
-            "when": local_time(booking.start_utc.astimezone(tz), "%a %Y-%m-%d %H:%M"),
-            "created": local_time(booking.created_at.astimezone(tz)),
-        })
+        rows.append(
+            {
+                "reference": booking.reference,
+                "full_name": booking.full_name,
+                "contact": booking.contact,
+                "state": booking.state,
+                "status": booking.status,
+                "sender_id": booking.sender_id,
+                "when": local_time(booking.start_utc.astimezone(tz), "%a %Y-%m-%d %H:%M"),
+                "created": local_time(booking.created_at.astimezone(tz)),
+            }
+        )
     return rows, None
 
 
@@ -73,6 +91,7 @@ def update(reference: str, action: str) -> bool:
         return False
     try:
         from practice.booking.store import BookingNotFound
+
         _get_store().set_status(reference, action)
         return True
     except (BookingNotFound, ValueError):

@@ -1,4 +1,5 @@
 """Numbers for the charts and their SVG, rendered on the server (no JavaScript, no CDN)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,10 +32,12 @@ def stats(db: Database, date_from: dt.date, date_to: dt.date) -> Dict[str, Any]:
     if db.events_table_exists():
         with db.tracker.connect() as conn:
             rows = conn.execute(
-                sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp,
-                          events.c.data)
-                .where(events.c.timestamp >= start, events.c.timestamp < end,
-                       events.c.type_name.in_(("user", "bot"))))
+                sa.select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data).where(
+                    events.c.timestamp >= start,
+                    events.c.timestamp < end,
+                    events.c.type_name.in_(("user", "bot")),
+                )
+            )
             for row in rows:
                 day = dt.datetime.fromtimestamp(row.timestamp, tz).date()
                 event = load(row.data)
@@ -59,8 +62,9 @@ def stats(db: Database, date_from: dt.date, date_to: dt.date) -> Dict[str, Any]:
     return {
         "days": days,
         "conversations": [len(senders_per_day[d]) for d in days],
-        "fallback_rate": [(fallbacks_per_day[d] / replies_per_day[d]) if replies_per_day[d]
-                          else None for d in days],
+        "fallback_rate": [
+            (fallbacks_per_day[d] / replies_per_day[d]) if replies_per_day[d] else None for d in days
+        ],
         "replies": [replies_per_day[d] for d in days],
         "topics": topics.most_common(),
         "histogram": histogram,
@@ -76,9 +80,11 @@ PAD_L, PAD_R, PAD_T, PAD_B = 48, 16, 16, 44
 
 
 def _frame(title: str, body: List[str], width: int = W, height: int = H) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="100%" role="img" aria-label="{escape(title)}" class="chart">'
-            f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}" class="chart">'
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+    )
 
 
 def _nice_max(value: float) -> float:
@@ -101,8 +107,10 @@ def _axes(y_max: float, fmt=lambda v: f"{v:g}") -> List[str]:
         value = y_max * i / 4
         y = H - PAD_B - (H - PAD_T - PAD_B) * i / 4
         out.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        out.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
-                   f"{escape(fmt(value))}</text>")
+        out.append(
+            f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
+            f"{escape(fmt(value))}</text>"
+        )
     return out
 
 
@@ -112,13 +120,16 @@ def _x_labels(labels: Sequence[str], step_w: float) -> List[str]:
     for i, label in enumerate(labels):
         if i % every == 0:
             x = PAD_L + step_w * (i + 0.5)
-            out.append(f'<text x="{x:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" '
-                       f'class="tick">{escape(label)}</text>')
+            out.append(
+                f'<text x="{x:.1f}" y="{H - PAD_B + 16}" text-anchor="middle" '
+                f'class="tick">{escape(label)}</text>'
+            )
     return out
 
 
-def bar_chart(title: str, labels: Sequence[str], values: Sequence[float],
-              css: str = "bar", y_fmt=lambda v: f"{v:g}") -> str:
+def bar_chart(
+    title: str, labels: Sequence[str], values: Sequence[float], css: str = "bar", y_fmt=lambda v: f"{v:g}"
+) -> str:
     y_max = _nice_max(max(values) if values else 0)
     inner_w, inner_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     step_w = inner_w / max(1, len(values))
@@ -126,15 +137,22 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float],
     for i, value in enumerate(values):
         h = inner_h * value / y_max
         x = PAD_L + step_w * i + step_w * 0.15
-        body.append(f'<rect x="{x:.1f}" y="{H - PAD_B - h:.1f}" width="{step_w * 0.7:.1f}" '
-                    f'height="{h:.1f}" class="{css}"><title>{escape(labels[i])}: '
-                    f"{escape(y_fmt(value))}</title></rect>")
+        body.append(
+            f'<rect x="{x:.1f}" y="{H - PAD_B - h:.1f}" width="{step_w * 0.7:.1f}" '
+            f'height="{h:.1f}" class="{css}"><title>{escape(labels[i])}: '
+            f"{escape(y_fmt(value))}</title></rect>"
+        )
     body += _x_labels(labels, step_w)
     return _frame(title, body)
 
 
-def line_chart(title: str, labels: Sequence[str], values: Sequence[Optional[float]],
-               y_max: float = 1.0, y_fmt=lambda v: f"{v:.0%}") -> str:
+def line_chart(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[Optional[float]],
+    y_max: float = 1.0,
+    y_fmt=lambda v: f"{v:.0%}",
+) -> str:
     inner_w, inner_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     step_w = inner_w / max(1, len(values))
     body = _axes(y_max, y_fmt)
@@ -147,8 +165,10 @@ def line_chart(title: str, labels: Sequence[str], values: Sequence[Optional[floa
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
         body.append(f'<polyline points="{path}" class="line"/>')
     for x, y, i in points:
-        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="dot"><title>'
-                    f"{escape(labels[i])}: {escape(y_fmt(values[i]))}</title></circle>")
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" class="dot"><title>'
+            f"{escape(labels[i])}: {escape(y_fmt(values[i]))}</title></circle>"
+        )
     body += _x_labels(labels, step_w)
     return _frame(title, body)
 
@@ -162,10 +182,13 @@ def hbar_chart(title: str, items: Sequence[Tuple[str, float]], css: str = "bar")
     for i, (label, value) in enumerate(items):
         y = PAD_T + row_h * i
         w = inner_w * value / v_max
-        body.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="label">'
-                    f"{escape(label)}</text>")
-        body.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
-                    f'class="{css}"><title>{escape(label)}: {value:g}</title></rect>')
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="label">{escape(label)}</text>'
+        )
+        body.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+            f'class="{css}"><title>{escape(label)}: {value:g}</title></rect>'
+        )
         body.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" class="value">{value:g}</text>')
     if not items:
         body.append(f'<text x="{W / 2}" y="35" text-anchor="middle" class="label">No data</text>')
@@ -184,9 +207,13 @@ def render_all(data: Dict[str, Any]) -> Dict[str, str]:
         "topics": hbar_chart("Topic mix (replies per topic)", topics),
         "confidence": bar_chart(
             "NLU confidence of visitor messages",
-            [f"{i / BINS:.1f}-{(i + 1) / BINS:.1f}" for i in range(BINS)], data["histogram"],
-            css="bar alt"),
-        "booking": hbar_chart("Booking conversion (conversations)",
-                              [("booking started", data["booking_started"]),
-                               ("booking confirmed", data["booking_confirmed"])], css="bar alt"),
+            [f"{i / BINS:.1f}-{(i + 1) / BINS:.1f}" for i in range(BINS)],
+            data["histogram"],
+            css="bar alt",
+        ),
+        "booking": hbar_chart(
+            "Booking conversion (conversations)",
+            [("booking started", data["booking_started"]), ("booking confirmed", data["booking_confirmed"])],
+            css="bar alt",
+        ),
     }

@@ -1,16 +1,17 @@
 """Console administration from the command line.
 
-    python -m console.cli create-user NAME [--role reviewer|scheduler|editor|admin]   # asks the password twice
-    CONSOLE_PASSWORD=... python -m console.cli create-user NAME   # for scripts
-    python -m console.cli set-password NAME
-    python -m console.cli set-role NAME ROLE      # ends the account's sessions
-    python -m console.cli disable-user NAME       # ends its sessions at once; enable-user NAME undoes
-    python -m console.cli remove-user NAME
-    python -m console.cli list-users
-    python -m console.cli purge [--days N] [--dry-run]      # retention purge (audit-logged)
-    python -m console.cli delete-conversation SENDER_ID     # on a visitor's request
-    python -m console.cli delete-bookings --contact EMAIL_OR_PHONE | --reference EV-XXXXXX
+python -m console.cli create-user NAME [--role reviewer|scheduler|editor|admin]   # asks the password twice
+CONSOLE_PASSWORD=... python -m console.cli create-user NAME   # for scripts
+python -m console.cli set-password NAME
+python -m console.cli set-role NAME ROLE      # ends the account's sessions
+python -m console.cli disable-user NAME       # ends its sessions at once; enable-user NAME undoes
+python -m console.cli remove-user NAME
+python -m console.cli list-users
+python -m console.cli purge [--days N] [--dry-run]      # retention purge (audit-logged)
+python -m console.cli delete-conversation SENDER_ID     # on a visitor's request
+python -m console.cli delete-bookings --contact EMAIL_OR_PHONE | --reference EV-XXXXXX
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,19 +49,28 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m console.cli", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m console.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("create-user", help="create a staff account")
     p.add_argument("name")
-    p.add_argument("--role", default=roles.DEFAULT_ROLE, choices=roles.ROLES,
-                   help=f"what the account may do (console/roles.py; default {roles.DEFAULT_ROLE})")
+    p.add_argument(
+        "--role",
+        default=roles.DEFAULT_ROLE,
+        choices=roles.ROLES,
+        help=f"what the account may do (console/roles.py; default {roles.DEFAULT_ROLE})",
+    )
     p = sub.add_parser("set-role", help="change an account's role (ends its sessions)")
     p.add_argument("name")
     p.add_argument("role", choices=roles.ROLES)
-    for command, text in (("disable-user", "disable an account and end its sessions"),
-                          ("enable-user", "enable a disabled account"),
-                          ("remove-user", "remove an account and its sessions")):
+    for command, text in (
+        ("disable-user", "disable an account and end its sessions"),
+        ("enable-user", "enable a disabled account"),
+        ("remove-user", "remove an account and its sessions"),
+    ):
         sub.add_parser(command, help=text).add_argument("name")
     p = sub.add_parser("set-password", help="change a staff account's password (ends its sessions)")
     p.add_argument("name")
@@ -105,10 +115,15 @@ def main(argv=None) -> int:
         elif args.command == "list-users":
             with db.console.connect() as conn:
                 for row in conn.execute(sa.select(users).order_by(users.c.username)):
-                    last = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.last_login_at)) \
-                        if row.last_login_at else "never"
-                    print(f"{row.username}\t{row.role}\tlast login: {last}"
-                          f"{'  (disabled)' if row.disabled else ''}")
+                    last = (
+                        time.strftime("%Y-%m-%d %H:%M", time.localtime(row.last_login_at))
+                        if row.last_login_at
+                        else "never"
+                    )
+                    print(
+                        f"{row.username}\t{row.role}\tlast login: {last}"
+                        f"{'  (disabled)' if row.disabled else ''}"
+                    )
         elif args.command == "purge":
             days = args.days or settings.retention_days
             if args.dry_run:
@@ -116,21 +131,27 @@ def main(argv=None) -> int:
                 n = 0
                 if db.events_table_exists():
                     with db.tracker.connect() as conn:
-                        n = conn.execute(sa.select(sa.func.count()).select_from(events)
-                                         .where(events.c.timestamp < cutoff)).scalar_one()
+                        n = conn.execute(
+                            sa.select(sa.func.count()).select_from(events).where(events.c.timestamp < cutoff)
+                        ).scalar_one()
                 print(f"{n} events older than {days} days would be deleted")
             else:
                 result = retention.purge(db, days, _actor())
-                print(f"deleted {result['events']} events, {result['annotations']} "
-                      f"annotations and {result['bookings']} bookings (appointments) older "
-                      f"than {days} days")
+                print(
+                    f"deleted {result['events']} events, {result['annotations']} "
+                    f"annotations and {result['bookings']} bookings (appointments) older "
+                    f"than {days} days"
+                )
         elif args.command == "delete-conversation":
             result = retention.delete_conversation(db, args.sender_id, _actor(), args.reason)
-            print(f"deleted {result['events']} events, {result['annotations']} annotations and "
-                  f"{result['bookings']} bookings")
+            print(
+                f"deleted {result['events']} events, {result['annotations']} annotations and "
+                f"{result['bookings']} bookings"
+            )
         elif args.command == "delete-bookings":
-            n = retention.delete_bookings(db, _actor(), contact=args.contact,
-                                          reference=args.reference, reason=args.reason)
+            n = retention.delete_bookings(
+                db, _actor(), contact=args.contact, reference=args.reference, reason=args.reason
+            )
             print(f"deleted {n} bookings")
     except (auth.AuthError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,5 @@
 """Conversations: the summary index, the filtered list and the transcript."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,19 @@ import sqlalchemy as sa
 
 from console import masking
 from console.db import Database, annotations_table, conversations, events, reviews
-from console.events import (FEEDBACK_SLOT, Summary, booking_reference, custom_of, feedback_value,
-                            flags_of, is_crisis, is_fallback, joined, load, user_turn)
+from console.events import (
+    FEEDBACK_SLOT,
+    Summary,
+    booking_reference,
+    custom_of,
+    feedback_value,
+    flags_of,
+    is_crisis,
+    is_fallback,
+    joined,
+    load,
+    user_turn,
+)
 
 _SUMMARY_BATCH = 200
 
@@ -29,23 +41,30 @@ def refresh_index(db: Database) -> int:
         current = {
             row.sender_id: (row.n, row.max_id)
             for row in conn.execute(
-                sa.select(events.c.sender_id, sa.func.count().label("n"),
-                          sa.func.max(events.c.id).label("max_id")).group_by(events.c.sender_id))
+                sa.select(
+                    events.c.sender_id, sa.func.count().label("n"), sa.func.max(events.c.id).label("max_id")
+                ).group_by(events.c.sender_id)
+            )
         }
     with db.console.connect() as conn:
-        indexed = {row.sender_id: (row.n_events, row.max_event_id)
-                   for row in conn.execute(sa.select(conversations.c.sender_id,
-                                                     conversations.c.n_events,
-                                                     conversations.c.max_event_id))}
+        indexed = {
+            row.sender_id: (row.n_events, row.max_event_id)
+            for row in conn.execute(
+                sa.select(conversations.c.sender_id, conversations.c.n_events, conversations.c.max_event_id)
+            )
+        }
     stale = [s for s, v in current.items() if indexed.get(s) != v]
     gone = [s for s in indexed if s not in current]
     for start in range(0, len(stale), _SUMMARY_BATCH):
-        _rebuild(db, stale[start:start + _SUMMARY_BATCH])
+        _rebuild(db, stale[start : start + _SUMMARY_BATCH])
     if gone:
         with db.console.begin() as conn:
             for start in range(0, len(gone), _SUMMARY_BATCH):
-                conn.execute(conversations.delete().where(
-                    conversations.c.sender_id.in_(gone[start:start + _SUMMARY_BATCH])))
+                conn.execute(
+                    conversations.delete().where(
+                        conversations.c.sender_id.in_(gone[start : start + _SUMMARY_BATCH])
+                    )
+                )
     return len(stale)
 
 
@@ -54,9 +73,10 @@ def _rebuild(db: Database, senders: List[str]) -> None:
     counts: Dict[str, List[int]] = {s: [0, 0] for s in senders}
     with db.tracker.connect() as conn:
         rows = conn.execute(
-            sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp,
-                      events.c.data)
-            .where(events.c.sender_id.in_(senders)).order_by(events.c.id))
+            sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+            .where(events.c.sender_id.in_(senders))
+            .order_by(events.c.id)
+        )
         for row in rows:
             summaries[row.sender_id].add(row.type_name, row.timestamp, load(row.data))
             count = counts[row.sender_id]
@@ -68,16 +88,28 @@ def _rebuild(db: Database, senders: List[str]) -> None:
         for sender, s in summaries.items():
             if not counts[sender][0]:
                 continue
-            values.append(dict(
-                sender_id=sender, n_events=counts[sender][0], max_event_id=counts[sender][1],
-                first_ts=s.first_ts, last_ts=s.last_ts, n_user=s.n_user, n_bot=s.n_bot,
-                topics=joined(s.topics), intents=joined(s.intents),
-                min_confidence=s.min_confidence, fallback=s.fallback, crisis=s.crisis,
-                handoff=s.handoff, booking_started=s.booking_started,
-                booking_made=s.booking_made, negative_feedback=s.negative_feedback,
-                first_message=(s.first_message or "")[:500],
-                search_text="\n".join(s.texts).lower(),
-            ))
+            values.append(
+                dict(
+                    sender_id=sender,
+                    n_events=counts[sender][0],
+                    max_event_id=counts[sender][1],
+                    first_ts=s.first_ts,
+                    last_ts=s.last_ts,
+                    n_user=s.n_user,
+                    n_bot=s.n_bot,
+                    topics=joined(s.topics),
+                    intents=joined(s.intents),
+                    min_confidence=s.min_confidence,
+                    fallback=s.fallback,
+                    crisis=s.crisis,
+                    handoff=s.handoff,
+                    booking_started=s.booking_started,
+                    booking_made=s.booking_made,
+                    negative_feedback=s.negative_feedback,
+                    first_message=(s.first_message or "")[:500],
+                    search_text="\n".join(s.texts).lower(),
+                )
+            )
         if values:
             conn.execute(conversations.insert(), values)
 
@@ -117,8 +149,11 @@ class Filters:
         except ValueError:
             below = None
         return cls(
-            date_from=date("date_from"), date_to=date("date_to"), topic=first("topic"),
-            intent=first("intent"), confidence_below=below,
+            date_from=date("date_from"),
+            date_to=date("date_to"),
+            topic=first("topic"),
+            intent=first("intent"),
+            confidence_below=below,
             flags={name for name in BOOL_FILTERS if first(name) in ("1", "on", "yes", "true")},
             reviewed=first("reviewed") if first("reviewed") in ("yes", "no") else "",
             q=first("q")[:200],
@@ -152,12 +187,14 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_conversations(db: Database, filters: Filters, page: int = 1,
-                       page_size: int = 25) -> Tuple[List[Dict[str, Any]], int]:
+def list_conversations(
+    db: Database, filters: Filters, page: int = 1, page_size: int = 25
+) -> Tuple[List[Dict[str, Any]], int]:
     refresh_index(db)
     c = conversations
     query = sa.select(c, reviews.c.reviewed_by, reviews.c.reviewed_at).select_from(
-        c.outerjoin(reviews, reviews.c.sender_id == c.c.sender_id))
+        c.outerjoin(reviews, reviews.c.sender_id == c.c.sender_id)
+    )
     conds = []
     tz = db.settings.timezone
     if filters.date_from:
@@ -183,15 +220,21 @@ def list_conversations(db: Database, filters: Filters, page: int = 1,
     page = max(1, page)
     with db.console.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
-        rows = conn.execute(query.order_by(c.c.last_ts.desc(), c.c.sender_id)
-                            .limit(page_size).offset((page - 1) * page_size)).mappings().all()
+        rows = (
+            conn.execute(
+                query.order_by(c.c.last_ts.desc(), c.c.sender_id)
+                .limit(page_size)
+                .offset((page - 1) * page_size)
+            )
+            .mappings()
+            .all()
+        )
     personal = _personal_values_of(db, [row["sender_id"] for row in rows])
     out = []
     for row in rows:
         item = dict(row)
         # The visitor's own name and contact, as given for the booking, are masked here too.
-        item["first_message"] = masking.mask(item.get("first_message"),
-                                             personal.get(item["sender_id"], ()))
+        item["first_message"] = masking.mask(item.get("first_message"), personal.get(item["sender_id"], ()))
         item["topics"] = [t for t in (item["topics"] or "").split("|") if t]
         item["intents"] = [t for t in (item["intents"] or "").split("|") if t]
         item.pop("search_text", None)
@@ -213,6 +256,7 @@ def known_values(db: Database) -> Tuple[List[str], List[str]]:
 
 # ----------------------------------------------------------------------------- transcript
 
+
 def _personal_values(rows) -> List[str]:
     values = []
     for row in rows:
@@ -228,20 +272,23 @@ def transcript(db: Database, sender_id: str) -> Optional[Dict[str, Any]]:
     if not db.events_table_exists():
         return None
     with db.tracker.connect() as conn:
-        rows = conn.execute(sa.select(events).where(events.c.sender_id == sender_id)
-                            .order_by(events.c.id)).all()
+        rows = conn.execute(
+            sa.select(events).where(events.c.sender_id == sender_id).order_by(events.c.id)
+        ).all()
     if not rows:
         return None
     personal = _personal_values(rows)
     with db.console.connect() as conn:
         notes: Dict[int, List[Dict[str, Any]]] = {}
-        for a in conn.execute(sa.select(annotations_table).where(annotations_table.c.sender_id == sender_id)
-                              .order_by(annotations_table.c.id)).mappings():
+        for a in conn.execute(
+            sa.select(annotations_table)
+            .where(annotations_table.c.sender_id == sender_id)
+            .order_by(annotations_table.c.id)
+        ).mappings():
             note = dict(a)
             note["message_text"] = masking.mask(note["message_text"], personal)
             notes.setdefault(a["event_id"], []).append(note)
-        review = conn.execute(sa.select(reviews).where(reviews.c.sender_id == sender_id)
-                              ).mappings().first()
+        review = conn.execute(sa.select(reviews).where(reviews.c.sender_id == sender_id)).mappings().first()
     items: List[Dict[str, Any]] = []
     down_ts: Set[float] = set()
     for row in rows:
@@ -258,16 +305,29 @@ def transcript(db: Database, sender_id: str) -> Optional[Dict[str, Any]]:
         base = {"id": row.id, "ts": row.timestamp, "type": row.type_name}
         if row.type_name == "user":
             turn = user_turn(event)
-            entities = [{"entity": e.get("entity"),
-                         "value": masking.mask(str(e.get("value", "")), personal),
-                         "extractor": e.get("extractor")} for e in turn.entities]
-            items.append({**base, "kind": "user", "text": masking.mask(turn.text, personal),
-                          "intent": turn.intent, "confidence": turn.confidence,
-                          "entities": entities,
-                          "ranking": [{"name": r.get("name"), "confidence": r.get("confidence")}
-                                      for r in turn.ranking[:3]],
-                          "fallback": turn.intent == "nlu_fallback",
-                          "annotations": notes.get(row.id, [])})
+            entities = [
+                {
+                    "entity": e.get("entity"),
+                    "value": masking.mask(str(e.get("value", "")), personal),
+                    "extractor": e.get("extractor"),
+                }
+                for e in turn.entities
+            ]
+            items.append(
+                {
+                    **base,
+                    "kind": "user",
+                    "text": masking.mask(turn.text, personal),
+                    "intent": turn.intent,
+                    "confidence": turn.confidence,
+                    "entities": entities,
+                    "ranking": [
+                        {"name": r.get("name"), "confidence": r.get("confidence")} for r in turn.ranking[:3]
+                    ],
+                    "fallback": turn.intent == "nlu_fallback",
+                    "annotations": notes.get(row.id, []),
+                }
+            )
         elif row.type_name == "bot":
             custom = custom_of(event)
             flags = sorted(flags_of(custom))
@@ -276,26 +336,40 @@ def transcript(db: Database, sender_id: str) -> Optional[Dict[str, Any]]:
             if is_fallback(custom) and "fallback" not in flags:
                 flags.append("fallback")
             sources = [s for s in custom.get("sources") or [] if isinstance(s, dict)]
-            buttons = ((event.get("data") or {}).get("buttons") or [])
-            items.append({**base, "kind": "bot", "text": masking.mask(event.get("text"), personal),
-                          "topic": custom.get("topic"), "sources": sources, "flags": flags,
-                          "requested_slot": custom.get("requested_slot"),
-                          "booking_reference": booking_reference(custom),
-                          "medications": custom.get("medications") or [],
-                          "buttons": [masking.mask(str(b.get("title", "")), personal)
-                                      for b in buttons if isinstance(b, dict)],
-                          "negative_feedback": row.timestamp is not None
-                          and round(row.timestamp, 3) in down_ts})
+            buttons = (event.get("data") or {}).get("buttons") or []
+            items.append(
+                {
+                    **base,
+                    "kind": "bot",
+                    "text": masking.mask(event.get("text"), personal),
+                    "topic": custom.get("topic"),
+                    "sources": sources,
+                    "flags": flags,
+                    "requested_slot": custom.get("requested_slot"),
+                    "booking_reference": booking_reference(custom),
+                    "medications": custom.get("medications") or [],
+                    "buttons": [
+                        masking.mask(str(b.get("title", "")), personal)
+                        for b in buttons
+                        if isinstance(b, dict)
+                    ],
+                    "negative_feedback": row.timestamp is not None and round(row.timestamp, 3) in down_ts,
+                }
+            )
         elif row.type_name == "slot" and event.get("name") == FEEDBACK_SLOT:
             items.append({**base, "kind": "feedback", "value": feedback_value(event.get("value"))})
         elif row.type_name == "session_started":
             items.append({**base, "kind": "session"})
-        elif row.type_name == "action" and row.action_name not in (
-                "action_listen", "action_session_start"):
+        elif row.type_name == "action" and row.action_name not in ("action_listen", "action_session_start"):
             items.append({**base, "kind": "action", "name": row.action_name})
-    return {"sender_id": sender_id, "items": items, "review": dict(review) if review else None,
-            "first_ts": rows[0].timestamp, "last_ts": rows[-1].timestamp,
-            "n_events": len(rows)}
+    return {
+        "sender_id": sender_id,
+        "items": items,
+        "review": dict(review) if review else None,
+        "first_ts": rows[0].timestamp,
+        "last_ts": rows[-1].timestamp,
+        "n_events": len(rows),
+    }
 
 
 def _personal_values_of(db: Database, senders: List[str]) -> Dict[str, List[str]]:
@@ -304,8 +378,11 @@ def _personal_values_of(db: Database, senders: List[str]) -> Dict[str, List[str]
     if not senders or not db.events_table_exists():
         return found
     with db.tracker.connect() as conn:
-        rows = conn.execute(sa.select(events.c.sender_id, events.c.type_name, events.c.data).where(
-            events.c.sender_id.in_(senders), events.c.type_name == "slot")).all()
+        rows = conn.execute(
+            sa.select(events.c.sender_id, events.c.type_name, events.c.data).where(
+                events.c.sender_id.in_(senders), events.c.type_name == "slot"
+            )
+        ).all()
     for row in rows:
         found.setdefault(row.sender_id, []).extend(_personal_values([row]))
     return found
@@ -314,19 +391,24 @@ def _personal_values_of(db: Database, senders: List[str]) -> Dict[str, List[str]
 def personal_values(db: Database, sender_id: str) -> List[str]:
     """What the visitor gave for the booking's personal slots (masked everywhere else)."""
     with db.tracker.connect() as conn:
-        return _personal_values(conn.execute(
-            sa.select(events.c.type_name, events.c.data).where(
-                events.c.sender_id == sender_id, events.c.type_name == "slot")))
+        return _personal_values(
+            conn.execute(
+                sa.select(events.c.type_name, events.c.data).where(
+                    events.c.sender_id == sender_id, events.c.type_name == "slot"
+                )
+            )
+        )
 
 
 def user_message(db: Database, sender_id: str, event_id: int) -> Optional[Dict[str, Any]]:
     """The raw (unmasked) visitor message with that event id, for annotating it."""
     with db.tracker.connect() as conn:
-        row = conn.execute(sa.select(events).where(
-            events.c.id == event_id, events.c.sender_id == sender_id,
-            events.c.type_name == "user")).first()
+        row = conn.execute(
+            sa.select(events).where(
+                events.c.id == event_id, events.c.sender_id == sender_id, events.c.type_name == "user"
+            )
+        ).first()
     if row is None:
         return None
     turn = user_turn(load(row.data))
     return {"id": row.id, "text": turn.text, "intent": turn.intent}
-

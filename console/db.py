@@ -1,5 +1,6 @@
 """Database access: Rasa's `events` table (read, and deleted from on request/purge) and the
 console's own tables (created here if missing). SQLite by default, PostgreSQL in production."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -7,8 +8,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from practice.private_files import make_private
 from console.settings import Settings
+from practice.private_files import make_private
 
 # Rasa's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent). Rasa creates and owns
 # it; this definition is only used to query it and is never passed to create_all.
@@ -151,7 +152,7 @@ conversations = sa.Table(
     sa.Column("last_ts", sa.Float, index=True),
     sa.Column("n_user", sa.Integer, nullable=False, default=0),
     sa.Column("n_bot", sa.Integer, nullable=False, default=0),
-    sa.Column("topics", sa.Text, nullable=False, default=""),   # "|a|b|" for LIKE '%|a|%'
+    sa.Column("topics", sa.Text, nullable=False, default=""),  # "|a|b|" for LIKE '%|a|%'
     sa.Column("intents", sa.Text, nullable=False, default=""),  # same
     sa.Column("min_confidence", sa.Float),
     sa.Column("fallback", sa.Boolean, nullable=False, default=False),
@@ -204,4 +205,3 @@ class Database:
         self.tracker.dispose()
         if self.console is not self.tracker:
             self.console.dispose()
-

@@ -5,6 +5,7 @@ has `parse_data` with `intent`, `entities` and `intent_ranking`; a reply ("bot")
 contract payload in `data.custom`; the widget's thumbs-down is a SlotSet ("slot") of `feedback`
 with value {"value": "down", "bot_ts": <the reply's timestamp>}.
 """
+
 from __future__ import annotations
 
 import json
@@ -122,8 +123,11 @@ class Summary:
                 if turn.intent == "handoff_human":
                     self.handoff = True
             if turn.confidence is not None:
-                self.min_confidence = (turn.confidence if self.min_confidence is None
-                                       else min(self.min_confidence, turn.confidence))
+                self.min_confidence = (
+                    turn.confidence
+                    if self.min_confidence is None
+                    else min(self.min_confidence, turn.confidence)
+                )
         elif type_name == "bot":
             self.n_bot += 1
             custom = custom_of(event)

@@ -4,6 +4,7 @@ Only the bookings view shows contact details; transcripts, the list, exports and
 log never do. Besides the patterns, the values the visitor gave for the booking's personal
 slots (name, contact) are masked wherever they appear in that conversation.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,9 @@ EMAIL_MASK = "[email hidden]"
 PHONE_MASK = "[phone hidden]"
 VALUE_MASK = "[hidden]"
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+\s*(?:@|\(at\)|\[at\])\s*[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+EMAIL = re.compile(
+    r"[A-Za-z0-9._%+\-]+\s*(?:@|\(at\)|\[at\])\s*[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
 # US numbers in their usual spellings (503-555-0142, (503) 555 0142, +1 503.555.0142,
 # 5035550142) and any other run of 7+ digits with separators: better one false mask than a
 # leaked number. Short numbers (times, ages, "988", "741741") stay visible.
@@ -68,4 +71,5 @@ def mask(text: Optional[str], extra_values: Iterable[str] = ()) -> str:
 
 def contains_contact(text: str) -> bool:
     return bool(EMAIL.search(text or "")) or any(
-        not _KEEP.match(m.group(0).strip()) for m in PHONE.finditer(text or ""))
+        not _KEEP.match(m.group(0).strip()) for m in PHONE.finditer(text or "")
+    )

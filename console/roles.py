@@ -10,6 +10,7 @@
 A route missing from ACCESS is refused for everyone (tests/console/test_roles.py checks that
 every route of the app is listed).
 """
+
 from __future__ import annotations
 
 from typing import Dict, FrozenSet, Optional
@@ -65,8 +66,12 @@ ACCESS: Dict[str, FrozenSet[str]] = {
 # Reachable without a session.
 PUBLIC = frozenset({"login_form", "login", "healthz", "static"})
 
-HOME = {"reviewer": "/conversations", "scheduler": "/bookings", "editor": "/answers",
-        "admin": "/conversations"}
+HOME = {
+    "reviewer": "/conversations",
+    "scheduler": "/bookings",
+    "editor": "/answers",
+    "admin": "/conversations",
+}
 
 
 def route_name(full_name: Optional[str]) -> str:

@@ -1,4 +1,5 @@
 """Console settings, all from the environment (defaults: the embedded SQLite profile)."""
+
 from __future__ import annotations
 
 import os
@@ -36,6 +37,7 @@ def clinic_config() -> dict:
 def _known_zone(name: str) -> str:
     """The clinic's time zone if this machine knows it (system tzdata), else UTC."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(name)
         return name
@@ -79,7 +81,8 @@ class Settings:
         except OSError:
             pass
         retention = os.environ.get("RETENTION_DAYS") or (clinic.get("privacy") or {}).get(
-            "retention_days", 365)
+            "retention_days", 365
+        )
         return cls(
             tracker_db_url=tracker,
             console_db_url=os.environ.get("CONSOLE_DB_URL") or tracker,
@@ -89,8 +92,10 @@ class Settings:
             session_hours=float(os.environ.get("CONSOLE_SESSION_HOURS", "8")),
             idle_minutes=float(os.environ.get("CONSOLE_IDLE_MINUTES", "30")),
             max_failures=int(os.environ.get("CONSOLE_MAX_FAILURES", "5")),
-            max_failures_per_address=int(os.environ.get("CONSOLE_MAX_FAILURES_PER_ADDRESS") or 4 * int(
-                os.environ.get("CONSOLE_MAX_FAILURES", "5"))),
+            max_failures_per_address=int(
+                os.environ.get("CONSOLE_MAX_FAILURES_PER_ADDRESS")
+                or 4 * int(os.environ.get("CONSOLE_MAX_FAILURES", "5"))
+            ),
             lockout_minutes=float(os.environ.get("CONSOLE_LOCKOUT_MINUTES", "15")),
             failure_delay_seconds=float(os.environ.get("CONSOLE_FAILURE_DELAY", "1.0")),
             retention_days=int(retention),
@@ -98,6 +103,7 @@ class Settings:
             page_size=int(os.environ.get("CONSOLE_PAGE_SIZE", "25")),
             domain_file=Path(os.environ.get("DOMAIN_FILE", PROJECT_ROOT / "domain.yml")),
             data_dir=Path(os.environ.get("NLU_DATA_DIR", PROJECT_ROOT / "data")),
-            public_contacts=tuple(str(v) for k, v in (clinic.get("contact") or {}).items()
-                                  if k in ("phone", "email") and v),
+            public_contacts=tuple(
+                str(v) for k, v in (clinic.get("contact") or {}).items() if k in ("phone", "email") and v
+            ),
         )

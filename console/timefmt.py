@@ -1,4 +1,5 @@
 """Times as the console shows them: in the clinic's zone, with the zone written out."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """What every console blueprint shares: the app's context (database, settings, templates),
 rendering, redirects, cookies and downloads. Blueprints reach it as `request.app.ctx.console`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,12 +26,17 @@ BLUEPRINTS = HERE / "blueprints"
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
 DONE_MESSAGES = {  # fixed texts only: nothing from the request is reflected
-    "reviewed": "Marked as reviewed.", "unreviewed": "Review mark removed.",
-    "annotated": "Annotation saved.", "deleted": "The conversation was deleted.",
+    "reviewed": "Marked as reviewed.",
+    "unreviewed": "Review mark removed.",
+    "annotated": "Annotation saved.",
+    "deleted": "The conversation was deleted.",
     "nothing_to_export": "There are no annotations waiting to be exported.",
-    "purged": "Retention purge done.", "booking_updated": "Booking updated.",
-    "confirm": "Tick the confirmation box first.", "bad_intent": "Choose an intent from the list.",
-    "not_found": "That item no longer exists.", "loggedout": "You are logged out.",
+    "purged": "Retention purge done.",
+    "booking_updated": "Booking updated.",
+    "confirm": "Tick the confirmation box first.",
+    "bad_intent": "Choose an intent from the list.",
+    "not_found": "That item no longer exists.",
+    "loggedout": "You are logged out.",
     "bulk_annotated": "The cluster's messages were annotated; they wait in the export.",
     "new_topic_marked": "The cluster's messages were marked as needing a new topic.",
     "note_needed": "Write a note saying what the new topic should cover.",
@@ -88,11 +94,16 @@ class ConsoleContext:
             self.cache["intents"] = notes.domain_intents(self.settings.domain_file)
         return self.cache["intents"]
 
-    def page(self, template: str, session: Any, path: str, done: str | None,
-             status: int = 200, **context: Any) -> HTTPResponse:
+    def page(
+        self, template: str, session: Any, path: str, done: str | None, status: int = 200, **context: Any
+    ) -> HTTPResponse:
         html = self.env.get_template(template).render(
-            session=session, csrf_token=session.csrf_token if session else "",
-            path=path, done=DONE_MESSAGES.get(done or ""), **context)
+            session=session,
+            csrf_token=session.csrf_token if session else "",
+            path=path,
+            done=DONE_MESSAGES.get(done or ""),
+            **context,
+        )
         return response.html(html, status=status)
 
     def cookie_name(self, base: str) -> str:
@@ -118,8 +129,14 @@ def ctx(request: Request) -> ConsoleContext:
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
-    return ctx(request).page(template, getattr(request.ctx, "session", None), request.path,
-                             request.args.get("done"), status, **context)
+    return ctx(request).page(
+        template,
+        getattr(request.ctx, "session", None),
+        request.path,
+        request.args.get("done"),
+        status,
+        **context,
+    )
 
 
 def not_found(request: Request, message: str) -> HTTPResponse:
@@ -142,10 +159,14 @@ def page_number(request: Request) -> int:
         return 1
 
 
-def download(filename: str, content: str,
-             content_type: str = "application/x-yaml; charset=utf-8") -> HTTPResponse:
-    return response.text(content, content_type=content_type,
-                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+def download(
+    filename: str, content: str, content_type: str = "application/x-yaml; charset=utf-8"
+) -> HTTPResponse:
+    return response.text(
+        content,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def safe_next(target: str | None) -> str:

@@ -5,6 +5,7 @@ held-out set, and replace the model only if held-out macro-F1 did not drop.
     python -m improve --export FILE.yml ... # exports saved as files
 Exit status: 0 replaced (or nothing to do), 2 refused (current model kept), 1 error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,32 +21,52 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m improve")
-    parser.add_argument("--export", nargs="*", type=Path, default=None,
-                        help="annotation export files (default: the console's exports)")
+    parser.add_argument(
+        "--export",
+        nargs="*",
+        type=Path,
+        default=None,
+        help="annotation export files (default: the console's exports)",
+    )
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz")
     parser.add_argument("--heldout", type=Path, default=ROOT / "tests" / "nlu")
-    parser.add_argument("--tolerance", type=float, default=0.0,
-                        help="allowed macro-F1 drop (default 0: any drop refuses)")
+    parser.add_argument(
+        "--tolerance", type=float, default=0.0, help="allowed macro-F1 drop (default 0: any drop refuses)"
+    )
     args = parser.parse_args(argv)
 
-    exports = ({p.name: p.read_text(encoding="utf-8") for p in args.export}
-               if args.export is not None else merge.console_exports())
+    exports = (
+        {p.name: p.read_text(encoding="utf-8") for p in args.export}
+        if args.export is not None
+        else merge.console_exports()
+    )
     merged = merge.merge(exports, ROOT)
     for name in merged.skipped:
         print(f"already merged: {name}")
     if not merged.added:
         print("no new annotations to merge: nothing to do")
         return 0
-    print(f"merged {len(merged.added)} export(s), {merged.examples} examples, into "
-          f"{merge.ANNOTATIONS_DIR}/")
+    print(f"merged {len(merged.added)} export(s), {merged.examples} examples, into {merge.ANNOTATIONS_DIR}/")
     work = Path(tempfile.mkdtemp(prefix="improve-"))
     try:
         print("held-out evaluation of the current model ...", flush=True)
         before = evaluate.evaluate(args.model, args.heldout, work / "before")
         print("training the candidate ...", flush=True)
-        subprocess.run([str(ROOT / ".venv/bin/rasa"), "train", "--fixed-model-name",
-                        "candidate", "--out", str(work), "--num-threads", "2"], cwd=ROOT,
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(ROOT / ".venv/bin/rasa"),
+                "train",
+                "--fixed-model-name",
+                "candidate",
+                "--out",
+                str(work),
+                "--num-threads",
+                "2",
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         candidate = work / "candidate.tar.gz"
         print("held-out evaluation of the candidate ...", flush=True)
         after = evaluate.evaluate(candidate, args.heldout, work / "after")

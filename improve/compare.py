@@ -1,4 +1,5 @@
 """Before/after tables: per-intent F1 and the held-out messages whose prediction changed."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -38,25 +39,33 @@ def changed_predictions(before: Report, after: Report) -> list[Change]:
 
 def intent_table(before: Report, after: Report) -> list[str]:
     lines = [f"{'intent':30} {'F1 before':>9} {'F1 after':>9} {'change':>7} {'n':>4}"]
-    names = sorted(set(before.intents) | set(after.intents),
-                   key=lambda n: (after.intents.get(n, {}).get("f1-score", 0.0)
-                                  - before.intents.get(n, {}).get("f1-score", 0.0), n))
+    names = sorted(
+        set(before.intents) | set(after.intents),
+        key=lambda n: (
+            after.intents.get(n, {}).get("f1-score", 0.0) - before.intents.get(n, {}).get("f1-score", 0.0),
+            n,
+        ),
+    )
     for name in names:
         b = before.intents.get(name, {}).get("f1-score", 0.0)
         a = after.intents.get(name, {}).get("f1-score", 0.0)
         n = int(after.intents.get(name, before.intents.get(name, {})).get("support", 0))
         lines.append(f"{name:30} {b:9.3f} {a:9.3f} {a - b:+7.3f} {n:4d}")
-    for label, b, a in (("macro-F1", before.macro_f1, after.macro_f1),
-                        ("accuracy", before.accuracy, after.accuracy)):
+    for label, b, a in (
+        ("macro-F1", before.macro_f1, after.macro_f1),
+        ("accuracy", before.accuracy, after.accuracy),
+    ):
         lines.append(f"{label:30} {b:9.4f} {a:9.4f} {a - b:+7.4f}")
     return lines
 
 
 def change_lines(changes: list[Change]) -> list[str]:
     counts = Counter(c.verdict for c in changes)
-    head = (f"held-out messages whose prediction changed: {len(changes)} "
-            f"(fixed {counts['fixed']}, broken {counts['broken']}, "
-            f"still wrong {counts['still wrong']})")
+    head = (
+        f"held-out messages whose prediction changed: {len(changes)} "
+        f"(fixed {counts['fixed']}, broken {counts['broken']}, "
+        f"still wrong {counts['still wrong']})"
+    )
     lines = [head]
     for c in sorted(changes, key=lambda c: (c.verdict, c.gold, c.text)):
         lines.append(f"  [{c.verdict}] {c.text!r}: {c.before} -> {c.after} (want {c.gold})")

@@ -1,5 +1,6 @@
 """Held-out evaluation of a model: `rasa test nlu --successes` on tests/nlu, read back as
 per-intent scores and every message's prediction."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ class Report:
 
 def read(results_dir: Path) -> Report:
     report = json.loads((results_dir / "intent_report.json").read_text())
-    intents = {k: v for k, v in report.items()
-               if isinstance(v, dict) and "support" in v and k not in SUMMARY_ROWS}
+    intents = {
+        k: v for k, v in report.items() if isinstance(v, dict) and "support" in v and k not in SUMMARY_ROWS
+    }
     predictions = []
     for name in ("intent_successes.json", "intent_errors.json"):
         path = results_dir / name
@@ -30,13 +32,19 @@ def read(results_dir: Path) -> Report:
                 predicted = (item.get("intent_prediction") or {}).get("name") or ""
                 predictions.append((item["text"], item["intent"], predicted))
     predictions.sort()
-    return Report(macro_f1=float(report["macro avg"]["f1-score"]),
-                  accuracy=float(report.get("accuracy", float("nan"))),
-                  intents=intents, predictions=predictions)
+    return Report(
+        macro_f1=float(report["macro avg"]["f1-score"]),
+        accuracy=float(report.get("accuracy", float("nan"))),
+        intents=intents,
+        predictions=predictions,
+    )
 
 
 def evaluate(model: Path, heldout: Path, out: Path, rasa: str = ".venv/bin/rasa") -> Report:
-    subprocess.run([rasa, "test", "nlu", "--nlu", str(heldout), "--model", str(model),
-                    "--out", str(out), "--successes"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [rasa, "test", "nlu", "--nlu", str(heldout), "--model", str(model), "--out", str(out), "--successes"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return read(out)

@@ -1,4 +1,5 @@
 """Exported annotations (console exports: Rasa NLU YAML) into data/nlu/annotations/."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,7 @@ def check_export(content: str) -> None:
     if not isinstance(data, dict) or set(data) - {"version", "nlu"}:
         raise ValueError("not an NLU annotations export (only 'version' and 'nlu' allowed)")
     for block in data.get("nlu") or []:
-        if not isinstance(block, dict) or not block.get("intent") or set(block) - {
-                "intent", "examples"}:
+        if not isinstance(block, dict) or not block.get("intent") or set(block) - {"intent", "examples"}:
             raise ValueError(f"unexpected NLU block: {block!r}")
 
 
@@ -69,6 +69,7 @@ def console_exports() -> dict[str, str]:
     from console import annotations as notes
     from console.db import Database
     from console.settings import Settings
+
     db = Database(Settings.from_env())
     found = {}
     for item in notes.list_exports(db):

@@ -3,6 +3,7 @@
 The candidate replaces models/current.tar.gz only if its held-out macro-F1 is not lower
 than the current model's; otherwise the current model stays and the merged annotation files
 are taken out of data/ again (so no later `make train` builds the worse model)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,8 @@ from improve.merge import Merge
 # The same inputs, in the same order, as scripts/train_if_changed.sh hashes.
 SERVER_ONLY = re.compile(
     r"components/(channels|socketio_channel|message_guard|rate_limit|log_redaction|"
-    r"lock_store)\.py$")
+    r"lock_store)\.py$"
+)
 
 
 @dataclass
@@ -30,8 +32,11 @@ class Decision:
 def decide(before: Report, after: Report, tolerance: float = 0.0) -> Decision:
     drop = before.macro_f1 - after.macro_f1
     if drop > tolerance + 1e-12:
-        return Decision(False, f"held-out macro-F1 dropped {before.macro_f1:.4f} -> "
-                               f"{after.macro_f1:.4f}: the current model stays")
+        return Decision(
+            False,
+            f"held-out macro-F1 dropped {before.macro_f1:.4f} -> "
+            f"{after.macro_f1:.4f}: the current model stays",
+        )
     return Decision(True, f"held-out macro-F1 {before.macro_f1:.4f} -> {after.macro_f1:.4f}")
 
 
@@ -49,8 +54,7 @@ def inputs_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def apply(decision: Decision, candidate: Path, current: Path, merged: Merge,
-          root: Path) -> None:
+def apply(decision: Decision, candidate: Path, current: Path, merged: Merge, root: Path) -> None:
     if not decision.accepted:
         merged.revert()
         candidate.unlink(missing_ok=True)

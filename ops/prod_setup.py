@@ -7,6 +7,7 @@
 
 Exits non-zero with one clear line per problem; never prints passwords.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,9 @@ def _wait(what: str, check, seconds: float) -> None:
             return
         except Exception as error:
             if time.monotonic() > deadline:
-                raise SystemExit(f"{what} not reachable: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from error
+                raise SystemExit(
+                    f"{what} not reachable: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+                ) from error
             time.sleep(1)
 
 
@@ -51,8 +54,9 @@ def ensure_database(url: str, create: bool) -> None:
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT", future=True)
     try:
         with admin.connect() as conn:
-            exists = conn.execute(sa.text("select 1 from pg_database where datname = :n"),
-                                  {"n": target.database}).first()
+            exists = conn.execute(
+                sa.text("select 1 from pg_database where datname = :n"), {"n": target.database}
+            ).first()
             if not exists:
                 conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
                 print(f"created database {target.database}")

@@ -9,6 +9,7 @@
   from this origin only and network connections (socket.io, feedback) only to this origin and
   the assistant's origin; plus X-Content-Type-Options: nosniff, Referrer-Policy and no framing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,17 +45,19 @@ def assistant_origin(url: str) -> str:
 
 def security_headers(origin: str) -> dict:
     ws = origin.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    csp = "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        f"connect-src 'self' {origin} {ws}",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            f"connect-src 'self' {origin} {ws}",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
     return {
         "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
@@ -78,8 +81,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt: str, *args) -> None:  # quieter than the default, no query strings
         sys.stderr.write(f"web: {self.command} {urllib.parse.urlsplit(self.path).path}\n")
 
-    def _send(self, status: int, body: bytes, content_type: str, head_only: bool = False,
-              extra: dict | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, head_only: bool = False, extra: dict | None = None
+    ) -> None:
         self.send_response(status)
         for name, value in {**self.extra_headers, **(extra or {})}.items():
             self.send_header(name, value)
@@ -100,8 +104,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             candidate.relative_to(WEB_ROOT)
         except (ValueError, OSError):
             return None
-        if candidate.is_file() and candidate.suffix in SERVED and not any(
-                p.startswith(".") for p in parts):
+        if candidate.is_file() and candidate.suffix in SERVED and not any(p.startswith(".") for p in parts):
             return candidate
         return None
 
@@ -116,8 +119,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         body = target.read_bytes()
         if target.suffix == ".html":
-            body = body.replace(b"{{ASSISTANT_URL}}",
-                                html.escape(self.assistant_url, quote=True).encode())
+            body = body.replace(b"{{ASSISTANT_URL}}", html.escape(self.assistant_url, quote=True).encode())
         self._send(200, body, TYPES[target.suffix], head_only)
 
     def do_GET(self) -> None:
@@ -136,8 +138,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     parser.add_argument("--bind", default=os.environ.get("WEB_INTERFACE", "127.0.0.1"))
-    parser.add_argument("--assistant-url", default=os.environ.get(
-        "WIDGET_ASSISTANT_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"))
+    parser.add_argument(
+        "--assistant-url",
+        default=os.environ.get(
+            "WIDGET_ASSISTANT_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
+        ),
+    )
     args = parser.parse_args()
     url = args.assistant_url.rstrip("/")
     handler = partial(Handler, assistant_url=url, headers=security_headers(assistant_origin(url)))

@@ -7,6 +7,7 @@ ADDRESS_HASH_KEY (scripts/env.sh generates one into var/ for the local profiles;
 sets it like its other secrets, the same on every instance); without it a plain SHA-256 is
 used, which caps just as well but can be reversed by trying every IPv4 address.
 """
+
 from __future__ import annotations
 
 import hashlib

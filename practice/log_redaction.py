@@ -12,6 +12,7 @@ prints it (Rasa's coloredlogs, structlog, a logging config file), has before it 
 in its message and in its traceback. Installed on import by rasa_ext/channels/rest_channel.py (Rasa
 server) and actions/__init__.py (action server); idempotent.
 """
+
 from __future__ import annotations
 
 import logging

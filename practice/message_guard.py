@@ -4,6 +4,7 @@ Rasa answers whatever text it is given, and when the action server is down it an
 nothing. A visitor must always get a reply that follows the response contract, so the
 channels screen the input here and, if Rasa produced no contract payload, add one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,8 +84,7 @@ def screen(text: str) -> str | None:
     return None
 
 
-def screened_reply(reason: str, kind: str | None,
-                   crisis_response: dict[str, Any]) -> list[dict[str, Any]]:
+def screened_reply(reason: str, kind: str | None, crisis_response: dict[str, Any]) -> list[dict[str, Any]]:
     """The reply for a message Rasa does not see. A crisis signal (`kind`, from
     `crisis_kind`: each message is screened once) always wins."""
     if kind:
@@ -131,8 +131,10 @@ def conversation_store_down(agent: Any) -> bool:
             failure = error
     if time.monotonic() - _last_store_warning > 10:
         _last_store_warning = time.monotonic()
-        logger.warning("conversation store unreachable (%s): answering with the unavailable reply",
-                       type(failure).__name__)
+        logger.warning(
+            "conversation store unreachable (%s): answering with the unavailable reply",
+            type(failure).__name__,
+        )
     return True
 
 

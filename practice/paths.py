@@ -3,6 +3,7 @@
 ``KNOWLEDGE_DIR`` moves the whole knowledge folder (topics, sources, medications, the crisis
 lexicon, phrases); ``CLINIC_FILE`` names the practice's file. Both default to the repository.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ The default profile keeps conversations, bookings and password hashes in one SQL
 the file and its folder get owner-only modes explicitly, whoever creates them first; the
 launchers also set `umask 077` for the journal files SQLite creates beside it.
 """
+
 from __future__ import annotations
 
 import os

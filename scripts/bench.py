@@ -28,6 +28,7 @@ Errors: a failed request (non-200, timeout, connection error), a reply that brea
 "assistant unavailable" fallback (the channel's cover for a failed turn). CPU ms per turn (from
 /proc) is the figure least disturbed by other work on the machine; latencies are not.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,9 +69,17 @@ LOG_DIR = ROOT / "logs"
 TRAIN_FLAGS = ["--num-threads", "2"]
 # Project runtime tuning (scripts/env.sh) that the stock bot does not get: it runs as shipped.
 TUNING_VARS = (
-    "TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS", "OMP_NUM_THREADS",
-    "SANIC_WORKERS", "RASA_RUN_EXTRA_ARGS", "ACTION_SERVER_EXTRA_ARGS", "RASA_LOCK_STORE",
-    "RASA_PATCHES", "MALLOC_ARENA_MAX", "TF_ENABLE_ONEDNN_OPTS", "ACTIONS_PRELOAD",
+    "TF_INTRA_OP_PARALLELISM_THREADS",
+    "TF_INTER_OP_PARALLELISM_THREADS",
+    "OMP_NUM_THREADS",
+    "SANIC_WORKERS",
+    "RASA_RUN_EXTRA_ARGS",
+    "ACTION_SERVER_EXTRA_ARGS",
+    "RASA_LOCK_STORE",
+    "RASA_PATCHES",
+    "MALLOC_ARENA_MAX",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "ACTIONS_PRELOAD",
 )
 
 
@@ -155,8 +164,16 @@ def timed_train(cwd: Path, env: dict[str, str], keep_as: Path | None, logname: s
     """`rasa train` with the project's flags into a temp dir, with a fresh Rasa cache."""
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         env = dict(env, RASA_CACHE_DIRECTORY=str(Path(tmp) / "cache"))
-        cmd = [str(RASA), "train", "--force", "--out", str(Path(tmp) / "out"),
-               "--fixed-model-name", "bench", *TRAIN_FLAGS]
+        cmd = [
+            str(RASA),
+            "train",
+            "--force",
+            "--out",
+            str(Path(tmp) / "out"),
+            "--fixed-model-name",
+            "bench",
+            *TRAIN_FLAGS,
+        ]
         elapsed = run_timed(cmd, cwd, env, LOG_DIR / logname)
         if keep_as is not None:
             shutil.copy(Path(tmp) / "out" / "bench.tar.gz", keep_as)
@@ -172,9 +189,15 @@ def prepare_stock(cache: dict[str, Any], retime: bool) -> float:
         if STOCK_DIR.exists():
             shutil.rmtree(STOCK_DIR)
         STOCK_DIR.mkdir(parents=True)  # rasa init wants an existing (empty) directory
-        run_timed([str(RASA), "init", "--no-prompt", "--init-dir", str(STOCK_DIR)], BENCH_DIR,
-                  stock_env(), LOG_DIR / "bench-stock-init.log")
-    key = "stock:" + hash_files([STOCK_DIR / "config.yml", STOCK_DIR / "domain.yml", *sorted((STOCK_DIR / "data").glob("*.yml"))])
+        run_timed(
+            [str(RASA), "init", "--no-prompt", "--init-dir", str(STOCK_DIR)],
+            BENCH_DIR,
+            stock_env(),
+            LOG_DIR / "bench-stock-init.log",
+        )
+    key = "stock:" + hash_files(
+        [STOCK_DIR / "config.yml", STOCK_DIR / "domain.yml", *sorted((STOCK_DIR / "data").glob("*.yml"))]
+    )
     if retime or key not in cache or not STOCK_MODEL.exists():
         log("timing the stock bot's rasa train (cached afterwards)")
         cache[key] = {"train_s": timed_train(STOCK_DIR, stock_env(), STOCK_MODEL, "bench-stock-train.log")}
@@ -199,11 +222,18 @@ def nlu_macro_f1(model: Path) -> dict[str, Any]:
         report = out / "intent_report.json"
         if not report.exists():
             log("held-out NLU evaluation: rasa test nlu --nlu tests/nlu (cached per model)")
-            run_timed([str(RASA), "test", "nlu", "--nlu", "tests/nlu", "--model", str(model), "--out", str(out)],
-                      ROOT, ours_env(), LOG_DIR / "bench-nlu.log")
+            run_timed(
+                [str(RASA), "test", "nlu", "--nlu", "tests/nlu", "--model", str(model), "--out", str(out)],
+                ROOT,
+                ours_env(),
+                LOG_DIR / "bench-nlu.log",
+            )
     data = json.loads(report.read_text())
-    return {"macro_f1": data["macro avg"]["f1-score"], "accuracy": data.get("accuracy"),
-            "report": str(report.relative_to(ROOT))}
+    return {
+        "macro_f1": data["macro avg"]["f1-score"],
+        "accuracy": data.get("accuracy"),
+        "report": str(report.relative_to(ROOT)),
+    }
 
 
 # --------------------------------------------------------------------------- processes
@@ -280,8 +310,9 @@ class RssSampler(threading.Thread):
             pids = tree(pid, children)
             self.peak_tree_kb[name] = max(self.peak_tree_kb[name], sum(status_kb(p, "VmRSS") for p in pids))
             self.peak_hwm_kb[name] = max([self.peak_hwm_kb[name]] + [status_kb(p, "VmHWM") for p in pids])
-            self.peak_pss_kb[name] = max(self.peak_pss_kb[name],
-                                         sum(status_kb(p, "Pss", "smaps_rollup") for p in pids))
+            self.peak_pss_kb[name] = max(
+                self.peak_pss_kb[name], sum(status_kb(p, "Pss", "smaps_rollup") for p in pids)
+            )
             self.procs[name] = max(self.procs[name], len(pids))
 
     def run(self) -> None:
@@ -292,10 +323,15 @@ class RssSampler(threading.Thread):
     def stop(self) -> dict[str, dict[str, float]]:
         self.sample()
         self._halt.set()
-        return {name: {"peak_rss_mb": round(self.peak_tree_kb[name] / 1024, 1),
-                       "peak_pss_mb": round(self.peak_pss_kb[name] / 1024, 1),
-                       "peak_hwm_single_mb": round(self.peak_hwm_kb[name] / 1024, 1),
-                       "processes": self.procs[name]} for name in self.roots}
+        return {
+            name: {
+                "peak_rss_mb": round(self.peak_tree_kb[name] / 1024, 1),
+                "peak_pss_mb": round(self.peak_pss_kb[name] / 1024, 1),
+                "peak_hwm_single_mb": round(self.peak_hwm_kb[name] / 1024, 1),
+                "processes": self.procs[name],
+            }
+            for name in self.roots
+        }
 
 
 @dataclass
@@ -313,8 +349,14 @@ class Service:
         self.logfile = LOG_DIR / f"bench-{self.name}.log"
         handle = open(self.logfile, "w")
         # Own session: stopping it stops its worker processes too (and only those).
-        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env, stdout=handle,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.cmd,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -331,8 +373,11 @@ class Service:
     def log_errors(self) -> int:
         if not self.logfile or not self.logfile.exists():
             return 0
-        return sum(1 for line in self.logfile.read_text(errors="replace").splitlines()
-                   if " ERROR " in line or "Traceback" in line)
+        return sum(
+            1
+            for line in self.logfile.read_text(errors="replace").splitlines()
+            if " ERROR " in line or "Traceback" in line
+        )
 
 
 async def wait_ready(services: list[Service], started: float, timeout: float = 400) -> float:
@@ -376,8 +421,15 @@ class Stats:
 class Client:
     """Sends one visitor turn over REST, times it and checks the reply."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, check: Callable[[Any], str | None],
-                 stats: Stats, deadline: float, max_turns: int | None) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        check: Callable[[Any], str | None],
+        stats: Stats,
+        deadline: float,
+        max_turns: int | None,
+    ) -> None:
         self.session, self.url, self.check, self.stats = session, url, check, stats
         self.deadline, self.max_turns = deadline, max_turns
 
@@ -411,22 +463,45 @@ class Client:
 
 # Conversations: written for this benchmark (not the training or held-out data).
 OURS_QUESTIONS = [
-    ["hello there", "what exactly is TMS?", "does the treatment hurt?", "how long does each session take?",
-     "thanks, that helps"],
-    ["hi", "I take sertraline, can I keep taking it during TMS?", "what about lithium?",
-     "should I stop my antidepressant before starting?", "ok thank you"],
-    ["is TMS covered by my insurance?", "what side effects should I expect from magnetic stimulation",
-     "how many sessions will I need", "do you see patients over video?", "bye"],
-    ["who is a good candidate for TMS", "can TMS cause seizures?", "I'm on bupropion, is that a problem?",
-     "where is your practice located?", "thanks"],
+    [
+        "hello there",
+        "what exactly is TMS?",
+        "does the treatment hurt?",
+        "how long does each session take?",
+        "thanks, that helps",
+    ],
+    [
+        "hi",
+        "I take sertraline, can I keep taking it during TMS?",
+        "what about lithium?",
+        "should I stop my antidepressant before starting?",
+        "ok thank you",
+    ],
+    [
+        "is TMS covered by my insurance?",
+        "what side effects should I expect from magnetic stimulation",
+        "how many sessions will I need",
+        "do you see patients over video?",
+        "bye",
+    ],
+    [
+        "who is a good candidate for TMS",
+        "can TMS cause seizures?",
+        "I'm on bupropion, is that a problem?",
+        "where is your practice located?",
+        "thanks",
+    ],
 ]
 OURS_BOOKING_LEADS = [
     ["what is transcranial magnetic stimulation", "how effective is it for depression?"],
     ["I take lamotrigine and want to try TMS, is that ok?"],
     ["hey", "do you take insurance?"],
 ]
-BOOKING_OPENERS = ["I'd like to book an evaluation", "can I schedule an appointment?",
-                   "how do I book a telehealth evaluation"]
+BOOKING_OPENERS = [
+    "I'd like to book an evaluation",
+    "can I schedule an appointment?",
+    "how do I book a telehealth evaluation",
+]
 NAMES = ["Dana Whitfield", "Jordan Ames", "Priya Natarajan", "Sam O'Connor", "Lee Moreno", "Avery Chen"]
 STATES = ["Oregon", "Washington", "OR", "WA"]
 
@@ -441,6 +516,7 @@ def ours_check(unavailable: str) -> Callable[[Any], str | None]:
         if any((r.get("text") or "").strip() == unavailable for r in replies):
             return "unavailable_fallback"
         return None
+
     return check
 
 
@@ -473,15 +549,25 @@ async def ours_conversation(client: Client, sender: str, n: int, rng: random.Ran
         return
     client.stats.bookings_started += 1
     replies = await client.say(sender, rng.choice(BOOKING_OPENERS))
-    answers = {"full_name": rng.choice(NAMES), "contact": f"visitor{rng.randrange(10**6)}@example.com",
-               "state": rng.choice(STATES), "adult": "yes", "consent": "yes, I agree", "confirm": "yes"}
+    answers = {
+        "full_name": rng.choice(NAMES),
+        "contact": f"visitor{rng.randrange(10**6)}@example.com",
+        "state": rng.choice(STATES),
+        "adult": "yes",
+        "consent": "yes, I agree",
+        "confirm": "yes",
+    }
     for _ in range(14):
         slot = custom_of(replies).get("requested_slot")
         if not slot or client.expired:
             break
         if slot == "appointment_time":
-            times = [b["payload"] for r in replies for b in r.get("buttons") or []
-                     if '"appointment_time"' in b.get("payload", "") and '"more"' not in b["payload"]]
+            times = [
+                b["payload"]
+                for r in replies
+                for b in r.get("buttons") or []
+                if '"appointment_time"' in b.get("payload", "") and '"more"' not in b["payload"]
+            ]
             answer = rng.choice(times) if times else "the first available time"
         else:
             answer = answers.get(slot, "yes")
@@ -510,8 +596,15 @@ async def stock_conversation(client: Client, sender: str, n: int, rng: random.Ra
 Conversation = Callable[[Client, str, int, random.Random], Any]
 
 
-async def drive(url: str, conversation: Conversation, check: Callable[[Any], str | None], visitors: int,
-                duration: float | None, turns: int | None, tag: str) -> dict[str, Any]:
+async def drive(
+    url: str,
+    conversation: Conversation,
+    check: Callable[[Any], str | None],
+    visitors: int,
+    duration: float | None,
+    turns: int | None,
+    tag: str,
+) -> dict[str, Any]:
     """`visitors` concurrent visitors, each running conversations back to back, no think time,
     until `duration` seconds have passed (the turns in flight then finish) or `turns` turns are done."""
     stats = Stats()
@@ -536,12 +629,20 @@ async def drive(url: str, conversation: Conversation, check: Callable[[Any], str
     lat = stats.latencies
     ms = lambda v: None if v is None else round(v * 1000, 1)  # noqa: E731
     return {
-        "visitors": visitors, "turns": len(lat), "seconds": round(elapsed, 2),
+        "visitors": visitors,
+        "turns": len(lat),
+        "seconds": round(elapsed, 2),
         "turns_per_s": round(len(lat) / elapsed, 2) if elapsed else None,
-        "p50_ms": ms(percentile(lat, 50)), "p95_ms": ms(percentile(lat, 95)), "p99_ms": ms(percentile(lat, 99)),
-        "max_ms": ms(max(lat) if lat else None), "mean_ms": ms(sum(lat) / len(lat) if lat else None),
-        "errors": stats.errors, "error_kinds": stats.error_kinds, "conversations": stats.conversations,
-        "bookings_started": stats.bookings_started, "bookings_made": stats.bookings_made,
+        "p50_ms": ms(percentile(lat, 50)),
+        "p95_ms": ms(percentile(lat, 95)),
+        "p99_ms": ms(percentile(lat, 99)),
+        "max_ms": ms(max(lat) if lat else None),
+        "mean_ms": ms(sum(lat) / len(lat) if lat else None),
+        "errors": stats.errors,
+        "error_kinds": stats.error_kinds,
+        "conversations": stats.conversations,
+        "bookings_started": stats.bookings_started,
+        "bookings_made": stats.bookings_made,
         "bookings_cut_by_phase_end": stats.bookings_cut,
     }
 
@@ -562,25 +663,50 @@ class Bot:
 def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
     db = workdir / "assistant.db"
     env = ours_env()
-    env.update(BOOKING_DB_URL=f"sqlite:///{db}", RASA_PORT=str(args.ours_port), ACTION_PORT=str(args.action_port))
+    env.update(
+        BOOKING_DB_URL=f"sqlite:///{db}", RASA_PORT=str(args.ours_port), ACTION_PORT=str(args.action_port)
+    )
     services: list[Service] = []
     # The project's endpoints (RASA_ENDPOINTS) with the bench's ports and database, so endpoint
     # settings are benchmarked as deployed; --endpoint-set changes one for an experiment.
     endpoints_cfg = yaml.safe_load((ROOT / env.get("RASA_ENDPOINTS", "endpoints.yml")).read_text()) or {}
     endpoints_cfg.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{args.action_port}/webhook"
     tracker_cfg = endpoints_cfg.get("tracker_store") or {}
-    endpoints_cfg["tracker_store"] = {**{k: v for k, v in tracker_cfg.items()
-                                         if k not in ("url", "host", "port", "username", "password", "login_db")},
-                                      "type": tracker_cfg.get("type", "SQL"),  # the project's SQL store class
-                                      "dialect": "sqlite", "db": str(db)}
+    endpoints_cfg["tracker_store"] = {
+        **{
+            k: v
+            for k, v in tracker_cfg.items()
+            if k not in ("url", "host", "port", "username", "password", "login_db")
+        },
+        "type": tracker_cfg.get("type", "SQL"),  # the project's SQL store class
+        "dialect": "sqlite",
+        "db": str(db),
+    }
     endpoints_cfg["lock_store"] = {"type": "in_memory"}
     if env.get("RASA_LOCK_STORE") == "redis" or int(env.get("SANIC_WORKERS", "1") or 1) > 1:
         # Several Sanic workers need a shared lock store: a private redis-server for the run.
         if not shutil.which("redis-server"):
             raise SystemExit("SANIC_WORKERS>1 needs redis-server (Debian: apt-get install redis-server)")
         redis_port = args.ours_port + 79
-        services.append(Service("ours-redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                                               "--save", "", "--appendonly", "no"], workdir, env, ""))
+        services.append(
+            Service(
+                "ours-redis",
+                [
+                    "redis-server",
+                    "--port",
+                    str(redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                workdir,
+                env,
+                "",
+            )
+        )
         endpoints_cfg["lock_store"] = {"type": "redis", "url": "127.0.0.1", "port": redis_port, "db": 0}
     for item in args.endpoint_set:
         key, _, value = item.partition("=")
@@ -591,19 +717,50 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
         node[leaf] = yaml.safe_load(value)
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(endpoints_cfg, sort_keys=False))
-    subprocess.run([str(PYTHON), "-m", "practice.booking.store", "upgrade"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(PYTHON), "-m", "practice.booking.store", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     extra_rasa = env.get("RASA_RUN_EXTRA_ARGS", "").split()
     env = dict(env, RASA_AUTH_TOKEN=args.token)  # rasa_ext.runtime.main reads it: never on a command line
     extra_actions = env.get("ACTION_SERVER_EXTRA_ARGS", "").split()
     services += [
-        Service("ours-actions", [str(RASA), "run", "actions", "--port", str(args.action_port), *extra_actions],
-                ROOT, env, f"http://127.0.0.1:{args.action_port}/health"),
-        Service("ours-rasa", [str(PYTHON), "-m", "rasa_ext.runtime.main", "run", "--model", str(args.model), "--port", str(args.ours_port),
-                              "--interface", "127.0.0.1", "--credentials", "credentials.yml",
-                              "--endpoints", str(endpoints), "--enable-api",
-                              "--cors", *args.cors, *extra_rasa],
-                ROOT, env, f"http://127.0.0.1:{args.ours_port}/webhooks/rest/"),
+        Service(
+            "ours-actions",
+            [str(RASA), "run", "actions", "--port", str(args.action_port), *extra_actions],
+            ROOT,
+            env,
+            f"http://127.0.0.1:{args.action_port}/health",
+        ),
+        Service(
+            "ours-rasa",
+            [
+                str(PYTHON),
+                "-m",
+                "rasa_ext.runtime.main",
+                "run",
+                "--model",
+                str(args.model),
+                "--port",
+                str(args.ours_port),
+                "--interface",
+                "127.0.0.1",
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                str(endpoints),
+                "--enable-api",
+                "--cors",
+                *args.cors,
+                *extra_rasa,
+            ],
+            ROOT,
+            env,
+            f"http://127.0.0.1:{args.ours_port}/webhooks/rest/",
+        ),
     ]
 
     from practice.knowledge.loader import knowledge_base
@@ -612,18 +769,49 @@ def ours_bot(args: argparse.Namespace, workdir: Path) -> Bot:
         with sqlite3.connect(db, timeout=30) as conn:
             conn.execute("DELETE FROM bookings")
 
-    return Bot("ours", services, f"http://127.0.0.1:{args.ours_port}/webhooks/rest/webhook", ours_conversation,
-               ours_check(knowledge_base().phrases["unavailable"].strip()), clear_bookings)
+    return Bot(
+        "ours",
+        services,
+        f"http://127.0.0.1:{args.ours_port}/webhooks/rest/webhook",
+        ours_conversation,
+        ours_check(knowledge_base().phrases["unavailable"].strip()),
+        clear_bookings,
+    )
 
 
 def stock_bot(args: argparse.Namespace) -> Bot:
-    svc = Service("stock-rasa", [str(RASA), "run", "--model", str(STOCK_MODEL), "--port", str(args.stock_port),
-                                 "--interface", "127.0.0.1", "--credentials", "credentials.yml",
-                                 "--endpoints", "endpoints.yml", "--enable-api", "--auth-token", args.token,
-                                 "--cors", *args.cors],
-                  STOCK_DIR, stock_env(), f"http://127.0.0.1:{args.stock_port}/webhooks/rest/")
-    return Bot("stock", [svc], f"http://127.0.0.1:{args.stock_port}/webhooks/rest/webhook", stock_conversation,
-               stock_check)
+    svc = Service(
+        "stock-rasa",
+        [
+            str(RASA),
+            "run",
+            "--model",
+            str(STOCK_MODEL),
+            "--port",
+            str(args.stock_port),
+            "--interface",
+            "127.0.0.1",
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+            "--enable-api",
+            "--auth-token",
+            args.token,
+            "--cors",
+            *args.cors,
+        ],
+        STOCK_DIR,
+        stock_env(),
+        f"http://127.0.0.1:{args.stock_port}/webhooks/rest/",
+    )
+    return Bot(
+        "stock",
+        [svc],
+        f"http://127.0.0.1:{args.stock_port}/webhooks/rest/webhook",
+        stock_conversation,
+        stock_check,
+    )
 
 
 async def measured(bot: Bot, *drive_args: Any) -> dict[str, Any]:
@@ -633,9 +821,12 @@ async def measured(bot: Bot, *drive_args: Any) -> dict[str, Any]:
     client_before = sum(os.times()[:2])
     phase = await drive(bot.rest_url, bot.conversation, bot.check, *drive_args)
     turns = max(phase["turns"], 1)
-    phase["cpu_ms_per_turn"] = {name: round((tree_cpu_s(pid) - before[name]) * 1000 / turns, 2)
-                                for name, pid in procs.items()}
-    phase["cpu_ms_per_turn"]["load-generator"] = round((sum(os.times()[:2]) - client_before) * 1000 / turns, 2)
+    phase["cpu_ms_per_turn"] = {
+        name: round((tree_cpu_s(pid) - before[name]) * 1000 / turns, 2) for name, pid in procs.items()
+    }
+    phase["cpu_ms_per_turn"]["load-generator"] = round(
+        (sum(os.times()[:2]) - client_before) * 1000 / turns, 2
+    )
     phase["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
     return phase
 
@@ -669,7 +860,7 @@ async def bench_bots(bots: list[Bot], args: argparse.Namespace) -> dict[str, dic
         plan: list[tuple[str, tuple[Any, ...]]] = [("seq", (1, None, args.seq_turns, "seq"))]
         plan += [(f"c{lv}", (lv, args.duration, None, f"c{lv}")) for lv in args.levels]
         for i, (phase, drive_args) in enumerate(plan):
-            for bot in (bots if i % 2 == 0 else list(reversed(bots))):
+            for bot in bots if i % 2 == 0 else list(reversed(bots)):
                 bot.between_phases()
                 results[bot.name]["phases"][phase] = await measured(bot, *drive_args)
                 label = "sequential" if phase == "seq" else f"{phase[1:]:>2} visitors"
@@ -686,9 +877,11 @@ async def bench_bots(bots: list[Bot], args: argparse.Namespace) -> dict[str, dic
 
 def fmt_phase(p: dict[str, Any]) -> str:
     cpu = ", ".join(f"{k.split('-', 1)[-1]} {v}" for k, v in p.get("cpu_ms_per_turn", {}).items())
-    return (f"p50 {p['p50_ms']} ms, p95 {p['p95_ms']} ms, p99 {p['p99_ms']} ms, "
-            f"{p['turns_per_s']} turns/s, {p['turns']} turns, {p['errors']} errors; CPU ms/turn: {cpu}"
-            f"; load {p.get('loadavg_1min_after')}")
+    return (
+        f"p50 {p['p50_ms']} ms, p95 {p['p95_ms']} ms, p99 {p['p99_ms']} ms, "
+        f"{p['turns_per_s']} turns/s, {p['turns']} turns, {p['errors']} errors; CPU ms/turn: {cpu}"
+        f"; load {p.get('loadavg_1min_after')}"
+    )
 
 
 # --------------------------------------------------------------------------- report
@@ -704,10 +897,17 @@ def build_table(res: dict[str, Any]) -> str:
     for phase in ["seq"] + [f"c{lv}" for lv in res["config"]["levels"]]:
         label = "sequential" if phase == "seq" else f"{phase[1:]} visitors"
         po, ps = ours["phases"].get(phase, {}), stock["phases"].get(phase, {})
-        for metric, _unit in (("p50_ms", "ms"), ("p95_ms", "ms"), ("p99_ms", "ms"), ("turns_per_s", "/s"),
-                             ("errors", "")):
+        for metric, _unit in (
+            ("p50_ms", "ms"),
+            ("p95_ms", "ms"),
+            ("p99_ms", "ms"),
+            ("turns_per_s", "/s"),
+            ("errors", ""),
+        ):
             name = {"turns_per_s": "turns/s"}.get(metric, metric.replace("_ms", ""))
-            rows.append((f"{label:13} {name}", po.get(metric), ps.get(metric), ratio(po.get(metric), ps.get(metric))))
+            rows.append(
+                (f"{label:13} {name}", po.get(metric), ps.get(metric), ratio(po.get(metric), ps.get(metric)))
+            )
     for phase in ("seq", f"c{max(res['config']['levels'])}"):
         co = ours["phases"].get(phase, {}).get("cpu_ms_per_turn", {})
         cs = stock["phases"].get(phase, {}).get("cpu_ms_per_turn", {})
@@ -716,10 +916,22 @@ def build_table(res: dict[str, Any]) -> str:
         rows.append((f"CPU ms/turn rasa, {label}", rasa_o, rasa_s, ratio(rasa_o, rasa_s)))
         tot_o = round(sum(v for k, v in co.items() if k != "load-generator"), 2) if co else None
         rows.append((f"CPU ms/turn all, {label}", tot_o, rasa_s, ratio(tot_o, rasa_s)))
-    rows.append(("first turn after start ms", ours.get("first_turn_ms"), stock.get("first_turn_ms"),
-                 ratio(ours.get("first_turn_ms"), stock.get("first_turn_ms"))))
-    rows.append(("start-to-ready s", ours.get("ready_s"), stock.get("ready_s"),
-                 ratio(ours.get("ready_s"), stock.get("ready_s"))))
+    rows.append(
+        (
+            "first turn after start ms",
+            ours.get("first_turn_ms"),
+            stock.get("first_turn_ms"),
+            ratio(ours.get("first_turn_ms"), stock.get("first_turn_ms")),
+        )
+    )
+    rows.append(
+        (
+            "start-to-ready s",
+            ours.get("ready_s"),
+            stock.get("ready_s"),
+            ratio(ours.get("ready_s"), stock.get("ready_s")),
+        )
+    )
     rasa_o = ours["memory"].get("ours-rasa", {}).get("peak_rss_mb")
     rasa_s = stock["memory"].get("stock-rasa", {}).get("peak_rss_mb")
     rows.append(("peak RSS rasa server MB", rasa_o, rasa_s, ratio(rasa_o, rasa_s)))
@@ -731,7 +943,14 @@ def build_table(res: dict[str, Any]) -> str:
             rows.append((f"peak RSS {name.replace('ours-', '')} MB", mem["peak_rss_mb"], None, None))
     total_o = sum(m["peak_rss_mb"] for m in ours["memory"].values())
     rows.append(("peak RSS all processes MB", round(total_o, 1), rasa_s, ratio(total_o, rasa_s)))
-    rows.append(("train time s", ours.get("train_s"), stock.get("train_s"), ratio(ours.get("train_s"), stock.get("train_s"))))
+    rows.append(
+        (
+            "train time s",
+            ours.get("train_s"),
+            stock.get("train_s"),
+            ratio(ours.get("train_s"), stock.get("train_s")),
+        )
+    )
     rows.append(("held-out NLU macro-F1", res.get("nlu", {}).get("macro_f1"), None, None))
 
     def cell(v: Any) -> str:
@@ -755,17 +974,27 @@ def targets(res: dict[str, Any]) -> list[tuple[str, bool]]:
     ]
     top = f"c{max(res['config']['levels'])}"
     if top in ours and top in stock:
-        out.append((f"throughput at {top[1:]} visitors >= 2x stock",
-                    ours[top]["turns_per_s"] >= 2 * stock[top]["turns_per_s"]))
+        out.append(
+            (
+                f"throughput at {top[1:]} visitors >= 2x stock",
+                ours[top]["turns_per_s"] >= 2 * stock[top]["turns_per_s"],
+            )
+        )
     out.append(("zero errors (ours, all phases)", all(p["errors"] == 0 for p in ours.values())))
     out.append(("start-to-ready <= stock", res["ours"]["ready_s"] <= res["stock"]["ready_s"]))
-    out.append(("peak RSS rasa server <= stock", res["ours"]["memory"]["ours-rasa"]["peak_rss_mb"]
-                <= res["stock"]["memory"]["stock-rasa"]["peak_rss_mb"]))
+    out.append(
+        (
+            "peak RSS rasa server <= stock",
+            res["ours"]["memory"]["ours-rasa"]["peak_rss_mb"]
+            <= res["stock"]["memory"]["stock-rasa"]["peak_rss_mb"],
+        )
+    )
     return out
 
 
 def plot(res: dict[str, Any], path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -775,11 +1004,17 @@ def plot(res: dict[str, Any], path: Path) -> None:
         phases = res.get(bot, {}).get("phases", {})
         xs = [lv for lv in levels if f"c{lv}" in phases]
         for metric, style in (("p50_ms", "-o"), ("p95_ms", "--s"), ("p99_ms", ":^")):
-            ax1.plot(xs, [phases[f"c{lv}"][metric] for lv in xs], style, color=color,
-                     label=f"{bot} {metric[:3]}")
+            ax1.plot(
+                xs, [phases[f"c{lv}"][metric] for lv in xs], style, color=color, label=f"{bot} {metric[:3]}"
+            )
         ax2.plot(xs, [phases[f"c{lv}"]["turns_per_s"] for lv in xs], "-o", color=color, label=bot)
-    ax1.set(xscale="log", yscale="log", xlabel="concurrent visitors", ylabel="latency per turn (ms)",
-            title="Latency vs concurrency")
+    ax1.set(
+        xscale="log",
+        yscale="log",
+        xlabel="concurrent visitors",
+        ylabel="latency per turn (ms)",
+        title="Latency vs concurrency",
+    )
     ax2.set(xscale="log", xlabel="concurrent visitors", ylabel="turns/s", title="Throughput vs concurrency")
     ax2.set_ylim(bottom=0)
     for ax in (ax1, ax2):
@@ -799,24 +1034,44 @@ def plot(res: dict[str, Any], path: Path) -> None:
 def parse_args() -> argparse.Namespace:
     env = os.environ.get
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--duration", type=float, default=float(env("BENCH_DURATION", "25")),
-                   help="seconds per concurrency level (BENCH_DURATION, 25)")
-    p.add_argument("--seq-turns", type=int, default=int(env("BENCH_SEQ_TURNS", "60")),
-                   help="turns in the sequential phase (BENCH_SEQ_TURNS, 60)")
-    p.add_argument("--warmup-turns", type=int, default=int(env("BENCH_WARMUP_TURNS", "30")),
-                   help="unmeasured turns after the first one (BENCH_WARMUP_TURNS, 30: every conversation kind)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=float(env("BENCH_DURATION", "25")),
+        help="seconds per concurrency level (BENCH_DURATION, 25)",
+    )
+    p.add_argument(
+        "--seq-turns",
+        type=int,
+        default=int(env("BENCH_SEQ_TURNS", "60")),
+        help="turns in the sequential phase (BENCH_SEQ_TURNS, 60)",
+    )
+    p.add_argument(
+        "--warmup-turns",
+        type=int,
+        default=int(env("BENCH_WARMUP_TURNS", "30")),
+        help="unmeasured turns after the first one (BENCH_WARMUP_TURNS, 30: every conversation kind)",
+    )
     p.add_argument("--levels", default=env("BENCH_LEVELS", "1,10,50"), help="concurrent visitors (1,10,50)")
     p.add_argument("--only", choices=("ours", "stock"), help="bench one assistant; the other from --reuse")
     p.add_argument("--reuse", type=Path, help="results JSON to take the other assistant's figures from")
     p.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz")
     p.add_argument("--retime-train", action="store_true", help="time both trainings again")
-    p.add_argument("--skip-train-time", action="store_true",
-                   help="do not time the project's training when not cached (train time shown as -)")
+    p.add_argument(
+        "--skip-train-time",
+        action="store_true",
+        help="do not time the project's training when not cached (train time shown as -)",
+    )
     p.add_argument("--ours-port", type=int, default=int(env("BENCH_RASA_PORT", "5205")))
     p.add_argument("--action-port", type=int, default=int(env("BENCH_ACTION_PORT", "5255")))
     p.add_argument("--stock-port", type=int, default=int(env("BENCH_STOCK_PORT", "5305")))
-    p.add_argument("--endpoint-set", action="append", default=[], metavar="KEY=VALUE",
-                   help="experiment: change ours' endpoints, e.g. action_endpoint.enable_selective_domain=true")
+    p.add_argument(
+        "--endpoint-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="experiment: change ours' endpoints, e.g. action_endpoint.enable_selective_domain=true",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "results" / "bench.json")
     p.add_argument("--plot", type=Path, default=ROOT / "results" / "bench_latency.png")
     p.add_argument("--label", default=env("BENCH_LABEL", ""), help="a name for this configuration")
@@ -832,15 +1087,21 @@ def parse_args() -> argparse.Namespace:
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     cache = load_cache()
     res: dict[str, Any] = {
-        "started": time.strftime("%Y-%m-%d %H:%M:%S"), "label": args.label,
-        "config": {"duration_s": args.duration, "seq_turns": args.seq_turns, "levels": args.levels,
-                   "warmup_turns": args.warmup_turns, "model": str(args.model.relative_to(ROOT))
-                   if ROOT in args.model.parents else str(args.model),
-                   "model_sha": file_sha(args.model) if args.model.exists() else None,
-                   "ours_tuning": {k: os.environ[k] for k in TUNING_VARS if k in os.environ},
-                   "endpoint_set": args.endpoint_set,
-                   "cpus": os.cpu_count(), "python": platform.python_version(),
-                   "loadavg_at_start": os.getloadavg()},
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "label": args.label,
+        "config": {
+            "duration_s": args.duration,
+            "seq_turns": args.seq_turns,
+            "levels": args.levels,
+            "warmup_turns": args.warmup_turns,
+            "model": str(args.model.relative_to(ROOT)) if ROOT in args.model.parents else str(args.model),
+            "model_sha": file_sha(args.model) if args.model.exists() else None,
+            "ours_tuning": {k: os.environ[k] for k in TUNING_VARS if k in os.environ},
+            "endpoint_set": args.endpoint_set,
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_at_start": os.getloadavg(),
+        },
     }
     reused = json.loads(args.reuse.read_text()) if args.reuse else None
     if not args.model.exists():
@@ -860,12 +1121,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         log(f"held-out NLU macro-F1 {res['nlu']['macro_f1']:.4f}")
 
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
-        results = await bench_bots([ours_bot(args, Path(tmp)) if name == "ours" else stock_bot(args)
-                                    for name in bots], args)
+        results = await bench_bots(
+            [ours_bot(args, Path(tmp)) if name == "ours" else stock_bot(args) for name in bots], args
+        )
         for name in bots:
             res[name] = results[name]
-            res[name]["train_s"] = round(ours_train, 1) if name == "ours" and ours_train else (
-                round(stock_train, 1) if name == "stock" and stock_train else None)
+            res[name]["train_s"] = (
+                round(ours_train, 1)
+                if name == "ours" and ours_train
+                else (round(stock_train, 1) if name == "stock" and stock_train else None)
+            )
     res["config"]["loadavg_at_end"] = os.getloadavg()
     for name in ("ours", "stock"):
         if name not in res and reused and name in reused:
@@ -894,14 +1159,20 @@ def main() -> int:
         for name, ok in targets(res):
             print(f"  [{'x' if ok else ' '}] {name}")
         res["ratios"] = {
-            phase: {m: ratio(res["ours"]["phases"][phase].get(m), res["stock"]["phases"][phase].get(m))
-                    for m in ("p50_ms", "p95_ms", "p99_ms", "turns_per_s")}
-            for phase in res["ours"]["phases"] if phase in res["stock"]["phases"]}
+            phase: {
+                m: ratio(res["ours"]["phases"][phase].get(m), res["stock"]["phases"][phase].get(m))
+                for m in ("p50_ms", "p95_ms", "p99_ms", "turns_per_s")
+            }
+            for phase in res["ours"]["phases"]
+            if phase in res["stock"]["phases"]
+        }
         plot(res, args.plot)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2))
-    print(f"\nwrote {args.out.relative_to(ROOT) if ROOT in args.out.parents else args.out}"
-          f" and {args.plot.relative_to(ROOT) if ROOT in args.plot.parents else args.plot}")
+    print(
+        f"\nwrote {args.out.relative_to(ROOT) if ROOT in args.out.parents else args.out}"
+        f" and {args.plot.relative_to(ROOT) if ROOT in args.plot.parents else args.plot}"
+    )
     return 0
 
 

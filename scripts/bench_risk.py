@@ -8,6 +8,7 @@ corpus's own lines (so they hold the words the model knows), each one new to the
 cache. Prints the median and 95th percentile in milliseconds. A benchmark, not a test: the
 figures depend on the machine.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -10,6 +10,7 @@ other name in knowledge/medications.yml (each pattern's id is the generic name).
 
 Run it again after editing knowledge/medications.yml, then retrain.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,8 +28,7 @@ LABEL = "MEDICATION"
 def ruler_patterns(catalog: MedicationCatalog) -> list[dict[str, str]]:
     """One phrase pattern per listed name, lower-cased (matched on the LOWER attribute)."""
     return [
-        {"label": LABEL, "pattern": key, "id": name.generic}
-        for key, name in sorted(catalog.names.items())
+        {"label": LABEL, "pattern": key, "id": name.generic} for key, name in sorted(catalog.names.items())
     ]
 
 
@@ -42,9 +42,7 @@ def build_pipeline(catalog: MedicationCatalog | None = None):
     lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     # Not nlp.initialize(): it would clear the ruler's patterns. Each part is set up here.
     lemmatizer.initialize(lookups=load_lookups("en", ["lemma_lookup"]))
-    ruler = nlp.add_pipe(
-        "entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": True}
-    )
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": True})
     with nlp.select_pipes(disable=["lemmatizer"]):  # patterns need tokens only (W012)
         ruler.add_patterns(ruler_patterns(catalog))
     nlp.meta.update(
@@ -74,8 +72,10 @@ def main(argv: list[str]) -> int:
     nlp = spacy.load(path)
     doc = nlp("can I keep taking Wellbutrin XL and lithium during tms")
     found = [(ent.text, ent.ent_id_) for ent in doc.ents]
-    print(f"saved {path} (pipes: {', '.join(nlp.pipe_names)}; "
-          f"{len(nlp.get_pipe('entity_ruler'))} medication patterns); check: {found}")
+    print(
+        f"saved {path} (pipes: {', '.join(nlp.pipe_names)}; "
+        f"{len(nlp.get_pipe('entity_ruler'))} medication patterns); check: {found}"
+    )
     return 0 if found == [("Wellbutrin XL", "bupropion"), ("lithium", "lithium")] else 1
 
 

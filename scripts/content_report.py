@@ -7,6 +7,7 @@ Grade: Flesch-Kincaid grade level (textstat), computed on the answer as the visi
 one-syllable word (they are not prose a visitor reads aloud) and each list line counted as a
 sentence. Words: the answer's word count, lead and detail separately.
 """
+
 from __future__ import annotations
 
 import re
@@ -83,14 +84,14 @@ def medication_rows() -> list[Row]:
     rows = []
     for med_class in catalog.classes.values():
         note = f"{med_class.note} {catalog.evidence[med_class.evidence]}"
-        rows.append(Row(entry=f"medication class {med_class.id}", lead_grade=grade(note),
-                        lead_words=words(note)))
+        rows.append(
+            Row(entry=f"medication class {med_class.id}", lead_grade=grade(note), lead_words=words(note))
+        )
     return rows
 
 
 def markdown(rows: list[Row]) -> str:
-    out = ["| Entry | Lead grade | Lead words | Detail grade | Detail words |",
-           "|---|---:|---:|---:|---:|"]
+    out = ["| Entry | Lead grade | Lead words | Detail grade | Detail words |", "|---|---:|---:|---:|---:|"]
     for r in rows:
         detail_grade = f"{r.detail_grade:.1f}" if r.detail_grade is not None else "-"
         detail_words = str(r.detail_words) if r.detail_words is not None else "-"

@@ -18,6 +18,7 @@ train` does, with config.yml's thresholds) and the lexicon. Assistant: each case
 the REST channel as a new visitor and the replies' topics are checked. Prints one figure per
 section beside the product's target; the exit code is 0 either way (a measurement, not a gate).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,8 +116,11 @@ def judge_model(cases: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] 
             results.append(None)
             continue
         decision = assess_message(case["say"], model, thresholds)
-        topic = ("safety.emergency" if decision.kind == "emergency" else "safety.crisis") \
-            if decision.level == "clear" else LEVEL_TOPIC[decision.level]
+        topic = (
+            ("safety.emergency" if decision.kind == "emergency" else "safety.crisis")
+            if decision.level == "clear"
+            else LEVEL_TOPIC[decision.level]
+        )
         # Where the assistant should answer a question, the model's part is to stay silent.
         ok = topic is None if section == "medical_advice" else accepted(case, topic)
         results.append({"topics": [topic], "ok": ok})
@@ -143,12 +147,16 @@ def report(title: str, cases, results) -> None:
         value = sum(hits) / len(hits)
         met = value >= target if higher else value <= target
         sign = ">=" if higher else "<="
-        print(f"  {'ok   ' if met else 'SHORT'} {name}: {value:6.1%} of {len(hits):3d} (target {sign} {target:.0%})")
+        print(
+            f"  {'ok   ' if met else 'SHORT'} {name}: {value:6.1%} of {len(hits):3d} (target {sign} {target:.0%})"
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", nargs="+", type=Path, default=sorted((ROOT / "tests" / "safety_eval").glob("*.yml")))
+    ap.add_argument(
+        "--cases", nargs="+", type=Path, default=sorted((ROOT / "tests" / "safety_eval").glob("*.yml"))
+    )
     ap.add_argument("--url", help="a running assistant to score end to end")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--no-model", action="store_true", help="skip the model-only figures")
@@ -157,9 +165,15 @@ def main() -> None:
         cases = load_cases(path)
         print(f"=== {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {len(cases)} cases")
         if not args.no_model:
-            report("risk model + lexicon, one message at a time (multi-turn cases skipped):", cases, judge_model(cases))
+            report(
+                "risk model + lexicon, one message at a time (multi-turn cases skipped):",
+                cases,
+                judge_model(cases),
+            )
         if args.url:
-            report(f"the whole assistant at {args.url}:", cases, judge_assistant(args.url, cases, args.workers))
+            report(
+                f"the whole assistant at {args.url}:", cases, judge_assistant(args.url, cases, args.workers)
+            )
 
 
 if __name__ == "__main__":

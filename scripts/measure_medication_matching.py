@@ -16,6 +16,7 @@ Checks (all offline):
 4. one-typo variants (drop, double, swap, vowel change) of the 30,000 commonest words:
    how many are read as a medication.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -130,14 +131,18 @@ def main() -> int:
     matcher = meds.default_matcher()
 
     sentences, tokens, wrong = sentence_false_positives(matcher)
-    print(f"NLU sentences (non-medication intents): {sentences} sentences, {tokens} words, "
-          f"{len(wrong)} false positives")
+    print(
+        f"NLU sentences (non-medication intents): {sentences} sentences, {tokens} words, "
+        f"{len(wrong)} false positives"
+    )
     for item in wrong:
         print("  FP", *item, sep=" | ")
 
     checked, guarded, raw = english_word_matches(matcher)
-    print(f"English words (spaCy lemma tables, not medication names): {checked} checked, "
-          f"{len(guarded)} matched; {len(raw)} would match on edit distance alone")
+    print(
+        f"English words (spaCy lemma tables, not medication names): {checked} checked, "
+        f"{len(guarded)} matched; {len(raw)} would match on edit distance alone"
+    )
     if args.show:
         print("  distance alone:", ", ".join(sorted(raw)))
     for word in guarded:
@@ -151,8 +156,10 @@ def main() -> int:
 
     if not args.skip_typos:
         checked, wrong_typos = common_word_typos(matcher)
-        print(f"One-typo variants of the 30,000 commonest words: {checked} checked, "
-              f"{len(wrong_typos)} read as a medication")
+        print(
+            f"One-typo variants of the 30,000 commonest words: {checked} checked, "
+            f"{len(wrong_typos)} read as a medication"
+        )
         if args.show:
             for item in wrong_typos:
                 print("  ", *item)

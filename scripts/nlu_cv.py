@@ -6,6 +6,7 @@ predictions each FallbackClassifier threshold would turn into a fallback.
 
     .venv/bin/python scripts/nlu_cv.py            # ~3 min on 2 cores
 """
+
 from __future__ import annotations
 
 import glob
@@ -48,9 +49,7 @@ def training_examples() -> tuple[list[str], np.ndarray]:
 def cv_probabilities(settings: dict, texts: list[str], labels: np.ndarray) -> np.ndarray:
     config = {**LinearIntentClassifier.get_default_config(), **settings}
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    return cross_val_predict(
-        build_pipeline(config), texts, labels, cv=folds, method="predict_proba"
-    )
+    return cross_val_predict(build_pipeline(config), texts, labels, cv=folds, method="predict_proba")
 
 
 def main() -> None:

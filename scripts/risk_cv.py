@@ -20,6 +20,7 @@ In this order, recall first (a missed crisis is the worst failure; a false alarm
 It prints the per-level figures for the chosen values, per family, for docs/safety.md, and the
 values to put in config.yml (RiskClassifier: thresholds).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -112,8 +113,10 @@ def conversation_floor(scores, labels, threshold: float, decay: float, max_pairs
             if len(weak_possible) > 1:
                 a, b = rng.choice(weak_possible, 5000), rng.choice(weak_possible, 5000)
                 caught = ((b >= floor) & (b + decay * a >= threshold)).mean()
-                print(f"two turns: floor {floor}: benign pairs -> check-in {pairs.mean():.2%}, "
-                      f"pairs of sub-threshold possible lines -> check-in {caught:.1%}")
+                print(
+                    f"two turns: floor {floor}: benign pairs -> check-in {pairs.mean():.2%}, "
+                    f"pairs of sub-threshold possible lines -> check-in {caught:.1%}"
+                )
             return float(floor)
     return float(threshold)
 
@@ -127,21 +130,31 @@ def main() -> None:
     ap.add_argument("--min-flagged", type=float, default=0.98)
     ap.add_argument("--min-possible", type=float, default=0.94)
     ap.add_argument("--max-doubted", type=float, default=0.005)
-    ap.add_argument("--max-mention-relaxed", type=int, default=0,
-                    help="clear-risk and possible corpus lines a factual mention may take (out of fold)")
+    ap.add_argument(
+        "--max-mention-relaxed",
+        type=int,
+        default=0,
+        help="clear-risk and possible corpus lines a factual mention may take (out of fold)",
+    )
     ap.add_argument("--max-benign-pairs", type=float, default=0.01)
     ap.add_argument("--decay", type=float, default=0.6)
     args = ap.parse_args()
 
     nlu = load_data(str(ROOT / "data" / "nlu"))
-    ordinary = [(m.get("text"), m.get("intent")) for m in nlu.intent_examples
-                if m.get("intent") not in ("safety_crisis", "safety_emergency")]
+    ordinary = [
+        (m.get("text"), m.get("intent"))
+        for m in nlu.intent_examples
+        if m.get("intent") not in ("safety_crisis", "safety_emergency")
+    ]
     texts, labels, families = with_ordinary_messages(load_corpus(), ordinary)
     print(f"corpus: {len(texts)} lines {dict(Counter(labels))}")
     lexicon = [detect(t) for t in texts]
     detector = get_detector()
-    framing = {i: detector.mention_framing(t) for i, t in enumerate(texts)
-               if lexicon[i].is_alarm and lexicon[i].mention}
+    framing = {
+        i: detector.mention_framing(t)
+        for i, t in enumerate(texts)
+        if lexicon[i].is_alarm and lexicon[i].mention
+    }
     framed = {i: f is not None for i, f in framing.items()}
     rest_of = {i: f[1] for i, f in framing.items() if f is not None and f[1]}
     y = np.array([LABELS.index(label) for label in labels])
@@ -163,7 +176,11 @@ def main() -> None:
             best_C, best_scores, best_rest, best_loss = C, scores, rest_scores, loss
     scores, rest_scores = best_scores, best_rest
     # The near-miss lines of the corpus are the hard benign test; everyday messages are scored apart.
-    benign = [i for i, (label, f) in enumerate(zip(labels, families, strict=False)) if label == NONE and ".nlu_" not in f]
+    benign = [
+        i
+        for i, (label, f) in enumerate(zip(labels, families, strict=False))
+        if label == NONE and ".nlu_" not in f
+    ]
     everyday = [i for i, f in enumerate(families) if ".nlu_" in f]
     clear_lines = [i for i, label in enumerate(labels) if label in ("crisis", "emergency")]
     possible_lines = [i for i, label in enumerate(labels) if label == POSSIBLE]
@@ -174,8 +191,12 @@ def main() -> None:
 
     # 1. Recall first: the highest "possible" threshold at which clear-risk and possible lines
     #    still reach a check-in or the crisis reply (--min-flagged of each).
-    possible_t = max(t for t in grid if rate([scores[i].signal >= t or lexicon[i].is_alarm for i in clear_lines])
-                     >= args.min_flagged and rate([scores[i].signal >= t for i in possible_lines]) >= args.min_possible)
+    possible_t = max(
+        t
+        for t in grid
+        if rate([scores[i].signal >= t or lexicon[i].is_alarm for i in clear_lines]) >= args.min_flagged
+        and rate([scores[i].signal >= t for i in possible_lines]) >= args.min_possible
+    )
     # 2. The model's own crisis replies: the lowest P(clear) threshold at which it calls at
     #    most --max-benign-clear of the benign lines clear.
     clear_t = next(t for t in grid if rate([scores[i].clear >= t for i in benign]) <= args.max_benign_clear)
@@ -184,10 +205,13 @@ def main() -> None:
     #    The model never silences the lexicon (see RiskThresholds).
     check_in = 1.01
     for t in sorted(grid, reverse=True):
-        lost = rate([lexicon[i].is_alarm and scores[i].clear < clear_t and scores[i].none >= t for i in clear_lines])
+        lost = rate(
+            [lexicon[i].is_alarm and scores[i].clear < clear_t and scores[i].none >= t for i in clear_lines]
+        )
         if lost > args.max_doubted:
             break
         check_in = t
+
     # 4. A lexicon alarm on a topic word alone that the model does not call clear, in a message
     #    that frames it as a topic, is a factual mention (an answer with the 988 line), down to
     #    the P(none) at which
@@ -195,8 +219,13 @@ def main() -> None:
     #    (each line's rest read by the model of its own fold, as assess_message does).
     def as_mention(i: int, t: float) -> bool:
         rest = rest_scores.get(i)
-        return bool(framed.get(i)) and scores[i].clear < clear_t and scores[i].none >= t \
-            and scores[i].signal < possible_t and (rest is None or rest.signal < possible_t)
+        return (
+            bool(framed.get(i))
+            and scores[i].clear < clear_t
+            and scores[i].none >= t
+            and scores[i].signal < possible_t
+            and (rest is None or rest.signal < possible_t)
+        )
 
     mention = 1.01
     # Below 1 - possible the model alone asks a check-in, which a mention keeps: no lower.
@@ -205,20 +234,28 @@ def main() -> None:
             break
         mention = t
     chosen = RiskThresholds(clear=clear_t, possible=possible_t, lexicon_check_in=check_in, mention=mention)
-    print(f"factual mentions: {sum(as_mention(i, mention) for i in benign)} of {len(benign)} benign corpus lines "
-          f"answered with the 988 line; {sum(as_mention(i, mention) for i in clear_lines + possible_lines)} risk lines")
+    print(
+        f"factual mentions: {sum(as_mention(i, mention) for i in benign)} of {len(benign)} benign corpus lines "
+        f"answered with the 988 line; {sum(as_mention(i, mention) for i in clear_lines + possible_lines)} risk lines"
+    )
     for i in clear_lines + possible_lines:
         if as_mention(i, 0.5):
             print(f"  a risk line taken for a mention at P(none) {scores[i].none:.2f}: {texts[i][:100]!r}")
-    got = [NONE if as_mention(i, mention) else level for i, level in enumerate(levels(scores, lexicon, chosen))]
+    got = [
+        NONE if as_mention(i, mention) else level for i, level in enumerate(levels(scores, lexicon, chosen))
+    ]
     print(f"\nchosen (C={best_C}): {chosen}")
-    near_miss_labels = ["everyday" if ".nlu_" in f else label for label, f in zip(labels, families, strict=False)]
+    near_miss_labels = [
+        "everyday" if ".nlu_" in f else label for label, f in zip(labels, families, strict=False)
+    ]
     for name, value in figures(near_miss_labels, got).items():
         print(f"  {name}: {value:.1%}")
     lexicon_only = [CLEAR if d.is_alarm else NONE for d in lexicon]
     everyday_levels = Counter(got[i] for i in everyday)
-    print(f"  everyday messages (NLU data, n={len(everyday)}): "
-          + ", ".join(f"{k} {v / len(everyday):.1%}" for k, v in sorted(everyday_levels.items())))
+    print(
+        f"  everyday messages (NLU data, n={len(everyday)}): "
+        + ", ".join(f"{k} {v / len(everyday):.1%}" for k, v in sorted(everyday_levels.items()))
+    )
     print("lexicon alone:")
     for name, value in figures(near_miss_labels, lexicon_only).items():
         print(f"  {name}: {value:.1%}")
@@ -235,8 +272,10 @@ def main() -> None:
     floor = conversation_floor(scores, near_miss_labels, chosen.possible, args.decay, args.max_benign_pairs)
     print("\nconfig.yml, RiskClassifier:")
     print(f"    C: {best_C}")
-    print(f"    thresholds: {{clear: {chosen.clear}, possible: {chosen.possible}, "
-          f"lexicon_check_in: {chosen.lexicon_check_in}, mention: {chosen.mention}}}")
+    print(
+        f"    thresholds: {{clear: {chosen.clear}, possible: {chosen.possible}, "
+        f"lexicon_check_in: {chosen.lexicon_check_in}, mention: {chosen.mention}}}"
+    )
     print("config.yml, RiskPolicy:")
     print(f"    decay: {args.decay}\n    signal_floor: {floor}\n    check_in_threshold: {chosen.possible}")
 

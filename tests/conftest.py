@@ -1,4 +1,5 @@
 """Shared pytest fixtures."""
+
 # ----------------------------------------------------------------------------- booking
 import datetime as _dt
 from pathlib import Path as _Path
@@ -52,7 +53,10 @@ def booking_service(booking_clinic, booking_db_url):
     kb = knowledge_base()
     clinic = {**kb.clinic, **booking_clinic}
     service = BookingService(
-        clinic, BookingTexts(kb), store_factory=lambda: BookingStore(booking_db_url), clock=lambda: BOOKING_NOW
+        clinic,
+        BookingTexts(kb),
+        store_factory=lambda: BookingStore(booking_db_url),
+        clock=lambda: BOOKING_NOW,
     )
     use_booking_service(service)
     yield service
@@ -76,8 +80,14 @@ def form_tracker(domain_dict):
     from rasa_sdk import Tracker
 
     def build(
-        slots=None, text="", intent="inform", requested=None, candidate=None,
-        form="booking_form", turn_events=(), sender="visitor-1",
+        slots=None,
+        text="",
+        intent="inform",
+        requested=None,
+        candidate=None,
+        form="booking_form",
+        turn_events=(),
+        sender="visitor-1",
     ):
         values = {name: None for name in domain_dict.get("slots", {})}
         values.update(slots or {})
@@ -94,8 +104,14 @@ def form_tracker(domain_dict):
             values[name] = value
             events.append({"event": "slot", "name": name, "value": value})
         return Tracker(
-            sender, values, latest, events, False, None,
-            {"name": form} if form else {}, form or "action_listen",
+            sender,
+            values,
+            latest,
+            events,
+            False,
+            None,
+            {"name": form} if form else {},
+            form or "action_listen",
         )
 
     return build

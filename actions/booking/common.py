@@ -6,6 +6,7 @@ message; but when another action already answered in the same turn (a question a
 mid-booking, then the form asks again), the question is sent as plain text so the turn keeps
 one payload, the answer's.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract
-from practice.booking.service import BookingService, booking_service
 from practice.booking.appointment_times import match_time, parse_iso, to_iso
+from practice.booking.service import BookingService, booking_service
 from practice.knowledge.loader import knowledge_base
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def choice_of(text: Any) -> Optional[str]:
     raw = str(text or "").strip()
     if raw.startswith("/") and "{" in raw:
         try:
-            data = json.loads(raw[raw.index("{"):])
+            data = json.loads(raw[raw.index("{") :])
         except ValueError:
             return None
         if isinstance(data, dict) and data.get("booking_choice"):
@@ -73,9 +74,7 @@ def payload_sent_this_turn(tracker: Tracker) -> bool:
 
 
 def activated_this_turn(tracker: Tracker, form: str) -> bool:
-    return any(
-        e.get("event") == "active_loop" and e.get("name") == form for e in _events_this_turn(tracker)
-    )
+    return any(e.get("event") == "active_loop" and e.get("name") == form for e in _events_this_turn(tracker))
 
 
 def send(
@@ -96,7 +95,7 @@ def send(
 
 
 def crisis_kind(text: str) -> Optional[str]:
-    """"crisis"/"emergency" if the deterministic safety net flags the text, else None."""
+    """ "crisis"/"emergency" if the deterministic safety net flags the text, else None."""
     try:
         from practice.safety.crisis_detector import ALARM_KINDS, detect
     except ImportError:  # pragma: no cover - the safety net ships with the project
@@ -140,8 +139,7 @@ class RepeatedFailureValidator(FormValidationAction, ABC):
     outcome_slot: str = ""
 
     @abstractmethod
-    def name(self) -> Text:
-        ...
+    def name(self) -> Text: ...
 
     def service(self) -> BookingService:
         return booking_service()
@@ -167,12 +165,16 @@ class RepeatedFailureValidator(FormValidationAction, ABC):
         value = tracker.get_slot(self.failures_slot)
         return dict(value) if isinstance(value, dict) else {}
 
-    def apply(self, field_name: str, check: Check, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+    def apply(
+        self, field_name: str, check: Check, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[str, Any]:
         """Turns a Check into slot values (and messages) for the form."""
         if check.end is not None:
             return self.end(check.end, **{field_name: None, **check.extra})
         if check.error is not None:
-            return self.reject(field_name, check.error, dispatcher, tracker, counts=check.counts, **check.extra)
+            return self.reject(
+                field_name, check.error, dispatcher, tracker, counts=check.counts, **check.extra
+            )
         if check.note:
             dispatcher.utter_message(text=check.note)
         failures = self.failures(tracker)
@@ -251,7 +253,9 @@ class FormQuestion(Action, ABC):
         return f"action_ask_{self.field}"
 
     @abstractmethod
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         """The question's text, its buttons and any slots it sets (e.g. the offered times)."""
 
     def lead_in(self, service: BookingService, tracker: Tracker) -> Optional[str]:
@@ -303,14 +307,16 @@ def time_question(
     prefix = ""
     if page * SLOTS_PER_PAGE >= len(slots):
         page, prefix = 0, texts.say("time_end_of_list") + "\n\n"
-    chunk = slots[page * SLOTS_PER_PAGE:(page + 1) * SLOTS_PER_PAGE]
+    chunk = slots[page * SLOTS_PER_PAGE : (page + 1) * SLOTS_PER_PAGE]
     slot_list = "\n".join(f"{i}. {availability.describe_short(s)}" for i, s in enumerate(chunk, 1))
     buttons = [
         {"title": availability.describe_short(s), "payload": inform_payload(appointment_time=to_iso(s))}
         for s in chunk
     ]
     if (page + 1) * SLOTS_PER_PAGE < len(slots):
-        buttons.append({"title": texts.say("more_times_button"), "payload": inform_payload(appointment_time="more")})
+        buttons.append(
+            {"title": texts.say("more_times_button"), "payload": inform_payload(appointment_time="more")}
+        )
     key = more_key if page else text_key
     events: List[EventType] = [SlotSet(offered_slot, [to_iso(s) for s in chunk]), SlotSet(page_slot, page)]
     return prefix + texts.say(key, slot_list=slot_list), buttons, events

@@ -6,6 +6,7 @@ state, adult, appointment_time, consent, then `confirm` (the summary). Questions
 excludes those intents, so the form rejects and the rule answers. The booking itself is made
 when the visitor confirms the summary, so a slot taken meanwhile sends them back to the times.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from practice.booking import fields
 from actions.booking.common import (
     EVALUATION_TOPIC,
     MANAGE_TOPIC,
@@ -31,8 +31,9 @@ from actions.booking.common import (
     time_question,
     yes_no_buttons,
 )
-from practice.booking.service import BookingService, booking_service
+from practice.booking import fields
 from practice.booking.appointment_times import parse_iso
+from practice.booking.service import BookingService, booking_service
 from practice.booking.store import BookingLimitReached, SlotTaken
 from practice.client_key import client_key_of
 
@@ -93,8 +94,12 @@ class ValidateBookingForm(RepeatedFailureValidator):
             return Check(value=True) if agreed else Check(end={"kind": "no_consent"})
         if field_name == "appointment_time":
             return choose_time(
-                service, value, tracker.get_slot(OFFERED), tracker.get_slot(PAGE),
-                tracker.get_slot("appointment_time"), PAGE,
+                service,
+                value,
+                tracker.get_slot(OFFERED),
+                tracker.get_slot(PAGE),
+                tracker.get_slot("appointment_time"),
+                PAGE,
             )
         raise ValueError(field_name)
 
@@ -115,7 +120,9 @@ class ValidateBookingForm(RepeatedFailureValidator):
         correction = fields.detect_correction(value)
         if correction is None and field_name not in ("contact", "appointment_time"):
             if fields.EMAIL.search(value) or (
-                field_name != "adult" and fields.looks_like_contact_attempt(value) and fields.parse_contact(value)
+                field_name != "adult"
+                and fields.looks_like_contact_attempt(value)
+                and fields.parse_contact(value)
             ):
                 correction = fields.Correction("contact", value)
         if correction is None or correction.field == field_name:
@@ -125,7 +132,11 @@ class ValidateBookingForm(RepeatedFailureValidator):
         return correction
 
     def correct(
-        self, field_name: str, correction: fields.Correction, dispatcher: CollectingDispatcher, tracker: Tracker
+        self,
+        field_name: str,
+        correction: fields.Correction,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
     ) -> Dict[str, Any]:
         """Applies a correction of another field; the current question is asked again."""
         target = correction.field
@@ -140,25 +151,39 @@ class ValidateBookingForm(RepeatedFailureValidator):
 
     # -------------------------------------------------------------------- validators
 
-    async def validate_full_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_full_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self.validate_field("full_name", value, dispatcher, tracker)
 
-    async def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self.validate_field("contact", value, dispatcher, tracker)
 
-    async def validate_state(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_state(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self.validate_field("state", value, dispatcher, tracker)
 
-    async def validate_adult(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_adult(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self.validate_field("adult", value, dispatcher, tracker)
 
-    async def validate_appointment_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_appointment_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self.validate_field("appointment_time", value, dispatcher, tracker)
 
-    async def validate_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self.validate_field("consent", value, dispatcher, tracker)
 
-    async def validate_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         """The summary's answer: yes books, a field name or a correction changes it."""
         if value is True:  # re-validation of an already confirmed form: nothing to do
             return {"confirm": True}
@@ -213,7 +238,11 @@ class ValidateBookingForm(RepeatedFailureValidator):
         return {
             "confirm": True,
             REFERENCE: booking.reference,
-            OUTCOME: {"kind": "booked", "reference": booking.reference, "start": tracker.get_slot("appointment_time")},
+            OUTCOME: {
+                "kind": "booked",
+                "reference": booking.reference,
+                "start": tracker.get_slot("appointment_time"),
+            },
             FAILURES: None,
             FIX: None,
         }
@@ -239,14 +268,18 @@ class BookingQuestion(FormQuestion):
 class AskFullName(BookingQuestion):
     field = "full_name"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         return service.texts.say("ask_full_name"), [], []
 
 
 class AskContact(BookingQuestion):
     field = "contact"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         name = fields.first_name(tracker.get_slot("full_name"))
         return service.texts.say("ask_contact", first_name=name), [], []
 
@@ -254,7 +287,9 @@ class AskContact(BookingQuestion):
 class AskState(BookingQuestion):
     field = "state"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         buttons = [{"title": name, "payload": name} for name in service.licensed_states.values()]
         return service.texts.say("ask_state"), buttons, []
 
@@ -262,21 +297,29 @@ class AskState(BookingQuestion):
 class AskAdult(BookingQuestion):
     field = "adult"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         return service.texts.say("ask_adult"), yes_no_buttons(service), []
 
 
 class AskAppointmentTime(BookingQuestion):
     field = "appointment_time"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
-        return time_question(service, tracker, OFFERED, PAGE, "ask_appointment_time", "ask_appointment_time_more")
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
+        return time_question(
+            service, tracker, OFFERED, PAGE, "ask_appointment_time", "ask_appointment_time_more"
+        )
 
 
 class AskConsent(BookingQuestion):
     field = "consent"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         contact = fields.display_contact(tracker.get_slot("contact"))
         return service.texts.say("ask_consent", contact=contact), yes_no_buttons(service), []
 
@@ -284,7 +327,9 @@ class AskConsent(BookingQuestion):
 class AskConfirm(BookingQuestion):
     field = "confirm"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         texts = service.texts
         if tracker.get_slot(FIX):
             buttons = [
@@ -321,7 +366,9 @@ class ActionBookingSubmit(Action):
     def name(self) -> Text:
         return "action_booking_submit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         service = booking_service()
         texts = service.texts
         outcome = tracker.get_slot(OUTCOME) or {}
@@ -361,13 +408,16 @@ class ActionBookingSubmit(Action):
 
 
 class ActionBookingStop(Action):
-    """"Cancel"/"never mind" inside a booking or manage form: stop without booking or changing."""
+    """ "Cancel"/"never mind" inside a booking or manage form: stop without booking or changing."""
 
     def name(self) -> Text:
         return "action_booking_stop"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        from actions.booking.manage import FORM as MANAGE_FORM, MANAGE_SLOTS
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        from actions.booking.manage import FORM as MANAGE_FORM
+        from actions.booking.manage import MANAGE_SLOTS
 
         texts = booking_service().texts
         if (tracker.active_loop or {}).get("name") == MANAGE_FORM:
@@ -378,11 +428,13 @@ class ActionBookingStop(Action):
 
 
 class ActionBookingResume(Action):
-    """"Book an evaluation" said during the booking: carry on (the form asks its question)."""
+    """ "Book an evaluation" said during the booking: carry on (the form asks its question)."""
 
     def name(self) -> Text:
         return "action_booking_resume"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         dispatcher.utter_message(text=booking_service().texts.say("already_booking"))
         return []

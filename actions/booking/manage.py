@@ -5,6 +5,7 @@ manage_choice (cancel / move / keep) and, to move, manage_new_time from the open
 change is made by the validator, so a slot taken meanwhile can be re-asked at once; the submit
 action only reports the outcome.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from practice.booking import fields
 from actions.booking.common import (
     MANAGE_TOPIC,
     Button,
@@ -29,8 +29,9 @@ from actions.booking.common import (
     send,
     time_question,
 )
-from practice.booking.service import BookingService, booking_service
+from practice.booking import fields
 from practice.booking.appointment_times import parse_iso
+from practice.booking.service import BookingService, booking_service
 from practice.booking.store import BookingNotFound, SlotTaken
 
 logger = logging.getLogger(__name__)
@@ -81,13 +82,19 @@ class ValidateBookingManageForm(RepeatedFailureValidator):
             needed.append("manage_new_time")
         return needed
 
-    async def validate_manage_reference(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_manage_reference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         reference = fields.parse_reference(value)
         if reference is None:
-            return self.reject("manage_reference", self.service().texts.say("invalid_manage_reference"), dispatcher, tracker)
+            return self.reject(
+                "manage_reference", self.service().texts.say("invalid_manage_reference"), dispatcher, tracker
+            )
         return self.apply("manage_reference", Check(value=reference), dispatcher, tracker)
 
-    async def validate_manage_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_manage_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         service = self.service()
         contact = fields.parse_contact(value)
         if contact is None:
@@ -101,7 +108,11 @@ class ValidateBookingManageForm(RepeatedFailureValidator):
         if booking is None:
             # Both are asked again; the failures count towards the contact-details offer.
             return self.reject(
-                "manage_contact", service.texts.say("manage_not_found"), dispatcher, tracker, manage_reference=None
+                "manage_contact",
+                service.texts.say("manage_not_found"),
+                dispatcher,
+                tracker,
+                manage_reference=None,
             )
         if not booking.active or booking.start_utc <= service.now():
             # Whether the person attended is clinical information: the reply says only
@@ -110,11 +121,15 @@ class ValidateBookingManageForm(RepeatedFailureValidator):
             return self.end({"kind": "inactive", "status": status})
         return self.apply("manage_contact", Check(value=contact.value), dispatcher, tracker)
 
-    async def validate_manage_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_manage_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         service = self.service()
         choice = read_choice(value)
         if choice is None:
-            return self.reject("manage_choice", service.texts.say("invalid_manage_choice"), dispatcher, tracker)
+            return self.reject(
+                "manage_choice", service.texts.say("invalid_manage_choice"), dispatcher, tracker
+            )
         reference, contact = tracker.get_slot("manage_reference"), tracker.get_slot("manage_contact")
         if choice == "move":
             return self.apply("manage_choice", Check(value="move"), dispatcher, tracker)
@@ -137,18 +152,29 @@ class ValidateBookingManageForm(RepeatedFailureValidator):
             manage_choice=choice,
         )
 
-    async def validate_manage_new_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def validate_manage_new_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         service = self.service()
         check = choose_time(
-            service, value, tracker.get_slot(OFFERED), tracker.get_slot(PAGE), tracker.get_slot("manage_new_time"), PAGE
+            service,
+            value,
+            tracker.get_slot(OFFERED),
+            tracker.get_slot(PAGE),
+            tracker.get_slot("manage_new_time"),
+            PAGE,
         )
         if check.value is None:
             return self.apply("manage_new_time", check, dispatcher, tracker)
         start = cast(datetime, parse_iso(check.value))  # choose_time's value is to_iso() of an open slot
         try:
-            booking = service.store.move(tracker.get_slot("manage_reference"), tracker.get_slot("manage_contact"), start)
+            booking = service.store.move(
+                tracker.get_slot("manage_reference"), tracker.get_slot("manage_contact"), start
+            )
         except SlotTaken:
-            return self.reject("manage_new_time", service.texts.say("time_taken"), dispatcher, tracker, counts=False)
+            return self.reject(
+                "manage_new_time", service.texts.say("time_taken"), dispatcher, tracker, counts=False
+            )
         except BookingNotFound:
             return self.end({"kind": "inactive", "status": "changed already"})
         except Exception:
@@ -169,23 +195,31 @@ class AskManageReference(ManageQuestion):
     field = "manage_reference"
     intro_key = "manage_intro"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         return service.texts.say("ask_manage_reference"), [], []
 
 
 class AskManageContact(ManageQuestion):
     field = "manage_contact"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         return service.texts.say("ask_manage_contact"), [], []
 
 
 class AskManageChoice(ManageQuestion):
     field = "manage_choice"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
         texts = service.texts
-        booking = service.store.find(tracker.get_slot("manage_reference") or "", tracker.get_slot("manage_contact") or "")
+        booking = service.store.find(
+            tracker.get_slot("manage_reference") or "", tracker.get_slot("manage_contact") or ""
+        )
         when = service.availability.describe(booking.start_utc) if booking else ""
         buttons = [
             {"title": texts.say("manage_cancel_button"), "payload": '/inform{"booking_choice":"cancel"}'},
@@ -198,15 +232,21 @@ class AskManageChoice(ManageQuestion):
 class AskManageNewTime(ManageQuestion):
     field = "manage_new_time"
 
-    def question(self, service: BookingService, tracker: Tracker) -> Tuple[str, List[Button], List[EventType]]:
-        return time_question(service, tracker, OFFERED, PAGE, "ask_manage_new_time", "ask_appointment_time_more")
+    def question(
+        self, service: BookingService, tracker: Tracker
+    ) -> Tuple[str, List[Button], List[EventType]]:
+        return time_question(
+            service, tracker, OFFERED, PAGE, "ask_manage_new_time", "ask_appointment_time_more"
+        )
 
 
 class ActionBookingManageSubmit(Action):
     def name(self) -> Text:
         return "action_booking_manage_submit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         service = booking_service()
         texts = service.texts
         outcome = tracker.get_slot(OUTCOME) or {}
@@ -217,7 +257,9 @@ class ActionBookingManageSubmit(Action):
             return [SlotSet(OUTCOME, None), SlotSet(FAILURES, None)]  # the crisis reply was all
         if kind in ("cancelled", "moved", "kept"):
             text = texts.say(
-                f"manage_{kind}", when=when, reference=outcome.get("reference"),
+                f"manage_{kind}",
+                when=when,
+                reference=outcome.get("reference"),
                 contact=fields.display_contact(tracker.get_slot("manage_contact")),
             )
         elif kind == "inactive":

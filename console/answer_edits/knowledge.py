@@ -1,5 +1,6 @@
 """The one place the console reads the assistant's knowledge base (practice/knowledge/): topics as written in YAML, and an answer rendered as a visitor
 would get it (clinic placeholders filled, sources cited, the clinician deferral added)."""
+
 from __future__ import annotations
 
 import os
@@ -43,18 +44,23 @@ class Rendered:
     sources: list[dict[str, str]]  # the source cards: title, url
 
 
-def render(kb: KnowledgeBase, topic_id: str, answer: str, detail: str | None,
-           sources: list[str]) -> Rendered:
+def render(kb: KnowledgeBase, topic_id: str, answer: str, detail: str | None, sources: list[str]) -> Rendered:
     """The entry rendered as the assistant would say it (raises on a bad placeholder or an
     unknown source)."""
     base = kb.topics[topic_id]
-    topic = Topic(id=topic_id, intent=base.intent, answer=kb.render(answer),
-                  sources=[kb.sources[s] for s in sources], offer_booking=base.offer_booking,
-                  detail=kb.render(detail) if detail else None)
-    return Rendered(answer=compose(kb, topic),
-                    detail=compose(kb, topic, topic.detail) if topic.detail else None,
-                    sources=[s.as_payload() for s in topic.sources])
+    topic = Topic(
+        id=topic_id,
+        intent=base.intent,
+        answer=kb.render(answer),
+        sources=[kb.sources[s] for s in sources],
+        offer_booking=base.offer_booking,
+        detail=kb.render(detail) if detail else None,
+    )
+    return Rendered(
+        answer=compose(kb, topic),
+        detail=compose(kb, topic, topic.detail) if topic.detail else None,
+        sources=[s.as_payload() for s in topic.sources],
+    )
 
 
-__all__ = ["TOPIC_FIELDS", "KnowledgeBase", "Rendered", "defers", "load", "raw_topics",
-           "render"]
+__all__ = ["TOPIC_FIELDS", "KnowledgeBase", "Rendered", "defers", "load", "raw_topics", "render"]

@@ -2,6 +2,7 @@
 `sources` lines rewritten in place (comments and every other entry untouched), the result
 loaded by the assistant's own knowledge loader and checked against the schema before the
 unified diff is returned."""
+
 from __future__ import annotations
 
 import difflib
@@ -36,9 +37,14 @@ def block(field: str, text: str) -> list[str]:
     for i, para in enumerate(paragraphs):
         if i:
             lines.append("")
-        lines += textwrap.wrap(" ".join(para.split()), WIDTH, initial_indent=TEXT_INDENT,
-                               subsequent_indent=TEXT_INDENT, break_long_words=False,
-                               break_on_hyphens=False)
+        lines += textwrap.wrap(
+            " ".join(para.split()),
+            WIDTH,
+            initial_indent=TEXT_INDENT,
+            subsequent_indent=TEXT_INDENT,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
     return lines
 
 
@@ -47,8 +53,9 @@ def _topic_span(lines: list[str], topic_id: str) -> tuple[int, int]:
     if start is None:
         raise PatchError(f"topic {topic_id} not found in topics.yml")
     end = start + 1
-    while end < len(lines) and (not lines[end].strip() or lines[end].startswith(FIELD_INDENT)
-                                or lines[end].startswith("      ")):
+    while end < len(lines) and (
+        not lines[end].strip() or lines[end].startswith(FIELD_INDENT) or lines[end].startswith("      ")
+    ):
         end += 1
     while lines[end - 1].strip() == "":
         end -= 1
@@ -56,8 +63,7 @@ def _topic_span(lines: list[str], topic_id: str) -> tuple[int, int]:
 
 
 def _field_span(lines: list[str], start: int, end: int, field: str) -> tuple[int, int] | None:
-    head = next((i for i in range(start + 1, end)
-                 if lines[i].startswith(f"{FIELD_INDENT}{field}:")), None)
+    head = next((i for i in range(start + 1, end) if lines[i].startswith(f"{FIELD_INDENT}{field}:")), None)
     if head is None:
         return None
     stop = head + 1
@@ -78,28 +84,33 @@ def rewrite(text: str, topic_id: str, new: dict[str, Any]) -> str:
     lines = text.split("\n")
     start, end = _topic_span(lines, topic_id)
     old = yaml.safe_load(text)["topics"][topic_id]
-    replacements = {"answer": block("answer", new["answer"]),
-                    "sources": [f"{FIELD_INDENT}sources: [{', '.join(new['sources'])}]"]}
+    replacements = {
+        "answer": block("answer", new["answer"]),
+        "sources": [f"{FIELD_INDENT}sources: [{', '.join(new['sources'])}]"],
+    }
     if new.get("detail"):
         replacements["detail"] = block("detail", new["detail"])
-    fields = [f for f in ("detail", "answer", "sources")  # bottom-up keeps indices valid
-              if _changed(old.get(f), new.get(f))]
+    fields = [
+        f
+        for f in ("detail", "answer", "sources")  # bottom-up keeps indices valid
+        if _changed(old.get(f), new.get(f))
+    ]
     for field in fields:
         span = _field_span(lines, start, end, field)
         if field == "detail" and span is None and "detail" in replacements:
             answer = _field_span(lines, start, end, "answer")
             if answer is None:
                 raise PatchError(f"topic {topic_id} has no answer in topics.yml")
-            lines[answer[1]:answer[1]] = replacements["detail"]
+            lines[answer[1] : answer[1]] = replacements["detail"]
             end += len(replacements["detail"])
             continue
         if span is None:
             continue
         if field == "detail" and "detail" not in replacements:
-            del lines[span[0]:span[1]]
+            del lines[span[0] : span[1]]
             end -= span[1] - span[0]
             continue
-        lines[span[0]:span[1]] = replacements[field]
+        lines[span[0] : span[1]] = replacements[field]
         end += len(replacements[field]) - (span[1] - span[0])
     return "\n".join(lines)
 
@@ -114,8 +125,9 @@ def make_patch(topic_id: str, new: dict[str, Any], folder: Path | None = None) -
     updated = rewrite(current, topic_id, new)
     parsed = yaml.safe_load(updated)["topics"]
     entry = parsed[topic_id]
-    if (" ".join(entry["answer"].split()) != " ".join(new["answer"].split())
-            or set(parsed) != set(yaml.safe_load(current)["topics"])):
+    if " ".join(entry["answer"].split()) != " ".join(new["answer"].split()) or set(parsed) != set(
+        yaml.safe_load(current)["topics"]
+    ):
         raise PatchError("the rewritten file does not read back as the approved text")
     with tempfile.TemporaryDirectory() as tmp:
         for item in folder.iterdir():
@@ -129,6 +141,11 @@ def make_patch(topic_id: str, new: dict[str, Any], folder: Path | None = None) -
         errors = validate.check_entry(kb, topic_id, old, entry)
     if errors:
         raise PatchError("; ".join(errors))
-    return "".join(difflib.unified_diff(
-        current.splitlines(keepends=True), updated.splitlines(keepends=True),
-        fromfile="a/knowledge/topics.yml", tofile="b/knowledge/topics.yml"))
+    return "".join(
+        difflib.unified_diff(
+            current.splitlines(keepends=True),
+            updated.splitlines(keepends=True),
+            fromfile="a/knowledge/topics.yml",
+            tofile="b/knowledge/topics.yml",
+        )
+    )

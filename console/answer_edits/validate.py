@@ -8,6 +8,7 @@
 - no citations or deferral typed into the text (the assistant adds them), and every
   `{{ clinic.* }}` placeholder must exist in clinic.yml (the entry must render).
 """
+
 from __future__ import annotations
 
 from typing import Any, cast
@@ -19,8 +20,9 @@ from console.answer_edits import knowledge
 MAX_CHARS = 1500
 
 
-def check_entry(kb: knowledge.KnowledgeBase, topic_id: str, old: dict[str, Any],
-                new: dict[str, Any]) -> list[str]:
+def check_entry(
+    kb: knowledge.KnowledgeBase, topic_id: str, old: dict[str, Any], new: dict[str, Any]
+) -> list[str]:
     """Problems with `new` replacing `old` as topic `topic_id` ([] when it may be used)."""
     errors = []
     if topic_id not in kb.topics:
@@ -54,8 +56,9 @@ def check_entry(kb: knowledge.KnowledgeBase, topic_id: str, old: dict[str, Any],
     if errors:
         return errors
     try:
-        before = knowledge.render(kb, topic_id, old["answer"], old.get("detail"),
-                                  list(old.get("sources") or []))
+        before = knowledge.render(
+            kb, topic_id, old["answer"], old.get("detail"), list(old.get("sources") or [])
+        )
         # a non-empty str: any other answer added an error above and returned
         after = knowledge.render(kb, topic_id, cast(str, answer), detail, sources)
     except (jinja2.TemplateError, KeyError) as error:

@@ -2,6 +2,7 @@
 words (English and domain stop words out, a light suffix stemmer so "teen" / "teens" and
 "park" / "parking" meet), then agglomerative clustering with average linkage on cosine
 distance, cut at a distance threshold, so the number of clusters follows the data."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,23 @@ from sklearn.preprocessing import normalize
 # Chosen on tests/console/gap_paraphrases.py (ARI 0.80-0.85 for 0.85-0.95).
 DISTANCE_THRESHOLD = 0.9
 # Words nearly every question here has, which would pull unrelated questions together.
-DOMAIN_STOP_WORDS = frozenset({"tms", "treatment", "session", "sessions", "clinic", "office",
-                               "ok", "available", "offer", "need", "get", "does", "do"})
+DOMAIN_STOP_WORDS = frozenset(
+    {
+        "tms",
+        "treatment",
+        "session",
+        "sessions",
+        "clinic",
+        "office",
+        "ok",
+        "available",
+        "offer",
+        "need",
+        "get",
+        "does",
+        "do",
+    }
+)
 STOP_WORDS = ENGLISH_STOP_WORDS | DOMAIN_STOP_WORDS
 _SUFFIXES = ("ancy", "ing", "ers", "er", "ed", "es", "s")
 
@@ -25,7 +41,7 @@ _SUFFIXES = ("ancy", "ing", "ers", "er", "ed", "es", "s")
 def stem(word: str) -> str:
     for suffix in _SUFFIXES:
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[:-len(suffix)]
+            return word[: -len(suffix)]
     return word
 
 
@@ -40,8 +56,10 @@ def features(texts: Sequence[str]) -> sparse.csr_matrix:
     """Row-normalised TF-IDF features (sparse: thousands of messages x character n-grams)."""
     docs = [prepare(t) for t in texts]
     parts = []
-    for vectorizer in (TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w\w+\b"),
-                       TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)):
+    for vectorizer in (
+        TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w\w+\b"),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
+    ):
         try:
             parts.append(vectorizer.fit_transform(docs))
         except ValueError:  # empty vocabulary
@@ -66,8 +84,9 @@ def cluster_labels(texts: Sequence[str], threshold: float = DISTANCE_THRESHOLD) 
     """A cluster number per text, numbered by size (0 = the largest cluster)."""
     if len(texts) < 2:
         return [0] * len(texts)
-    model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold,
-                                    affinity="precomputed", linkage="average")
+    model = AgglomerativeClustering(
+        n_clusters=None, distance_threshold=threshold, affinity="precomputed", linkage="average"
+    )
     raw = model.fit_predict(cosine_distances(features(texts))).tolist()
     sizes = {label: raw.count(label) for label in set(raw)}
     order = sorted(sizes, key=lambda label: (-sizes[label], label))

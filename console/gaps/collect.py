@@ -8,6 +8,7 @@
 
 Messages already annotated in the console are left out: someone has dealt with them.
 """
+
 from __future__ import annotations
 
 import time
@@ -64,11 +65,18 @@ def _conversation(rows: list[Any]) -> list[GapMessage]:
                 check_in_for.reasons.add("check_in_denied")
             check_in_for = None
             last = GapMessage(
-                event_id=row.id, sender_id=row.sender_id, ts=row.timestamp or 0.0,
-                text=masking.mask(turn.text, personal), intent=turn.intent,
+                event_id=row.id,
+                sender_id=row.sender_id,
+                ts=row.timestamp or 0.0,
+                text=masking.mask(turn.text, personal),
+                intent=turn.intent,
                 confidence=turn.confidence,
-                ranking=[{"name": r.get("name"), "confidence": float(r.get("confidence") or 0)}
-                         for r in turn.ranking[:3] if r.get("name")])
+                ranking=[
+                    {"name": r.get("name"), "confidence": float(r.get("confidence") or 0)}
+                    for r in turn.ranking[:3]
+                    if r.get("name")
+                ],
+            )
             if turn.intent in FALLBACK_INTENTS:
                 last.reasons.add("fallback")
             if turn.confidence is not None and turn.confidence < LOW_CONFIDENCE:
@@ -113,17 +121,25 @@ def unanswered(db: Database, days: int = 28, now: float | None = None) -> list[G
     if not db.events_table_exists():
         return []
     since = (now or time.time()) - days * 86400
-    recent = (sa.select(events.c.sender_id)
-              .where(events.c.type_name == "user", events.c.timestamp >= since).distinct())
+    recent = (
+        sa.select(events.c.sender_id)
+        .where(events.c.type_name == "user", events.c.timestamp >= since)
+        .distinct()
+    )
     with db.tracker.connect() as conn:  # whole conversations: a reply may rate an older turn
-        rows = conn.execute(sa.select(events).where(events.c.sender_id.in_(recent))
-                            .order_by(events.c.sender_id, events.c.id)).all()
+        rows = conn.execute(
+            sa.select(events).where(events.c.sender_id.in_(recent)).order_by(events.c.sender_id, events.c.id)
+        ).all()
     with db.console.connect() as conn:
         done = {r.event_id for r in conn.execute(sa.select(annotations_table.c.event_id))}
     by_sender: dict[str, list[Any]] = {}
     for row in rows:
         by_sender.setdefault(row.sender_id, []).append(row)
-    found = [m for chat in by_sender.values() for m in _conversation(chat)
-             if m.ts >= since and m.event_id not in done]
+    found = [
+        m
+        for chat in by_sender.values()
+        for m in _conversation(chat)
+        if m.ts >= since and m.event_id not in done
+    ]
     found.sort(key=lambda m: -m.ts)
     return found[:MAX_MESSAGES]

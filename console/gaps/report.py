@@ -1,6 +1,7 @@
 """Clusters of unanswered messages as the console shows them: size, trend (this week against
 the week before), why the messages are here, examples with transcript links and the
 classifier's top guesses (from the parse data stored with each message)."""
+
 from __future__ import annotations
 
 import time
@@ -54,12 +55,15 @@ def top_guesses(messages: Sequence[GapMessage], n: int = 3) -> list[dict[str, An
             if i == 0:
                 tops[guess["name"]] += 1
     ranked = sorted(total, key=lambda name: (-total[name], name))[:n]
-    return [{"name": name, "confidence": total[name] / len(messages),
-             "top_share": tops[name] / len(messages)} for name in ranked]
+    return [
+        {"name": name, "confidence": total[name] / len(messages), "top_share": tops[name] / len(messages)}
+        for name in ranked
+    ]
 
 
-def build(messages: Sequence[GapMessage], now: float | None = None,
-          threshold: float | None = None) -> list[Cluster]:
+def build(
+    messages: Sequence[GapMessage], now: float | None = None, threshold: float | None = None
+) -> list[Cluster]:
     """Clusters, the biggest first (ties: the most this week)."""
     now = now or time.time()
     kwargs = {} if threshold is None else {"threshold": threshold}
@@ -71,11 +75,16 @@ def build(messages: Sequence[GapMessage], now: float | None = None,
     for label, items in groups.items():
         items.sort(key=lambda m: -m.ts)
         reasons = Counter(r for m in items for r in m.reasons)
-        clusters.append(Cluster(
-            number=label, messages=items,
-            this_week=sum(1 for m in items if m.ts >= now - WEEK),
-            last_week=sum(1 for m in items if now - 2 * WEEK <= m.ts < now - WEEK),
-            reasons=dict(reasons), guesses=top_guesses(items)))
+        clusters.append(
+            Cluster(
+                number=label,
+                messages=items,
+                this_week=sum(1 for m in items if m.ts >= now - WEEK),
+                last_week=sum(1 for m in items if now - 2 * WEEK <= m.ts < now - WEEK),
+                reasons=dict(reasons),
+                guesses=top_guesses(items),
+            )
+        )
     clusters.sort(key=lambda c: (-c.size, -c.this_week, c.number))
     for i, cluster in enumerate(clusters, 1):
         cluster.number = i

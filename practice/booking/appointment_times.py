@@ -10,6 +10,7 @@ one", a button's ISO payload) and picks the matching open slot: the open slots a
 known list, so a small parser that narrows that list is more predictable than a general date
 parser guessing an absolute date.
 """
+
 from __future__ import annotations
 
 import json
@@ -167,21 +168,77 @@ def _clock(local: datetime) -> str:
 # --------------------------------------------------------------------------- typed times
 
 MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
-    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9,
-    "sept": 9, "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11,
-    "dec": 12, "december": 12,
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
 }
 WEEKDAY_WORDS = {
-    "mon": 0, "monday": 0, "mondays": 0, "tue": 1, "tues": 1, "tuesday": 1, "tuesdays": 1,
-    "wed": 2, "weds": 2, "wednesday": 2, "wednesdays": 2, "thu": 3, "thur": 3, "thurs": 3,
-    "thursday": 3, "thursdays": 3, "fri": 4, "friday": 4, "fridays": 4, "sat": 5,
-    "saturday": 5, "saturdays": 5, "sun": 6, "sunday": 6, "sundays": 6,
+    "mon": 0,
+    "monday": 0,
+    "mondays": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "tuesdays": 1,
+    "wed": 2,
+    "weds": 2,
+    "wednesday": 2,
+    "wednesdays": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "thursdays": 3,
+    "fri": 4,
+    "friday": 4,
+    "fridays": 4,
+    "sat": 5,
+    "saturday": 5,
+    "saturdays": 5,
+    "sun": 6,
+    "sunday": 6,
+    "sundays": 6,
 }
 ORDINALS = {
-    "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
-    "three": 3, "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5,
-    "sixth": 6, "6th": 6, "six": 6,
+    "first": 1,
+    "1st": 1,
+    "one": 1,
+    "second": 2,
+    "2nd": 2,
+    "two": 2,
+    "third": 3,
+    "3rd": 3,
+    "three": 3,
+    "fourth": 4,
+    "4th": 4,
+    "four": 4,
+    "fifth": 5,
+    "5th": 5,
+    "five": 5,
+    "sixth": 6,
+    "6th": 6,
+    "six": 6,
 }
 MORE = re.compile(
     r"\b(more|other|another|different|later|else|next (few|ones|page)|none of (these|those|them)"
@@ -222,9 +279,7 @@ class TimeRequest:
 
     @property
     def has_constraints(self) -> bool:
-        return any(
-            v is not None for v in (self.weekday, self.day, self.week_offset, self.clock, self.part)
-        )
+        return any(v is not None for v in (self.weekday, self.day, self.week_offset, self.clock, self.part))
 
 
 def _inform_payload(text: str) -> dict[str, Any]:
@@ -272,16 +327,26 @@ def read_time_request(text: str, today: date) -> TimeRequest:
                 low = low.replace(match.group(0), " ", 1)
 
     month_names = "|".join(sorted(MONTHS, key=len, reverse=True))
-    take(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b",
-         lambda m: _resolve_date(int(m.group(2)), int(m.group(3)), int(m.group(1)), today))
-    take(rf"\b({month_names})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:\s+(\d{{4}}))?(?!\s*:)(?!\s*(?:am|pm|a\.m|p\.m)\b)",
-         lambda m: _resolve_date(MONTHS[m.group(1)], int(m.group(2)),
-                                 int(m.group(3)) if m.group(3) else None, today))
-    take(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({month_names})\b",
-         lambda m: _resolve_date(MONTHS[m.group(2)], int(m.group(1)), None, today))
-    take(r"(?<![\d:])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d:])",
-         lambda m: _resolve_date(int(m.group(1)), int(m.group(2)),
-                                 int(m.group(3)) if m.group(3) else None, today))
+    take(
+        r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b",
+        lambda m: _resolve_date(int(m.group(2)), int(m.group(3)), int(m.group(1)), today),
+    )
+    take(
+        rf"\b({month_names})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:\s+(\d{{4}}))?(?!\s*:)(?!\s*(?:am|pm|a\.m|p\.m)\b)",
+        lambda m: _resolve_date(
+            MONTHS[m.group(1)], int(m.group(2)), int(m.group(3)) if m.group(3) else None, today
+        ),
+    )
+    take(
+        rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({month_names})\b",
+        lambda m: _resolve_date(MONTHS[m.group(2)], int(m.group(1)), None, today),
+    )
+    take(
+        r"(?<![\d:])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d:])",
+        lambda m: _resolve_date(
+            int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None, today
+        ),
+    )
     if re.search(r"\bday after tomorrow\b", low):
         request.day = today + timedelta(days=2)
         low = low.replace("day after tomorrow", " ")
@@ -321,9 +386,13 @@ def _read_clock(low: str, has_day: bool) -> time | None:
     for match in CLOCK.finditer(low):
         hour, minute, ampm = int(match.group("h")), int(match.group("m") or 0), match.group("ampm")
         before = low[: match.start()].rstrip()
-        after = low[match.end():].lstrip()
-        cued = bool(ampm or match.group("m") or before.endswith(("at", "@", "around", "by"))
-                    or after.startswith(("o'clock", "oclock")))
+        after = low[match.end() :].lstrip()
+        cued = bool(
+            ampm
+            or match.group("m")
+            or before.endswith(("at", "@", "around", "by"))
+            or after.startswith(("o'clock", "oclock"))
+        )
         if not cued and not has_day:
             continue
         if minute > 59 or hour > 23:
@@ -374,7 +443,9 @@ def match_time(
     today = availability.local(now).date()
     request = read_time_request(text, today)
     if request.iso is not None:
-        return TimeMatch("slot", request.iso) if request.iso in open_slots else TimeMatch("taken", request.iso)
+        return (
+            TimeMatch("slot", request.iso) if request.iso in open_slots else TimeMatch("taken", request.iso)
+        )
     if request.ordinal is not None and offered:
         index = request.ordinal
         if index == -1:
@@ -407,7 +478,10 @@ def match_time(
             start = week_start + timedelta(weeks=request.week_offset)
             if not start <= local.date() < start + timedelta(days=7):
                 continue
-        if request.clock is not None and (local.hour, local.minute) != (request.clock.hour, request.clock.minute):
+        if request.clock is not None and (local.hour, local.minute) != (
+            request.clock.hour,
+            request.clock.minute,
+        ):
             continue
         if request.part is not None and not request.part[0] <= local.time() < request.part[1]:
             continue

@@ -4,6 +4,7 @@ Pure functions, no Rasa: the form's validators decide what to say; these only de
 text means. Values are stored normalised (email lower-cased, phone as +1XXXXXXXXXX, state as
 its two-letter code) so the same contact always finds the same booking.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -24,14 +25,80 @@ _NAME_PREFIX = re.compile(
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[\s'’.\-,][^\W\d_]*)*\.?$", re.U)
 # Words that mean the text is not a name (an answer to another question, a question, a refusal).
 _NOT_NAME_WORDS = {
-    "yes", "no", "yeah", "nope", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "thank",
-    "idk", "none", "nothing", "na", "n/a", "what", "why", "how", "when", "where", "who", "which",
-    "does", "do", "can", "could", "should", "would", "is", "are", "tms", "insurance",
-    "appointment", "book", "booking", "cancel", "stop", "help", "medication", "medications",
-    "evaluation", "anonymous", "prefer", "rather", "not", "don't", "dont", "test",
+    "yes",
+    "no",
+    "yeah",
+    "nope",
+    "ok",
+    "okay",
+    "sure",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank",
+    "idk",
+    "none",
+    "nothing",
+    "na",
+    "n/a",
+    "what",
+    "why",
+    "how",
+    "when",
+    "where",
+    "who",
+    "which",
+    "does",
+    "do",
+    "can",
+    "could",
+    "should",
+    "would",
+    "is",
+    "are",
+    "tms",
+    "insurance",
+    "appointment",
+    "book",
+    "booking",
+    "cancel",
+    "stop",
+    "help",
+    "medication",
+    "medications",
+    "evaluation",
+    "anonymous",
+    "prefer",
+    "rather",
+    "not",
+    "don't",
+    "dont",
+    "test",
     # Ways to stop or put off the booking ("never mind", "forget it", "maybe later").
-    "never", "mind", "forget", "it", "quit", "exit", "bye", "goodbye", "later", "maybe", "now",
-    "changed", "my", "me", "i", "you", "want", "wait", "back", "over", "skip", "pass", "please",
+    "never",
+    "mind",
+    "forget",
+    "it",
+    "quit",
+    "exit",
+    "bye",
+    "goodbye",
+    "later",
+    "maybe",
+    "now",
+    "changed",
+    "my",
+    "me",
+    "i",
+    "you",
+    "want",
+    "wait",
+    "back",
+    "over",
+    "skip",
+    "pass",
+    "please",
 }
 
 
@@ -125,10 +192,23 @@ def display_contact(value: str | None) -> str:
 
 _STATE_BY_NAME: dict[str, str] = {name.lower(): code for code, name in US_STATES.items()}
 _STATE_ALIASES = {
-    "washington state": "WA", "wash": "WA", "ore": "OR", "oreg": "OR", "calif": "CA",
-    "cali": "CA", "mass": "MA", "penn": "PA", "jersey": "NJ", "dc": "DC", "d.c.": "DC",
-    "d.c": "DC", "washington dc": "DC", "washington d.c.": "DC", "washington d.c": "DC",
-    "district of columbia": "DC", "the district": "DC",
+    "washington state": "WA",
+    "wash": "WA",
+    "ore": "OR",
+    "oreg": "OR",
+    "calif": "CA",
+    "cali": "CA",
+    "mass": "MA",
+    "penn": "PA",
+    "jersey": "NJ",
+    "dc": "DC",
+    "d.c.": "DC",
+    "d.c": "DC",
+    "washington dc": "DC",
+    "washington d.c.": "DC",
+    "washington d.c": "DC",
+    "district of columbia": "DC",
+    "the district": "DC",
 }
 _STATE_FILLER = re.compile(
     r"\b(i'?ll|i\s+will|i\s+am|i'm|im|be|will|gonna|going\s+to|physically|located|living|live|"
@@ -174,7 +254,7 @@ def parse_state(text: Any) -> str | None:
     words = rest.split()
     for size in (3, 2, 1):
         for i in range(len(words) - size + 1):
-            guess = " ".join(words[i:i + size])
+            guess = " ".join(words[i : i + size])
             if len(guess) < 4:
                 continue
             close = difflib.get_close_matches(guess, list(_STATE_BY_NAME), n=1, cutoff=0.8)
@@ -268,14 +348,15 @@ def parse_reference(text: Any) -> str | None:
 FIELD_WORDS = {
     "full_name": r"(?:full\s+|first\s+|last\s+)?name",
     "contact": r"e-?mail(?:\s+address)?|phone(?:\s+number)?|(?:cell|mobile)(?:\s+(?:phone|number))?"
-               r"|number|contact(?:\s+(?:info|information|details))?",
+    r"|number|contact(?:\s+(?:info|information|details))?",
     "state": r"state|location",
     "appointment_time": r"appointment\s+time|time|day|date|slot|appointment",
 }
 _FIELD_ALT = "|".join(f"(?P<{f}>{p})" for f, p in FIELD_WORDS.items())
 _LEAD = r"^\s*(?:(?:actually|sorry|oops|wait|correction|no|oh|hmm|hold on|one sec)[,.!:\s-]*)*"
 _CHANGE = re.compile(
-    _LEAD + r"(?:(?:can|could)\s+(?:i|you|we)\s+|please\s+|i\s+(?:need|want|would like|'d like)\s+to\s+|let\s+me\s+)?"
+    _LEAD
+    + r"(?:(?:can|could)\s+(?:i|you|we)\s+|please\s+|i\s+(?:need|want|would like|'d like)\s+to\s+|let\s+me\s+)?"
     r"(?:change|update|fix|correct|edit|switch|replace)\s+(?:my|the|your)?\s*(?:" + _FIELD_ALT + r")\b"
     r"(?:\s+(?:to|for|with|into|is)\s+(?P<value>.+))?\s*$",
     re.I,
@@ -285,7 +366,9 @@ _IS = re.compile(
     r"(?P<value>.+?)\s*$",
     re.I,
 )
-_WRONG = re.compile(r"\b(?:wrong|incorrect|mistake in|typo in)\s+(?:my|the)?\s*(?:" + _FIELD_ALT + r")\b", re.I)
+_WRONG = re.compile(
+    r"\b(?:wrong|incorrect|mistake in|typo in)\s+(?:my|the)?\s*(?:" + _FIELD_ALT + r")\b", re.I
+)
 _STATE_MOVE = re.compile(
     _LEAD + r"(?:actually\s+)?i(?:'ll|\s+will)\s+(?:actually\s+)?be\s+in\s+(?P<value>.+?)\s*$", re.I
 )

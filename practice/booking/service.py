@@ -4,6 +4,7 @@ One lazily built instance per action server (`booking_service()`); tests install
 with `use_booking_service()` (a temporary database, a fixed clock). The store is opened on
 first use, so the action server starts even while the database is briefly unreachable.
 """
+
 from __future__ import annotations
 
 import functools
@@ -85,7 +86,9 @@ class BookingService:
     def open_slots(self) -> list[datetime]:
         """Bookable slots right now, minus those already booked (read from the database)."""
         now = self.now()
-        booked = self.store.booked_starts(now, now + self.availability.horizon + self.availability.slot_length)
+        booked = self.store.booked_starts(
+            now, now + self.availability.horizon + self.availability.slot_length
+        )
         return self.availability.open_slots(now, booked)
 
 

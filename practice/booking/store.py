@@ -14,6 +14,7 @@ version table so it can share the database with Rasa's tracker store and the sta
 
     python -m practice.booking.store upgrade          # BOOKING_DB_URL or var/assistant.db
 """
+
 from __future__ import annotations
 
 import os
@@ -83,9 +84,7 @@ bookings = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("reference", name="uq_bookings_reference"),
-    sa.CheckConstraint(
-        "status IN ('booked', 'cancelled', 'attended', 'no_show')", name="ck_bookings_status"
-    ),
+    sa.CheckConstraint("status IN ('booked', 'cancelled', 'attended', 'no_show')", name="ck_bookings_status"),
     sa.Index(
         "uq_bookings_active_start",
         "start_utc",
@@ -123,8 +122,7 @@ class BookingLimits:
     @classmethod
     def from_clinic(cls, clinic: dict[str, Any]) -> BookingLimits:
         raw = clinic.get("booking_limits") or {}
-        return cls(int(raw.get("upcoming_per_contact", 0) or 0),
-                   int(raw.get("per_address_per_day", 0) or 0))
+        return cls(int(raw.get("upcoming_per_contact", 0) or 0), int(raw.get("per_address_per_day", 0) or 0))
 
 
 class BookingNotFound(Exception):
@@ -196,8 +194,12 @@ class BookingStore:
     in that same transaction); default: the notifier configured by clinic.yml.
     """
 
-    def __init__(self, url_or_engine: str | Engine | None = None, migrate: bool = True,
-                 on_change: ChangeHook | None = None) -> None:
+    def __init__(
+        self,
+        url_or_engine: str | Engine | None = None,
+        migrate: bool = True,
+        on_change: ChangeHook | None = None,
+    ) -> None:
         self.on_change: ChangeHook = on_change or default_booking_notifier()
         if isinstance(url_or_engine, Engine):
             self.engine = url_or_engine
@@ -229,9 +231,7 @@ class BookingStore:
 
     def get(self, reference: str) -> Booking | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(bookings).where(bookings.c.reference == reference.upper())
-            ).first()
+            row = conn.execute(sa.select(bookings).where(bookings.c.reference == reference.upper())).first()
         return Booking.from_row(row) if row else None
 
     def find(self, reference: str, contact: str) -> Booking | None:
@@ -262,8 +262,15 @@ class BookingStore:
     # ----------------------------------------------------------------- writes
 
     def book(
-        self, *, full_name: str, contact: str, state: str, start_utc: datetime, sender_id: str,
-        client_key: str | None = None, limits: BookingLimits | None = None,
+        self,
+        *,
+        full_name: str,
+        contact: str,
+        state: str,
+        start_utc: datetime,
+        sender_id: str,
+        client_key: str | None = None,
+        limits: BookingLimits | None = None,
     ) -> Booking:
         """Books the slot, or returns the same booking if this conversation already has it.
 
@@ -282,9 +289,15 @@ class BookingStore:
                 raise SlotTaken(start_utc)
             now = _now()
             values: dict[str, Any] = dict(
-                reference=new_reference(), full_name=full_name, contact=contact,
-                state=state.upper(), start_utc=start_utc, status=BOOKED, sender_id=sender_id,
-                created_at=now, updated_at=now,
+                reference=new_reference(),
+                full_name=full_name,
+                contact=contact,
+                state=state.upper(),
+                start_utc=start_utc,
+                status=BOOKED,
+                sender_id=sender_id,
+                created_at=now,
+                updated_at=now,
             )
             try:
                 with self.engine.begin() as conn:
@@ -296,19 +309,26 @@ class BookingStore:
             return booking
         raise SlotTaken(start_utc)
 
-    def _check_limits(self, conn: Connection, contact: str, client_key: str | None,
-                      limits: BookingLimits) -> None:
+    def _check_limits(
+        self, conn: Connection, contact: str, client_key: str | None, limits: BookingLimits
+    ) -> None:
         now = _now()
         if limits.upcoming_per_contact:
-            upcoming = conn.execute(sa.select(sa.func.count()).select_from(bookings).where(
-                bookings.c.contact == contact, bookings.c.status == BOOKED,
-                bookings.c.start_utc >= now)).scalar_one()
+            upcoming = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(bookings)
+                .where(
+                    bookings.c.contact == contact, bookings.c.status == BOOKED, bookings.c.start_utc >= now
+                )
+            ).scalar_one()
             if upcoming >= limits.upcoming_per_contact:
                 raise BookingLimitReached("contact")
         if limits.per_address_per_day and client_key:
-            today = conn.execute(sa.select(sa.func.count()).select_from(bookings).where(
-                bookings.c.client_key == client_key,
-                bookings.c.created_at >= now - timedelta(days=1))).scalar_one()
+            today = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(bookings)
+                .where(bookings.c.client_key == client_key, bookings.c.created_at >= now - timedelta(days=1))
+            ).scalar_one()
             if today >= limits.per_address_per_day:
                 raise BookingLimitReached("address")
 
@@ -325,12 +345,17 @@ class BookingStore:
             )
             if result.rowcount != 1:
                 raise BookingNotFound(reference)
-            updated = Booking.from_row(conn.execute(
-                sa.select(bookings).where(bookings.c.reference == booking.reference)).first())
+            updated = Booking.from_row(
+                conn.execute(sa.select(bookings).where(bookings.c.reference == booking.reference)).first()
+            )
             moved = updated.start_utc != booking.start_utc
             if updated.status == CANCELLED or moved:
-                self.on_change(conn, "cancelled" if updated.status == CANCELLED else "moved",
-                               updated, booking.start_utc if moved else None)
+                self.on_change(
+                    conn,
+                    "cancelled" if updated.status == CANCELLED else "moved",
+                    updated,
+                    booking.start_utc if moved else None,
+                )
         return updated
 
     def cancel(self, reference: str, contact: str) -> Booking:
@@ -358,8 +383,9 @@ class BookingStore:
             )
             if result.rowcount != 1:
                 raise BookingNotFound(reference)
-            booking = Booking.from_row(conn.execute(
-                sa.select(bookings).where(bookings.c.reference == reference.upper())).first())
+            booking = Booking.from_row(
+                conn.execute(sa.select(bookings).where(bookings.c.reference == reference.upper())).first()
+            )
             if before == BOOKED and status == CANCELLED:  # staff cancelled it: tell the visitor
                 self.on_change(conn, "cancelled", booking, None)
         return booking

@@ -13,6 +13,7 @@ always win, including names that are also English words ("lithium", "Sonata").
 Tuned with scripts/measure_medication_matching.py (false positives over every NLU sentence,
 every English word, and one-typo variants of common words); see that script for the numbers.
 """
+
 from __future__ import annotations
 
 import functools
@@ -30,9 +31,7 @@ import yaml
 
 from practice.paths import KNOWLEDGE_DIR
 
-MEDICATIONS_FILE = Path(
-    os.environ.get("MEDICATIONS_FILE", KNOWLEDGE_DIR / "medications.yml")
-)
+MEDICATIONS_FILE = Path(os.environ.get("MEDICATIONS_FILE", KNOWLEDGE_DIR / "medications.yml"))
 ENTITY = "medication"
 
 # Words shorter than this are never fuzzy-matched: too many short English words sit one
@@ -124,9 +123,7 @@ class MedicationCatalog:
         )
         # Medicines and supplements the assistant knows it has no information on.
         self.domain_terms: list[str] = [normalise(str(t)) for t in raw.get("domain_terms") or []]
-        self.not_covered: dict[str, str] = {
-            normalise(str(n)): str(n) for n in raw.get("not_covered") or []
-        }
+        self.not_covered: dict[str, str] = {normalise(str(n)): str(n) for n in raw.get("not_covered") or []}
         for entry in raw["classes"]:
             generics = []
             for generic, others in (entry.get("names") or {}).items():
@@ -561,9 +558,7 @@ class MedicationMatcher:
         mentions += self._scan(text, tokens, taken, fuzzy=True)
         return sorted(mentions, key=lambda m: m.start)
 
-    def _scan(
-        self, text: str, tokens: Sequence[Token], covered: set[int], fuzzy: bool
-    ) -> list[Mention]:
+    def _scan(self, text: str, tokens: Sequence[Token], covered: set[int], fuzzy: bool) -> list[Mention]:
         found: list[Mention] = []
         for size in range(self.catalog.max_words, 0, -1):
             for i in range(len(tokens) - size + 1):
@@ -599,9 +594,7 @@ class MedicationMatcher:
         Only for messages already known to be about medication (the medication action).
         """
         tokens = tokenize(text)
-        taken = {
-            i for i, (s, e, _) in enumerate(tokens) for m in known if s < m.end and m.start < e
-        }
+        taken = {i for i, (s, e, _) in enumerate(tokens) for m in known if s < m.end and m.start < e}
         found: list[tuple[int, str]] = []
         # 1. names listed as not covered ("melatonin", "St. John's wort")
         words = [(s, e, normalise(t)) for s, e, t in tokens]
@@ -623,11 +616,7 @@ class MedicationMatcher:
                 continue  # "my meds", "my anxiety medication": which one? is asked instead
             if any(w in self.stop_words or w.split("'")[0] in _PEOPLE for w in qualifier):
                 continue  # "my mom stopped her meds", "my son's pills": not a kind of medicine
-            if any(
-                s < match.end() and match.start() < e
-                for i, (s, e, _) in enumerate(tokens)
-                if i in taken
-            ):
+            if any(s < match.end() and match.start() < e for i, (s, e, _) in enumerate(tokens) if i in taken):
                 continue
             found.append((match.start(), "your " + " ".join(qualifier + [match.group(2).lower()])))
             taken |= {i for i, (s, e, _) in enumerate(tokens) if match.start() <= s < match.end()}
@@ -695,9 +684,7 @@ def _same_tail(name_words: list[str], typed_words: list[str]) -> bool:
 
 
 def _only_spaces_between(text: str, tokens: Sequence[Token], i: int, size: int) -> bool:
-    return all(
-        text[tokens[j][1] : tokens[j + 1][0]].isspace() for j in range(i, i + size - 1)
-    )
+    return all(text[tokens[j][1] : tokens[j + 1][0]].isspace() for j in range(i, i + size - 1))
 
 
 @functools.lru_cache(maxsize=1)

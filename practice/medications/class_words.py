@@ -9,6 +9,7 @@ under the same guards as misspelt medication names: an English word is never a t
 the first letter must agree. Longer spans win ("tricyclic antidepressant" is a tricyclic,
 not any antidepressant).
 """
+
 from __future__ import annotations
 
 import functools
@@ -111,8 +112,7 @@ class ClassWordMatcher:
         """One typo from a common word that is not itself a class word ("stimulents" is one
         from "stimulants", which is the class word, so it still counts)."""
         return any(
-            variant in self.matcher.competitors and self._exact(variant) is None
-            for variant in edits1(word)
+            variant in self.matcher.competitors and self._exact(variant) is None for variant in edits1(word)
         )
 
     def _exact(self, span: str) -> ClassWord | None:
@@ -139,9 +139,7 @@ class ClassWordMatcher:
         found += self._scan(text, tokens, taken, fuzzy=True)
         return sorted(found, key=lambda m: m.start)
 
-    def _scan(
-        self, text: str, tokens: Sequence[Token], taken: set[int], fuzzy: bool
-    ) -> list[ClassMention]:
+    def _scan(self, text: str, tokens: Sequence[Token], taken: set[int], fuzzy: bool) -> list[ClassMention]:
         found: list[ClassMention] = []
         stop = self.matcher.stop_words
         for size in range(MAX_WORDS, 0, -1):
@@ -166,9 +164,7 @@ class ClassWordMatcher:
 
 def _joined_by_spaces(text: str, tokens: Sequence[Token], i: int, size: int) -> bool:
     """Words of one span are separated by spaces or a hyphen only ("anti-anxiety meds")."""
-    return all(
-        text[tokens[j][1] : tokens[j + 1][0]].strip() in ("", "-") for j in range(i, i + size - 1)
-    )
+    return all(text[tokens[j][1] : tokens[j + 1][0]].strip() in ("", "-") for j in range(i, i + size - 1))
 
 
 @functools.lru_cache(maxsize=1)

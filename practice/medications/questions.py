@@ -17,6 +17,7 @@ class word ("my benzo") or a family word ("my antidepressant") has been found:
 Each check is a short list of patterns over the lower-cased text, one per kind of wording,
 so a miss is fixed by adding a word to a list, with tests for its neighbours.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,11 @@ _AMOUNT_OF_MEDICATION = re.compile(r"\bhow (?:much|many)\s+(?:(?:of|my|the|her|h
 _SWITCH_BEFORE_MEDICATION = re.compile(
     r"\b(?:switch\w*|swap\w*)(?:\s+(?:from|to|off|over|my|her|his|the|onto|an?))*\s+$", _FLAGS
 )
-_TAKE_MORE = re.compile(r"\b(?:more|less|extra|double|half|twice|another|two|three|\d+)\s+(?:of\s+)?"
-                        r"(?:(?:my|the|her|his|their|our)\s+)?$", _FLAGS)
+_TAKE_MORE = re.compile(
+    r"\b(?:more|less|extra|double|half|twice|another|two|three|\d+)\s+(?:of\s+)?"
+    r"(?:(?:my|the|her|his|their|our)\s+)?$",
+    _FLAGS,
+)
 _PATTERNS = [
     (
         "dose",
@@ -73,8 +77,14 @@ _PATTERNS = [
             _FLAGS,
         ),
     ),
-    ("taper", re.compile(r"\b(?:tapp?er\w*|wean\w*)\b|\b(?:slowly|gradually)\s+(?:come|get|go|cut"
-                         r"|reduce|lower|stop|quit|drop)\b", _FLAGS)),
+    (
+        "taper",
+        re.compile(
+            r"\b(?:tapp?er\w*|wean\w*)\b|\b(?:slowly|gradually)\s+(?:come|get|go|cut"
+            r"|reduce|lower|stop|quit|drop)\b",
+            _FLAGS,
+        ),
+    ),
     (
         "skip",
         re.compile(
@@ -160,9 +170,7 @@ def mentions_tms(text: str) -> bool:
     return bool(TMS.search(text))
 
 
-_POSSESSIVE_BEFORE = re.compile(
-    r"\b(?:my|his|her|their|our|\w+'s)\s+(?:[\w-]+\s+){0,2}$", _FLAGS
-)
+_POSSESSIVE_BEFORE = re.compile(r"\b(?:my|his|her|their|our|\w+'s)\s+(?:[\w-]+\s+){0,2}$", _FLAGS)
 _ON_BEFORE = re.compile(
     r"\b(?:i'?m|i am|i've been|ive been|i have been|she'?s|he'?s|they'?re|we'?re"
     r"|(?:she|he|they) (?:is|are|has been|have been)|currently|still|already)\s+"
@@ -181,9 +189,7 @@ _TAKE_BEFORE = re.compile(
 def refers_to_own(text: str, start: int) -> bool:
     """True if the word starting at `start` names someone's own medication."""
     before = text[:start].replace("’", "'")
-    return bool(
-        _POSSESSIVE_BEFORE.search(before) or _ON_BEFORE.search(before) or _TAKE_BEFORE.search(before)
-    )
+    return bool(_POSSESSIVE_BEFORE.search(before) or _ON_BEFORE.search(before) or _TAKE_BEFORE.search(before))
 
 
 _HISTORY = re.compile(

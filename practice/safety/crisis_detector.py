@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Tuple
 
 import yaml
+
 from practice.paths import KNOWLEDGE_DIR
 
 # the regex parser, to find the words a pattern cannot match without
@@ -66,14 +67,13 @@ _APOSTROPHES = re.compile("[\u2018\u2019\u201b\u02bc\u02bb\u00b4\u2032]")
 _UNICODE_CLAUSE = re.compile("[\u2026\u2014\u2013\u201c\u201d\u00ab\u00bb\u3002\u300c\u300d]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _CLAUSE_MARK = "\x1f"
-_CLAUSE_CHARS = ".!?;:,\n\r\t()[]{}\"" + _CLAUSE_MARK
+_CLAUSE_CHARS = '.!?;:,\n\r\t()[]{}"' + _CLAUSE_MARK
 _KEEP = "abcdefghijklmnopqrstuvwxyz0123456789 '"
 # ASCII in, ASCII out, one character for one: CPython's fast translate path.
 _ASCII_TABLE = str.maketrans(
     "".join(chr(i) for i in range(128)),
     "".join(
-        chr(i) if chr(i) in _KEEP else (_CLAUSE_MARK if chr(i) in _CLAUSE_CHARS else " ")
-        for i in range(128)
+        chr(i) if chr(i) in _KEEP else (_CLAUSE_MARK if chr(i) in _CLAUSE_CHARS else " ") for i in range(128)
     ),
 )
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -163,15 +163,12 @@ class CrisisDetector:
         self._emoji = [(str(k), str(v)) for k, v in (norm.get("emoji") or {}).items()]
         # Raw rewrites, each with the substrings it cannot apply without (checked first).
         self._rewrites = [
-            (re.compile(str(p)), str(r), _probe_strings(str(p)))
-            for p, r in (norm.get("rewrites") or [])
+            (re.compile(str(p)), str(r), _probe_strings(str(p))) for p, r in (norm.get("rewrites") or [])
         ]
         self._leet = {str(k): str(v) for k, v in (norm.get("leet") or {}).items()}
         self._leet_run = re.compile("[" + "".join(re.escape(c) for c in self._leet) + "]+")
         self._word_map: Dict[str, str] = {}
-        self._word_map.update(
-            _fuzzy_map(norm.get("fuzzy_words") or [], norm.get("fuzzy_exclude") or [])
-        )
+        self._word_map.update(_fuzzy_map(norm.get("fuzzy_words") or [], norm.get("fuzzy_exclude") or []))
         self._word_map.update({str(k): str(v) for k, v in (norm.get("typos") or {}).items()})
         self._word_map.update({str(k): str(v) for k, v in (norm.get("shorthand") or {}).items()})
 
@@ -195,8 +192,10 @@ class CrisisDetector:
         self._first_person = _words(framing, "first_person")
         self._present_words = _words(framing, "present")
         self._framing = {
-            cue: [re.compile(_leading_space(self._expand(p, f"mention_framing.{cue}")))
-                  for p in framing.get(cue) or []]
+            cue: [
+                re.compile(_leading_space(self._expand(p, f"mention_framing.{cue}")))
+                for p in framing.get(cue) or []
+            ]
             for cue in ("topic_compounds", "past", "loss", "never")
         }
 
@@ -210,8 +209,7 @@ class CrisisDetector:
                     raise LexiconError(f"{kind}: missing or duplicate family name {name!r}")
                 seen.add(name)
                 sources = [
-                    _leading_space(self._expand(p, f"{kind}.{name}"))
-                    for p in entry.get("patterns") or []
+                    _leading_space(self._expand(p, f"{kind}.{name}")) for p in entry.get("patterns") or []
                 ]
                 if not sources:
                     raise LexiconError(f"{kind}.{name}: no patterns")
@@ -223,9 +221,7 @@ class CrisisDetector:
                         if spaces is None or any(len(p) < 3 for p in prefixes or ()):
                             words, prefixes = None, None  # unbounded or vague: read it all
                         patterns.append(
-                            _Pattern(
-                                re.compile(source), words, prefixes or frozenset(), (spaces or 0) + 2
-                            )
+                            _Pattern(re.compile(source), words, prefixes or frozenset(), (spaces or 0) + 2)
                         )
                     any_match = re.compile("|".join(f"(?:{s})" for s in sources))
                 except re.error as exc:
@@ -343,7 +339,7 @@ class CrisisDetector:
         ("di3"), or one before two letters at a word's start ("0verdose"); else unchanged."""
         start, end, run = m.start(), m.end(), m.group(0)
         letter_before = start > 0 and "a" <= text[start - 1] <= "z"
-        after = text[end:end + 2]
+        after = text[end : end + 2]
         letter_after = after[:1].isalpha() and after[:1].isascii()
         if letter_before and letter_after:
             return "".join(self._leet[c] for c in run)
@@ -385,9 +381,9 @@ class CrisisDetector:
                 allowed = self._np_fillers if word in self._np_cues else self._fillers
                 if any(w not in allowed for w in between):
                     return None
-                previous = [m.group(0) for m in before[max(0, index - 3):index]]
+                previous = [m.group(0) for m in before[max(0, index - 3) : index]]
                 if BOUNDARY in previous:
-                    previous = previous[len(previous) - previous[::-1].index(BOUNDARY):]
+                    previous = previous[len(previous) - previous[::-1].index(BOUNDARY) :]
                 if any(w in self._blockers for w in previous):
                     return None
                 return before[index].start()
@@ -401,14 +397,12 @@ class CrisisDetector:
 
     def _is_hypothetical(self, text: str, start: int) -> bool:
         before = [m.group(0) for m in _TOKEN.finditer(text, max(0, start - 120), start)]
-        words = before[-self._hyp_window:]
+        words = before[-self._hyp_window :]
         if BOUNDARY in words:
-            words = words[len(words) - words[::-1].index(BOUNDARY):]
+            words = words[len(words) - words[::-1].index(BOUNDARY) :]
         return any(w in self._hyp_cues for w in words)
 
-    def _matches(
-        self, family: _Family, text: str, index: Optional["_TokenIndex"]
-    ) -> List["re.Match[str]"]:
+    def _matches(self, family: _Family, text: str, index: Optional["_TokenIndex"]) -> List["re.Match[str]"]:
         """Every match of every pattern of the family (per pattern, so that one pattern's
         match can never hide another's)."""
         found: List["re.Match[str]"] = []
@@ -503,8 +497,9 @@ class CrisisDetector:
             clause = " " + self.normalise(raw).replace("|", " ")
             if not any(f.any_match.search(clause) for f in mention_families):
                 words = set(clause.split())
-                if words & self._first_person and (words & self._present_words or any(
-                        p.search(clause) for p in self._framing["never"])):
+                if words & self._first_person and (
+                    words & self._present_words or any(p.search(clause) for p in self._framing["never"])
+                ):
                     return None  # "... mine are out of control today"
                 rest.append(raw)
                 continue
@@ -516,7 +511,9 @@ class CrisisDetector:
 
     def _clause_framing(self, raw: str, clause: str, brought_back: bool) -> Optional[str]:
         words = clause.split()
-        if any(w in self._present_words for w in words) or any(p.search(clause) for p in self._framing["never"]):
+        if any(w in self._present_words for w in words) or any(
+            p.search(clause) for p in self._framing["never"]
+        ):
             return None  # "today", "now"; a method or "asking for me"
         if any(p.search(clause) for p in self._framing["loss"]):
             return "loss"
@@ -698,6 +695,7 @@ def _exact(item: Tuple[Any, Any]) -> Optional[set]:
                     return None
         return out
     return None
+
 
 def _starts_at_edge(items: Any) -> bool:
     """Whether every match of the regex starts with a space or at the end of the text."""
@@ -932,14 +930,14 @@ def _expand_contractions(text: str) -> str:
     out = [parts[0]]
     for after in parts[1:]:
         before = out[-1]
-        left = before[len(before.rstrip(_ALNUM)):]
+        left = before[len(before.rstrip(_ALNUM)) :]
         right = after[: len(after) - len(after.lstrip(_ALNUM))]
         if right == "t" and left.endswith("n"):
             stem = _NOT_STEMS.get(left, left[:-1])  # can't, won't; don't, isn't, didn't
             out[-1] = before[: len(before) - len(left)] + stem + " not"
             out.append(after[1:])
         elif right in _SUFFIXES and left:
-            out.append(" " + _SUFFIXES[right] + after[len(right):])
+            out.append(" " + _SUFFIXES[right] + after[len(right) :])
         elif right == "s" and left:
             out.append((" is" if left in _IS_BEFORE_S else " s") + after[1:])
         else:

@@ -13,6 +13,7 @@ Same weighting as TfidfVectorizer(sublinear_tf=True, smooth_idf=True, norm="l2")
 the word and the character block separately, like a FeatureUnion of two vectorizers. Expects
 normalised ASCII text (``practice.safety.risk_model.model_text``); other characters are dropped.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,9 @@ def _mix(values: np.ndarray, salt: int) -> np.ndarray:
 class HashedNgrams(TransformerMixin, BaseEstimator):
     """Sparse TF-IDF features: word ``word_ngrams`` and character ``char_ngrams`` n-grams."""
 
-    def __init__(self, word_ngrams: Tuple[int, int] = (1, 3), char_ngrams: Tuple[int, int] = (1, 5),
-                 bits: int = 18) -> None:
+    def __init__(
+        self, word_ngrams: Tuple[int, int] = (1, 3), char_ngrams: Tuple[int, int] = (1, 5), bits: int = 18
+    ) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.bits = bits
@@ -50,7 +52,7 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
         rolling = np.zeros(len(codes), dtype=np.uint64)
         for n in range(1, min(high, len(codes)) + 1):
             # rolling[i] = hash of codes[i : i + n], built from the (n-1)-gram hashes
-            rolling = rolling[: len(codes) - n + 1] * _BASE + codes[n - 1:]
+            rolling = rolling[: len(codes) - n + 1] * _BASE + codes[n - 1 :]
             if n >= low:
                 parts.append(_mix(rolling, salt + n))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
@@ -67,7 +69,9 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
         buckets = (hashes >> np.uint64(64 - self.bits)).astype(np.int64)
         return np.unique(buckets, return_counts=True)
 
-    def _rows(self, texts: Iterable[str]) -> List[Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]]:
+    def _rows(
+        self, texts: Iterable[str]
+    ) -> List[Tuple[Tuple[np.ndarray, np.ndarray], Tuple[np.ndarray, np.ndarray]]]:
         return [(self._counts(self._word_hashes(t)), self._counts(self._char_hashes(t))) for t in texts]
 
     # ------------------------------------------------------------------ sklearn API
@@ -75,7 +79,9 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
         self._fit_rows(self._rows(texts))
         return self
 
-    def fit_transform(self, texts: Sequence[str], y: object = None, **fit_params: object) -> sparse.csr_matrix:
+    def fit_transform(
+        self, texts: Sequence[str], y: object = None, **fit_params: object
+    ) -> sparse.csr_matrix:
         rows = self._rows(texts)  # hashed once for both steps
         self._fit_rows(rows)
         return self._matrix(rows)
@@ -97,13 +103,20 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
         size = 1 << self.bits
         indptr, indices, data = [0], [], []
         for (word_idx, word_n), (char_idx, char_n) in rows:
-            for idx, counts, idf, offset in ((word_idx, word_n, self.idf_word_, 0),
-                                             (char_idx, char_n, self.idf_char_, size)):
+            for idx, counts, idf, offset in (
+                (word_idx, word_n, self.idf_word_, 0),
+                (char_idx, char_n, self.idf_char_, size),
+            ):
                 weights = (1.0 + np.log(counts)) * idf[idx]
                 norm = np.sqrt(np.dot(weights, weights))
                 indices.append(idx + offset)
                 data.append(weights / norm if norm else weights)
             indptr.append(indptr[-1] + len(word_idx) + len(char_idx))
         return sparse.csr_matrix(
-            (np.concatenate(data) if data else np.zeros(0), np.concatenate(indices) if indices else np.zeros(0, int),
-             np.array(indptr)), shape=(len(indptr) - 1, 2 * size))
+            (
+                np.concatenate(data) if data else np.zeros(0),
+                np.concatenate(indices) if indices else np.zeros(0, int),
+                np.array(indptr),
+            ),
+            shape=(len(indptr) - 1, 2 * size),
+        )

@@ -17,6 +17,7 @@ Pure Python + scikit-learn, no Rasa imports: the NLU component, the channels and
 all use it. The fitted pipeline is stored with skops and loading refuses any type outside
 sklearn, numpy and scipy (as the intent classifier's).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,9 +33,9 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from practice.paths import PROJECT_ROOT
 from practice.safety.crisis_detector import CRISIS, EMERGENCY, Detection, get_detector
 from practice.safety.hashed_ngrams import HashedNgrams
-from practice.paths import PROJECT_ROOT
 
 CORPUS_DIR = PROJECT_ROOT / "data" / "risk"
 
@@ -203,7 +204,11 @@ class RiskModel:
             return None
         part = calibrated[0]
         svm = part.base_estimator
-        if not isinstance(svm, LinearSVC) or part.method != "sigmoid" or list(svm.classes_) != list(classifier.classes_):
+        if (
+            not isinstance(svm, LinearSVC)
+            or part.method != "sigmoid"
+            or list(svm.classes_) != list(classifier.classes_)
+        ):
             return None
         a = np.array([c.a_ for c in part.calibrators], dtype=float)
         b = np.array([c.b_ for c in part.calibrators], dtype=float)
@@ -219,7 +224,9 @@ class RiskModel:
         return np.divide(proba, total, out=np.full_like(proba, 1 / proba.shape[1]), where=total != 0)
 
     @classmethod
-    def train(cls, texts: Sequence[str], labels: Sequence[str], C: float = 1.0, seed: int = 42) -> "RiskModel":
+    def train(
+        cls, texts: Sequence[str], labels: Sequence[str], C: float = 1.0, seed: int = 42
+    ) -> "RiskModel":
         pipeline = build_pipeline(C=C, seed=seed)
         pipeline.fit([model_text(t) for t in texts], np.array(list(labels)))
         return cls(pipeline)
@@ -349,7 +356,8 @@ def decide(scores: RiskScores, lexicon: Detection, thresholds: RiskThresholds) -
         verdict = "doubted"
     if model_clear or verdict == "alarm":
         emergency = (verdict == "alarm" and lexicon.kind == EMERGENCY) or (
-            model_clear and scores.emergency > scores.crisis)
+            model_clear and scores.emergency > scores.crisis
+        )
         source = "both" if model_clear and verdict == "alarm" else ("model" if model_clear else "lexicon")
         return RiskDecision(CLEAR, EMERGENCY if emergency else CRISIS, scores, lexicon, source)
     if verdict == "doubted":

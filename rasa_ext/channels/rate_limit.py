@@ -20,6 +20,7 @@ The client address is the TCP peer, or the last X-Forwarded-For entry when the p
 trusted proxy (FORWARDED_ALLOW_IPS: addresses or networks, default 127.0.0.1 and ::1, the local
 load balancer; `*` is not accepted).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -150,8 +151,7 @@ class RateLimiter:
             now = time.monotonic()
             if now - self._last_warning > 60:
                 self._last_warning = now
-                logger.warning("rate limit: Redis unavailable (%s); not limiting",
-                               type(error).__name__)
+                logger.warning("rate limit: Redis unavailable (%s); not limiting", type(error).__name__)
             return None
 
     def _incr_local(self, key: str, window_id: int) -> int:

@@ -5,6 +5,7 @@ URL (/webhooks/rest/webhook) and request shape ({"sender": ..., "message": ...})
 A visitor over the rate limit (rasa_ext/channels/rate_limit.py) gets HTTP 429 with a `Retry-After`
 header and the `rate_limited` contract reply (a crisis message still gets the crisis reply).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,15 @@ def crisis_response(request: Request, kind: str | None) -> dict[str, Any]:
     agent = getattr(request.app.ctx, "agent", None)
     variants = agent.domain.responses.get(name) if agent and agent.domain else None
     if not variants:  # no model loaded: still never leave a visitor in crisis without 988
-        return {"text": message_guard.knowledge_base().phrases["unavailable"], "custom": {
-            "topic": "safety.crisis", "sources": [], "defer_to_clinician": True, "flags": ["crisis"]}}
+        return {
+            "text": message_guard.knowledge_base().phrases["unavailable"],
+            "custom": {
+                "topic": "safety.crisis",
+                "sources": [],
+                "defer_to_clinician": True,
+                "flags": ["crisis"],
+            },
+        }
     variant = variants[0]
     return {"text": variant.get("text"), "custom": variant.get("custom")}
 
@@ -95,7 +103,9 @@ class GuardedRestInput(RestInput):
             if metadata is not None and (
                 not isinstance(metadata, dict) or len(json.dumps(metadata)) > MAX_METADATA_CHARS
             ):  # Rasa stores it with the message; anything but a small object breaks the turn
-                return _bad_request(f"'metadata' must be a JSON object of at most {MAX_METADATA_CHARS} characters")
+                return _bad_request(
+                    f"'metadata' must be a JSON object of at most {MAX_METADATA_CHARS} characters"
+                )
             # Control characters and lone surrogates cannot be stored (PostgreSQL rejects NUL).
             sender = _SENDER_UNSTORABLE.sub("", str(sender)).strip()[:128]
             if not sender:
@@ -108,7 +118,8 @@ class GuardedRestInput(RestInput):
             if wait:  # over the limit: a contract reply, 429 (a crisis still gets 988, 200)
                 return response.json(
                     message_guard.rate_limited_reply(kind, crisis_response(request, kind)),
-                    status=200 if kind else 429, headers={"Retry-After": str(wait)},
+                    status=200 if kind else 429,
+                    headers={"Retry-After": str(wait)},
                 )
             reason = message_guard.screen(text)
             if reason:
@@ -132,10 +143,15 @@ class GuardedRestInput(RestInput):
         collector = CollectingOutputChannel()
         try:
             await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(),
-                            metadata=with_client_key(
-                                self.get_metadata(request),
-                                rate_limit.client_address(request.ip, request.headers)))
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=self.name(),
+                    metadata=with_client_key(
+                        self.get_metadata(request), rate_limit.client_address(request.ip, request.headers)
+                    ),
+                )
             )
         except (CancelledError, Exception):
             # Message text is never logged: it may hold health details or contact data.

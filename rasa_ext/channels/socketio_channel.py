@@ -24,6 +24,7 @@ settings of Rasa's `socketio:` channel. What it adds to Rasa's SocketIOInput:
   against the rate limits like a message, and each answer takes at most
   MAX_FEEDBACK_PER_MESSAGE of them (429 after).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -95,16 +96,11 @@ class GuardedSocketIOOutput(SocketIOOutput):
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         quick_replies = [
-            {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
-            for b in buttons
+            {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")} for b in buttons
         ]
-        await self._send_message(
-            recipient_id, {"text": (text or "").strip(), "quick_replies": quick_replies}
-        )
+        await self._send_message(recipient_id, {"text": (text or "").strip(), "quick_replies": quick_replies})
 
-    async def send_custom_json(
-        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
 
 
@@ -144,9 +140,7 @@ class GuardedSocketIOInput(SocketIOInput):
         if not origin:
             return True
         origin = origin.rstrip("/")
-        return "*" in self.allowed_origins or origin in self.allowed_origins or (
-            _same_origin(origin, host)
-        )
+        return "*" in self.allowed_origins or origin in self.allowed_origins or (_same_origin(origin, host))
 
     def get_output_channel(self) -> rasa.core.channels.channel.OutputChannel | None:
         if self.sio is None:
@@ -180,15 +174,19 @@ class GuardedSocketIOInput(SocketIOInput):
         collector = _TurnCollector()
         try:
             await on_new_message(
-                UserMessage(text, collector, sender_id, input_channel=self.name(),
-                            message_id=message_id, metadata=with_client_key(None, client))
+                UserMessage(
+                    text,
+                    collector,
+                    sender_id,
+                    input_channel=self.name(),
+                    message_id=message_id,
+                    metadata=with_client_key(None, client),
+                )
             )
         except (CancelledError, Exception):
             # Message text is never logged: it may hold health details or contact data.
             logger.exception("socketio channel: handling a message failed")
-        replies = message_guard.ensure_contract(
-            collector.messages, text, kind, self._crisis_response(kind)
-        )
+        replies = message_guard.ensure_contract(collector.messages, text, kind, self._crisis_response(kind))
         return message_id, replies
 
     # -- the blueprint -------------------------------------------------------------------
@@ -198,8 +196,9 @@ class GuardedSocketIOInput(SocketIOInput):
         # cors_allowed_origins=[] turns off engine.io's own CORS headers, which would be
         # duplicated by `rasa run --cors` (sanic-cors); origins are checked on connect instead.
         # max_http_buffer_size: the same body cap as the REST channel, for polling and WebSocket.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
-                          max_http_buffer_size=message_guard.MAX_BODY_BYTES)
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=message_guard.MAX_BODY_BYTES
+        )
 
         class _Blueprint(SocketBlueprint):
             def register(self, app: Sanic, options: dict[str, Any]) -> None:
@@ -295,8 +294,7 @@ class GuardedSocketIOInput(SocketIOInput):
             return _error("body must be JSON")
         if not isinstance(body, dict):
             return _error("body must be a JSON object")
-        session_id, message_id, value = (
-            body.get("session_id"), body.get("message_id"), body.get("value"))
+        session_id, message_id, value = (body.get("session_id"), body.get("message_id"), body.get("value"))
         if not isinstance(session_id, str) or not re.match(r"^[A-Za-z0-9_-]{1,128}$", session_id):
             return _error("'session_id' must be a session id")
         if not isinstance(message_id, str) or not MESSAGE_ID.match(message_id):
@@ -305,10 +303,12 @@ class GuardedSocketIOInput(SocketIOInput):
             return _error("'value' must be 'up' or 'down'")
         # The same limits as messages (per session id and per client address).
         wait = await rate_limit.limiter().retry_after(
-            f"feedback:{session_id}", rate_limit.client_address(request.ip, request.headers))
+            f"feedback:{session_id}", rate_limit.client_address(request.ip, request.headers)
+        )
         if wait:
-            return response.json({"error": "too many requests"}, status=429,
-                                 headers={"Retry-After": str(wait)})
+            return response.json(
+                {"error": "too many requests"}, status=429, headers={"Retry-After": str(wait)}
+            )
 
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or agent.tracker_store is None or agent.lock_store is None:
@@ -352,8 +352,14 @@ def _answered_turn(events: Any, message_id: str) -> dict[str, Any] | None:
 
 
 def _feedback_count(events: Any, message_id: str) -> int:
-    return sum(1 for event in events if isinstance(event, SlotSet) and event.key == FEEDBACK_SLOT
-               and isinstance(event.value, dict) and event.value.get("message_id") == message_id)
+    return sum(
+        1
+        for event in events
+        if isinstance(event, SlotSet)
+        and event.key == FEEDBACK_SLOT
+        and isinstance(event.value, dict)
+        and event.value.get("message_id") == message_id
+    )
 
 
 def _client_address(sio: AsyncServer, sid: str, namespace: str | None) -> str | None:

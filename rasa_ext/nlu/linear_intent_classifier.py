@@ -12,6 +12,7 @@ so the FallbackClassifier threshold after this component means "probably not thi
 The fitted pipeline is stored with skops, and loading refuses any type outside sklearn,
 numpy and scipy.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,9 +54,7 @@ def build_pipeline(config: dict[str, Any]) -> Pipeline:
         ),
     )
     svm = LinearSVC(C=config["C"], random_state=config["random_seed"])
-    classifier = CalibratedClassifierCV(
-        svm, cv=config["calibration_folds"], method="sigmoid", ensemble=False
-    )
+    classifier = CalibratedClassifierCV(svm, cv=config["calibration_folds"], method="sigmoid", ensemble=False)
     return Pipeline([("features", features), ("classifier", classifier)])
 
 

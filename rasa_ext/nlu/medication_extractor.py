@@ -24,6 +24,7 @@ practice/medications/class_words.py) outside those names get a `medication_class
 
 `value` is the class id, or the family id for a family word, whose `classes` are its members.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -55,9 +56,7 @@ from practice.medications.class_words import (
 )
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class MedicationExtractor(GraphComponent, EntityExtractorMixin):
     """Adds a `medication` entity (value: generic name) for each medication named."""
 
@@ -121,9 +120,9 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
                 [self._entity(text, m) for m in mentions] + [self._class_entity(w) for w in words]
             )
             existing = [
-                e for e in message.get(ENTITIES, [])
-                if e.get(ENTITY_ATTRIBUTE_TYPE) not in (ENTITY, CLASS_ENTITY)
-                or not _overlaps_any(e, found)
+                e
+                for e in message.get(ENTITIES, [])
+                if e.get(ENTITY_ATTRIBUTE_TYPE) not in (ENTITY, CLASS_ENTITY) or not _overlaps_any(e, found)
             ]
             message.set(ENTITIES, existing + found, add_to_output=True)
         return messages
@@ -134,9 +133,7 @@ class MedicationExtractor(GraphComponent, EntityExtractorMixin):
         if doc is None or len(doc.text) != len(text):
             # No spaCy doc (or lower-casing changed the length): match on the text alone.
             return self._filter(matcher.find(text))
-        tokens: list[Token] = [
-            (t.idx, t.idx + len(t.text), text[t.idx : t.idx + len(t.text)]) for t in doc
-        ]
+        tokens: list[Token] = [(t.idx, t.idx + len(t.text), text[t.idx : t.idx + len(t.text)]) for t in doc]
         mentions: list[Mention] = []
         covered: set[int] = set()
         for ent in doc.ents:

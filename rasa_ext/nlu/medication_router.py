@@ -33,6 +33,7 @@ class words deterministically, so this component decides from what was found, th
 Runs before RiskClassifier, so a crisis signal still wins. Each change is recorded on the
 message as `medication_intent` (previous intent and confidence, and the rule) for staff.
 """
+
 from __future__ import annotations
 
 import logging
@@ -136,7 +137,11 @@ def decide(
         return TARGET, "own medication named by its family"
     if not (medications or class_words or own_family):
         return None
-    if intent_name.startswith(TMS_PREFIX) or intent_name in MEDICATION_QUESTIONS or intent_name == "meds_overview":
+    if (
+        intent_name.startswith(TMS_PREFIX)
+        or intent_name in MEDICATION_QUESTIONS
+        or intent_name == "meds_overview"
+    ):
         return None  # decided above: these stay
     if tms:
         return TARGET, "medication and TMS named"

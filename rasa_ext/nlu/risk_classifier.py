@@ -22,6 +22,7 @@ What it does to the message:
 
 If the trained model cannot be loaded, the lexicon alone decides (logged once at load).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,7 +54,6 @@ from practice.safety.risk_model import (
     AnswerModel,
     RiskDecision,
     RiskModel,
-    RiskScores,
     RiskThresholds,
     assess_message,
     corpus_digest,
@@ -130,11 +130,14 @@ class RiskClassifier(GraphComponent, IntentClassifier):
     # ------------------------------------------------------------------ training
     def train(self, training_data: TrainingData) -> Resource:
         ordinary = [
-            (m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples
+            (m.get(TEXT), m.get(INTENT))
+            for m in training_data.intent_examples
             if m.get(TEXT) and m.get(INTENT) not in self._safety_intents
         ]
         texts, labels, _ = with_ordinary_messages(load_corpus(CORPUS_DIR), ordinary)
-        self.model = RiskModel.train(texts, labels, C=float(self.config["C"]), seed=self.config["random_seed"])
+        self.model = RiskModel.train(
+            texts, labels, C=float(self.config["C"]), seed=self.config["random_seed"]
+        )
         answers, yes = load_followups(CORPUS_DIR)
         self.answer_model = AnswerModel.train(answers, yes, seed=self.config["random_seed"])
         with self._model_storage.write_to(self._resource) as model_dir:
@@ -205,13 +208,16 @@ class RiskClassifier(GraphComponent, IntentClassifier):
         ``question_min_confidence`` and ``question_margin`` times the next informational one.
         """
         informational = [
-            e for e in (message.get(INTENT_RANKING_KEY) or [])
+            e
+            for e in (message.get(INTENT_RANKING_KEY) or [])
             if str(e.get(INTENT_NAME_KEY)).startswith(QUESTION_PREFIXES)
         ]
         if not informational:
             return None
         best = float(informational[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-        runner_up = float(informational[1].get(PREDICTED_CONFIDENCE_KEY) or 0.0) if len(informational) > 1 else 0.0
+        runner_up = (
+            float(informational[1].get(PREDICTED_CONFIDENCE_KEY) or 0.0) if len(informational) > 1 else 0.0
+        )
         if best < self.config["question_min_confidence"] or best < self.config["question_margin"] * runner_up:
             return None
         return {INTENT_NAME_KEY: informational[0][INTENT_NAME_KEY], PREDICTED_CONFIDENCE_KEY: round(best, 4)}

@@ -11,6 +11,7 @@ Safety first: a crisis or emergency intent is never taken as a name (RiskPolicy 
 and has the higher priority), and a visitor who types "stop", "cancel" or "never mind" is not
 either, so those still end the booking.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -48,9 +49,7 @@ def name_to_take(tracker: DialogueStateTracker) -> Optional[str]:
     return text
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class BookingNamePolicy(Policy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -20,6 +20,7 @@ Replies go in Spanish when the visitor writes in Spanish. Predictions are marked
 so that they compete with a form's own prediction, which Rasa ranks above every other kind;
 the priority (above RulePolicy and BookingNamePolicy) then decides.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -36,7 +37,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_ext.nlu.risk_classifier import risk_of
 
 CRISIS_INTENT, EMERGENCY_INTENT = "safety_crisis", "safety_emergency"
-CRISIS, EMERGENCY, CHECK_IN, OFFER = "utter_crisis", "utter_emergency", "utter_check_in", "utter_offer_question"
+CRISIS, EMERGENCY, CHECK_IN, OFFER = (
+    "utter_crisis",
+    "utter_emergency",
+    "utter_check_in",
+    "utter_offer_question",
+)
 SPANISH = "_es"
 CHECK_IN_DECLINED = "action_check_in_declined"
 ANSWER_EARLIER_QUESTION = "action_answer_earlier_question"
@@ -89,9 +95,7 @@ def undo_form_answer(tracker: DialogueStateTracker) -> List[SlotSet]:
     return [SlotSet(name, before.get(name)) for name in sorted(taken)]
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class RiskPolicy(Policy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -135,7 +139,9 @@ class RiskPolicy(Policy):
             return tracker.active_loop_name or ACTION_LISTEN_NAME
         return None
 
-    def _answer_to_message(self, history: List[Dict[str, Any]], parse: Dict[str, Any], spanish: bool) -> Optional[str]:
+    def _answer_to_message(
+        self, history: List[Dict[str, Any]], parse: Dict[str, Any], spanish: bool
+    ) -> Optional[str]:
         intent = (parse.get("intent") or {}).get("name")
         risk = risk_of(parse)
         previous_actions = [_base(a) for a in history[-2]["actions"]] if len(history) > 1 else []
@@ -164,7 +170,7 @@ class RiskPolicy(Policy):
         if signal < self.config["signal_floor"]:
             return False
         total, weight = 0.0, 1.0
-        for turn in reversed(history[-self.config["window"]:]):
+        for turn in reversed(history[-self.config["window"] :]):
             if turn is not history[-1] and any(
                 _base(a) in CRISIS_REPLIES | {CHECK_IN, CHECK_IN_DECLINED} for a in turn["actions"]
             ):
@@ -196,6 +202,11 @@ class RiskPolicy(Policy):
         action = self.next_action(tracker)
         if action is None or action not in domain.action_names_or_texts:
             return self._prediction(self._default_predictions(domain))
-        undo = undo_form_answer(tracker) if tracker.active_loop_name and _base(action) in ANSWERS_THAT_ARE_NOT_FORM_ANSWERS else []
-        return self._prediction(confidence_scores_for(action, 1.0, domain), optional_events=undo,
-                                is_no_user_prediction=True)
+        undo = (
+            undo_form_answer(tracker)
+            if tracker.active_loop_name and _base(action) in ANSWERS_THAT_ARE_NOT_FORM_ANSWERS
+            else []
+        )
+        return self._prediction(
+            confidence_scores_for(action, 1.0, domain), optional_events=undo, is_no_user_prediction=True
+        )

@@ -7,6 +7,7 @@ conversation. Here each rule's states are parsed once (latest first, lists as tu
 state requires (`anchor`), so only the rules that can match the conversation's latest state
 are tested at all.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,8 +25,10 @@ Candidate = Tuple[Text, Rule]
 def reversed_rule(rule_key: Text) -> Rule:
     """A rule's states, latest first, lists as tuples (as `_does_rule_match_state` compares)."""
     return tuple(
-        {kind: {name: tuple(v) if isinstance(v, list) else v for name, v in sub.items()}
-         for kind, sub in state.items()}
+        {
+            kind: {name: tuple(v) if isinstance(v, list) else v for name, v in sub.items()}
+            for kind, sub in state.items()
+        }
         for state in reversed(json.loads(rule_key))
     )
 
@@ -34,8 +37,12 @@ def anchor(rule_state: RuleState) -> Optional[Tuple[Text, Text, Any]]:
     """One (kind, name, value) a conversation state must hold for the rule state to match:
     `_does_rule_match_state` requires every set value other than SHOULD_NOT_BE_SET to be
     equal. The intent if there is one (the most selective), else the first such value."""
-    required = [(kind, name, v) for kind, sub in rule_state.items() for name, v in sub.items()
-                if v and v != SHOULD_NOT_BE_SET]
+    required = [
+        (kind, name, v)
+        for kind, sub in rule_state.items()
+        for name, v in sub.items()
+        if v and v != SHOULD_NOT_BE_SET
+    ]
     intents = [item for item in required if item[0] == USER and item[1] == "intent"]
     candidates = intents or required
     return candidates[0] if candidates else None

@@ -19,6 +19,7 @@ policy by `issubclass`), predictions. A subclass that overrides `_is_rule_applic
 Rasa's walk, which calls it. The policy name in predictions (and in stored `action` events)
 is `policy_N_IndexedRulePolicy`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Set, Text
@@ -30,8 +31,9 @@ from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa_ext.policies.rule_index import Candidate, RuleState, first_candidates
 
 
-def _rule_state_applies(policy: RulePolicy, rule_state: RuleState, current_previous: Any,
-                        state: RuleState) -> bool:
+def _rule_state_applies(
+    policy: RulePolicy, rule_state: RuleState, current_previous: Any, state: RuleState
+) -> bool:
     # RulePolicy._is_rule_applicable for a turn the rule reaches back to.
     rule_previous = rule_state.get(PREVIOUS_ACTION)
     if not rule_previous or not current_previous:
@@ -48,14 +50,15 @@ def possible_keys(policy: RulePolicy, lookup: Dict[Text, Any], states: List[Rule
         elif all(len(rule) <= depth for _, rule in candidates):
             break  # every rule left is shorter: it applies to all earlier turns
         previous = state.get(PREVIOUS_ACTION)
-        candidates = [(key, rule) for key, rule in candidates
-                      if len(rule) <= depth or _rule_state_applies(policy, rule[depth], previous, state)]
+        candidates = [
+            (key, rule)
+            for key, rule in candidates
+            if len(rule) <= depth or _rule_state_applies(policy, rule[depth], previous, state)
+        ]
     return set(lookup) if candidates is None else {key for key, _ in candidates}
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class IndexedRulePolicy(RulePolicy):
     """RulePolicy whose rule lookup tests only the rules that can match."""
 

@@ -33,6 +33,7 @@ is under the same Rasa version check), which only the entry point rasa_ext/runti
 calls (`python -m rasa_ext.runtime.main run|test ...`: the run, bench and test scripts);
 `rasa train` imports as usual. RASA_LAZY_IMPORTS=0 turns it off (to measure it).
 """
+
 from __future__ import annotations
 
 import ast

@@ -12,6 +12,7 @@ in `ps`. Here the token comes from the RASA_AUTH_TOKEN environment variable (or 
 by RASA_AUTH_TOKEN_FILE) and is added to the arguments inside the process, so it never appears
 on a command line. With `--enable-api` and no token the server refuses to start.
 """
+
 import logging
 import os
 import sys
@@ -36,8 +37,10 @@ def with_auth_token(argv: List[str]) -> List[str]:
     if not argv or argv[0] != "run" or "--enable-api" not in argv:
         return argv
     if any(a in ("--auth-token", "-t") or a.startswith("--auth-token=") for a in argv):
-        raise SystemExit("pass the API token in RASA_AUTH_TOKEN (or RASA_AUTH_TOKEN_FILE), "
-                         "not on the command line: every local user can read command lines")
+        raise SystemExit(
+            "pass the API token in RASA_AUTH_TOKEN (or RASA_AUTH_TOKEN_FILE), "
+            "not on the command line: every local user can read command lines"
+        )
     token = _token_from_environment()
     if not token:
         raise SystemExit("--enable-api needs a token: set RASA_AUTH_TOKEN or RASA_AUTH_TOKEN_FILE")

@@ -50,6 +50,7 @@ RASA_PATCHES chooses (to measure each): "all" (default), "0" (none), or a comma 
 "validator", "graph", "events", "gc". RASA_LAZY_IMPORTS=0 leaves out
 rasa_ext/runtime/lazy_imports.py, which install() also installs (first, under the same check).
 """
+
 from __future__ import annotations
 
 import copy
@@ -301,8 +302,9 @@ def rasa_version() -> str:
 def _apply(name: str) -> bool:
     """One patch: all of its targets replaced, or none."""
     targets = PATCHES[name]()
-    missing = [f"{owner.__name__}.{attribute}" for owner, attribute, _ in targets
-               if not hasattr(owner, attribute)]
+    missing = [
+        f"{owner.__name__}.{attribute}" for owner, attribute, _ in targets if not hasattr(owner, attribute)
+    ]
     if missing:
         logger.warning(f"rasa patches: {name}: {', '.join(missing)} not found; not patched")
         return False
@@ -320,8 +322,10 @@ def install() -> List[str]:
     _state["installed"] = []
     version = rasa_version()
     if version not in COMPATIBLE:
-        logger.warning(f"rasa patches: written for Rasa {', '.join(sorted(COMPATIBLE))}, found {version}: "
-                       f"Rasa left unpatched (slower, same answers); docs/runtime.md")
+        logger.warning(
+            f"rasa patches: written for Rasa {', '.join(sorted(COMPATIBLE))}, found {version}: "
+            f"Rasa left unpatched (slower, same answers); docs/runtime.md"
+        )
         return []
     from rasa_ext.runtime import lazy_imports
 

@@ -21,6 +21,7 @@ endpoints.prod.yml:
       port: ${REDIS_PORT}
       ...                      # the same settings as Rasa's `type: redis`
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,11 @@ class AtomicRedisLockStore(RedisLockStore):
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
 
-    def _transact(self, conversation_id: Text,
-                  change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]]) -> Any:
+    def _transact(
+        self,
+        conversation_id: Text,
+        change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]],
+    ) -> Any:
         """Applies `change` to the stored lock atomically; a None lock deletes the key."""
         import redis
 

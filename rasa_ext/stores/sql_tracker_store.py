@@ -20,6 +20,7 @@ imported or its constructor raises AttributeError or ImportError: the statements
 first use, not in `__init__`, and tests/unit/test_sql_tracker_store.py checks that every
 endpoints file the project uses yields this class.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,10 @@ class PreparedSQLTrackerStore(SQLTrackerStore):
         if self.domain and events:
             logger.debug(f"Recreating tracker from sender id '{sender_id}'")
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-        logger.debug(f"Can't retrieve tracker matching sender id '{sender_id}' from SQL storage. "
-                     f"Returning `None` instead.")
+        logger.debug(
+            f"Can't retrieve tracker matching sender id '{sender_id}' from SQL storage. "
+            f"Returning `None` instead."
+        )
         return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -82,14 +85,16 @@ class PreparedSQLTrackerStore(SQLTrackerStore):
             rows = []
             for event in list(tracker.events)[stored:]:
                 data = event.as_dict()
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
+                )
             if rows:
                 session.execute(statements["insert"], rows)
             session.commit()

@@ -8,6 +8,7 @@ They run against the real assistant and the demo page that scripts/test_servers.
 
 Screenshots go to artifacts/screenshots/ (git-ignored).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,14 @@ WEB_URL = os.environ.get("WEB_URL", "http://127.0.0.1:8180").rstrip("/")
 ASSISTANT_URL = os.environ.get("ASSISTANT_URL", "http://127.0.0.1:5105").rstrip("/")
 RASA_AUTH_TOKEN = os.environ.get("RASA_AUTH_TOKEN", "")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -96,7 +103,9 @@ class Widget:
     def wait_for_turns(self, count: int):
         self.page.wait_for_function(
             "n => document.querySelectorAll('.tmsw-bot-turn[data-topic]').length >= n",
-            arg=count, timeout=REPLY_TIMEOUT_MS)
+            arg=count,
+            timeout=REPLY_TIMEOUT_MS,
+        )
         return self.answered_turns().nth(count - 1)
 
     def say(self, text: str, submit_with_enter: bool = False):
@@ -135,5 +144,6 @@ def widget(browser) -> Iterator[Widget]:
 
 @pytest.fixture
 def small_widget(browser) -> Iterator[Widget]:
-    yield from _new_widget(browser, viewport={"width": 320, "height": 640},
-                           device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield from _new_widget(
+        browser, viewport={"width": 320, "height": 640}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )

@@ -3,6 +3,7 @@
 the offer, answers each question through the widget and gets a CB- reference; the request is
 then read back from the bookings database the test servers use (BOOKING_DB_URL) with the
 clinic's notice in the outbox. Screenshots go to results/screenshots/callback-widget-*.png."""
+
 from __future__ import annotations
 
 import os
@@ -116,4 +117,3 @@ def test_callback_request_through_the_widget(widget: Widget):
             assert detail not in notice["body"] and detail not in notice["subject"], detail
     finally:
         engine.dispose()
-

@@ -2,6 +2,7 @@
 
 A python-socketio client speaks to the running assistant like the widget does.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,9 @@ def test_one_contract_payload_per_turn_tagged_with_the_turn(visitor: SocketVisit
         assert source["url"] in text
 
 
-@pytest.mark.parametrize("message", ["", "   ", None, 42, "x" * 5000],
-                         ids=["empty", "blank", "none", "number", "too-long"])
+@pytest.mark.parametrize(
+    "message", ["", "   ", None, 42, "x" * 5000], ids=["empty", "blank", "none", "number", "too-long"]
+)
 def test_screened_messages_get_a_contract_reply(visitor: SocketVisitor, message: Any):
     replies = visitor.say(message, timeout=20)
     customs = [m["custom"] for m in replies if "custom" in m]
@@ -143,10 +145,16 @@ def test_feedback_is_validated(visitor: SocketVisitor):
     for body, status in cases:
         response = requests.post(FEEDBACK, json=body, timeout=10)
         assert response.status_code == status, (body, response.text)
-    assert requests.post(FEEDBACK, data="{not json", timeout=10,
-                         headers={"Content-Type": "application/json"}).status_code == 400
-    assert requests.post(FEEDBACK, json=good, headers={"Origin": "https://evil.example"},
-                         timeout=10).status_code == 403
+    assert (
+        requests.post(
+            FEEDBACK, data="{not json", timeout=10, headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
+    assert (
+        requests.post(FEEDBACK, json=good, headers={"Origin": "https://evil.example"}, timeout=10).status_code
+        == 403
+    )
     stored = requests.post(FEEDBACK, json=good, headers={"Origin": WEB_URL}, timeout=10)
     assert stored.status_code == 200, stored.text
     assert stored.headers.get("Access-Control-Allow-Origin") == WEB_URL

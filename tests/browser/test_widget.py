@@ -1,4 +1,5 @@
 """The chat widget on the demo page, in Chromium, against the running assistant."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 def tracker(session_id: str) -> dict:
     response = requests.get(
-        f"{ASSISTANT_URL}/conversations/{session_id}/tracker",
-        params={"token": RASA_AUTH_TOKEN}, timeout=30)
+        f"{ASSISTANT_URL}/conversations/{session_id}/tracker", params={"token": RASA_AUTH_TOKEN}, timeout=30
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -32,10 +33,15 @@ def assert_external_links_safe(scope) -> None:
 def run_axe(widget: Widget) -> list:
     widget.page.evaluate(AXE.read_text(encoding="utf-8") + "\n;void 0;")
     result = widget.page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
         for v in result["violations"]
     ]
 
@@ -47,8 +53,14 @@ def test_opens_with_notice_greets_and_shows_source_cards(widget: Widget):
     assert widget.launcher.get_attribute("aria-expanded") == "true"
     assert widget.page.evaluate("document.activeElement.classList.contains('tmsw-input')")
     notice = widget.page.locator(".tmsw-notice").inner_text()
-    for words in ("automated assistant", "not a clinician", "not for emergencies", "988", "911",
-                  "reviewed by staff"):
+    for words in (
+        "automated assistant",
+        "not a clinician",
+        "not for emergencies",
+        "988",
+        "911",
+        "reviewed by staff",
+    ):
         assert words in notice, words
     assert widget.log.get_attribute("role") == "log"
     assert widget.log.get_attribute("aria-live") == "polite"
@@ -73,12 +85,13 @@ def test_opens_with_notice_greets_and_shows_source_cards(widget: Widget):
     assert turn.locator(".tmsw-bot a[href^='https://']").count() == 0
     assert "not medical advice" in shown_text  # the rest of the answer stays
     # REST clients still get the citations written out in the text.
-    rest = requests.post(f"{ASSISTANT_URL}/webhooks/rest/webhook",
-                         json={"sender": "rest-sources-check",
-                               "message": "what are the side effects of tms"}, timeout=60).json()
+    rest = requests.post(
+        f"{ASSISTANT_URL}/webhooks/rest/webhook",
+        json={"sender": "rest-sources-check", "message": "what are the side effects of tms"},
+        timeout=60,
+    ).json()
     rest_text = "\n".join(m.get("text") or "" for m in rest)
-    assert "Sources:" in rest_text and all(h.rstrip("/") in rest_text or h in rest_text
-                                           for h in hrefs)
+    assert "Sources:" in rest_text and all(h.rstrip("/") in rest_text or h in rest_text for h in hrefs)
     assert turn.locator(".tmsw-feedback button").count() == 2
     assert not widget.page.locator(".tmsw-typing.tmsw-active").is_visible()
     widget.page.wait_for_timeout(300)
@@ -221,7 +234,10 @@ def test_crisis_reply_is_prominent_with_tappable_numbers(widget: Widget):
     assert "988" in turn.locator(".tmsw-bot").first.inner_text()
     # The help box is what the visitor sees first: scrolled into the visible part of the log.
     log_box, help_box = widget.log.bounding_box(), box.bounding_box()
-    assert log_box["y"] <= help_box["y"] and help_box["y"] + help_box["height"] <= log_box["y"] + log_box["height"]
+    assert (
+        log_box["y"] <= help_box["y"]
+        and help_box["y"] + help_box["height"] <= log_box["y"] + log_box["height"]
+    )
     widget.screenshot("widget-crisis.png")
 
 
@@ -266,7 +282,8 @@ def test_thumbs_down_is_stored_with_the_conversation(widget: Widget):
     down = turn.locator(".tmsw-thumb[data-value='down']")
     down.click()
     widget.page.wait_for_function(
-        "el => el.getAttribute('aria-pressed') === 'true'", arg=down.element_handle())
+        "el => el.getAttribute('aria-pressed') === 'true'", arg=down.element_handle()
+    )
     turn.locator(".tmsw-feedback-note", has_text="Thanks").wait_for()
 
     events = tracker(widget.session_id())["events"]
@@ -298,8 +315,8 @@ def test_new_chat_forgets_the_conversation_in_this_browser(widget: Widget):
     widget.page.locator(".tmsw-new").click()
     assert widget.log.locator(".tmsw-msg").count() == 0
     widget.page.wait_for_function(
-        "old => { const s = localStorage.getItem('tmsw:session'); return s && s !== old; }", arg=old)
-    assert widget.page.evaluate(
-        "old => Object.keys(sessionStorage).filter(k => k.includes(old))", old) == []
+        "old => { const s = localStorage.getItem('tmsw:session'); return s && s !== old; }", arg=old
+    )
+    assert widget.page.evaluate("old => Object.keys(sessionStorage).filter(k => k.includes(old))", old) == []
     widget.say("hello")
     assert widget.answered_turns().count() == 1

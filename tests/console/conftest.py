@@ -1,6 +1,7 @@
 """Fixtures for the staff console tests: a tracker database filled by Rasa's own
 SQLTrackerStore (tests/console/rasa_events.py) or by the live assistant, and the console
 served for real (python -m console) on a free port, driven over HTTP."""
+
 from __future__ import annotations
 
 import os
@@ -32,24 +33,31 @@ def console_env(db_path: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     for key in ("TRACKER_DB_URL", "CONSOLE_DB_URL", "CONSOLE_PASSWORD"):
         env.pop(key, None)
-    env.update({
-        "TRACKER_DB_PATH": str(db_path),
-        "BOOKING_DB_URL": f"sqlite:///{db_path}",
-        "CONSOLE_COOKIE_SECURE": "0",
-        "CONSOLE_FAILURE_DELAY": "0.05",
-        "CONSOLE_MAX_FAILURES": "3",
-        "CONSOLE_PAGE_SIZE": "25",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "TRACKER_DB_PATH": str(db_path),
+            "BOOKING_DB_URL": f"sqlite:///{db_path}",
+            "CONSOLE_COOKIE_SECURE": "0",
+            "CONSOLE_FAILURE_DELAY": "0.05",
+            "CONSOLE_MAX_FAILURES": "3",
+            "CONSOLE_PAGE_SIZE": "25",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update(extra)
     return env
 
 
-def create_user(db_path: Path, name: str = USER, password: str = PASSWORD, role: str = "admin",
-                **env: str) -> None:
-    subprocess.run([sys.executable, "-m", "console.cli", "create-user", name, "--role", role], cwd=ROOT,
-                   env=console_env(db_path, CONSOLE_PASSWORD=password, **env), check=True,
-                   capture_output=True)
+def create_user(
+    db_path: Path, name: str = USER, password: str = PASSWORD, role: str = "admin", **env: str
+) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "console.cli", "create-user", name, "--role", role],
+        cwd=ROOT,
+        env=console_env(db_path, CONSOLE_PASSWORD=password, **env),
+        check=True,
+        capture_output=True,
+    )
 
 
 class Console:
@@ -61,8 +69,12 @@ class Console:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(db_path.parent / f"console-{self.port}.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "console", "--port", str(self.port)], cwd=ROOT,
-            env=console_env(db_path, **env), stdout=self.log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "console", "--port", str(self.port)],
+            cwd=ROOT,
+            env=console_env(db_path, **env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -72,7 +84,9 @@ class Console:
                 time.sleep(0.2)
         else:
             self.stop()
-            raise RuntimeError("console did not start: " + (db_path.parent / f"console-{self.port}.log").read_text())
+            raise RuntimeError(
+                "console did not start: " + (db_path.parent / f"console-{self.port}.log").read_text()
+            )
         self.http = requests.Session()
 
     def stop(self) -> None:
@@ -92,8 +106,7 @@ class Console:
     def csrf(self, path: str = "/conversations") -> str:
         return csrf_of(self.get(path).text)
 
-    def post(self, path: str, data: dict[str, str], csrf: str | None = "auto",
-             **kw) -> requests.Response:
+    def post(self, path: str, data: dict[str, str], csrf: str | None = "auto", **kw) -> requests.Response:
         data = dict(data)
         if csrf == "auto":
             data["csrf_token"] = self.csrf()
@@ -104,8 +117,12 @@ class Console:
 
     def login(self, user: str = USER, password: str = PASSWORD) -> requests.Response:
         token = csrf_of(self.get("/login").text)
-        return self.post("/login", {"username": user, "password": password, "next": "/conversations"},
-                         csrf=token, allow_redirects=False)
+        return self.post(
+            "/login",
+            {"username": user, "password": password, "next": "/conversations"},
+            csrf=token,
+            allow_redirects=False,
+        )
 
     def senders(self, query: str = "") -> list[str]:
         response = self.get("/conversations" + (f"?{query}" if query else ""))

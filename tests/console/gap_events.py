@@ -1,6 +1,7 @@
 """Conversations holding the paraphrase table's messages (tests/console/gap_paraphrases.py),
 written by Rasa's own SQLTrackerStore, each message with one of the reasons the "can't
 answer yet" page collects, plus answered messages that must stay off it."""
+
 from __future__ import annotations
 
 import random
@@ -10,8 +11,7 @@ from tests.console.gap_paraphrases import labelled
 from tests.console.rasa_events import DAY, Chat, answer
 
 FALLBACK = {"topic": "fallback", "sources": [], "defer_to_clinician": False, "flags": ["fallback"]}
-CHECK_IN = {"topic": "safety.check_in", "sources": [], "defer_to_clinician": True,
-            "flags": ["check_in"]}
+CHECK_IN = {"topic": "safety.check_in", "sources": [], "defer_to_clinician": True, "flags": ["check_in"]}
 ANSWERED = ["what is tms", "how long does a tms session take", "does tms hurt"]
 
 
@@ -29,18 +29,21 @@ def chats(now: float, seed: int = 3) -> tuple[list[Chat], dict[str, str], dict[s
             chat.user(text, "tms_overview", 0.81).bot("TMS is ...", answer("tms.overview"))
             chat.slot("feedback", {"value": "down", "bot_ts": chat.last_bot_ts()})
         elif kind == "check_in_denied":
-            chat.user(text, "tms_insurance", 0.7).bot("Are you having thoughts of ending your life?",
-                                                CHECK_IN, action="utter_check_in")
-            chat.user("no", "deny", 0.98).bot("Thank you for telling me.", answer("tms.insurance"),
-                                              action="action_check_in_declined")
+            chat.user(text, "tms_insurance", 0.7).bot(
+                "Are you having thoughts of ending your life?", CHECK_IN, action="utter_check_in"
+            )
+            chat.user("no", "deny", 0.98).bot(
+                "Thank you for telling me.", answer("tms.insurance"), action="action_check_in_declined"
+            )
         elif kind == "low_confidence":
-            chat.user(text, "tms_insurance", 0.31).bot("I'm not sure.", FALLBACK,
-                                                 action="action_default_fallback")
+            chat.user(text, "tms_insurance", 0.31).bot(
+                "I'm not sure.", FALLBACK, action="action_default_fallback"
+            )
         else:
-            chat.user(text, "nlu_fallback", 0.9).bot("I'm not sure.", FALLBACK,
-                                                    action="action_default_fallback")
-        chat.user(ANSWERED[i % len(ANSWERED)], "tms_overview", 0.97).bot(
-            "TMS is ...", answer("tms.overview"))
+            chat.user(text, "nlu_fallback", 0.9).bot(
+                "I'm not sure.", FALLBACK, action="action_default_fallback"
+            )
+        chat.user(ANSWERED[i % len(ANSWERED)], "tms_overview", 0.97).bot("TMS is ...", answer("tms.overview"))
         out.append(chat)
         groups[text], reasons[text] = group, kind
     return out, groups, reasons
@@ -48,6 +51,7 @@ def chats(now: float, seed: int = 3) -> tuple[list[Chat], dict[str, str], dict[s
 
 def fill(db_path: str, now: float | None = None) -> tuple[dict[str, str], dict[str, str]]:
     import time
+
     items, groups, reasons = chats(now or time.time())
     rasa_events.write(db_path, items)
     return groups, reasons

@@ -1,6 +1,7 @@
 """Visitor questions the assistant has no answer for yet, in groups of paraphrases: the
 reference labelling for the "what we can't answer yet" clustering (tests/console/test_gaps.py).
 Written as visitors type: different wording, typos, lower case, extra words."""
+
 from __future__ import annotations
 
 GROUPS: dict[str, list[str]] = {

@@ -6,6 +6,7 @@ parse_data (intent, confidence, entities, ranking), the action, the reply with t
 payload in `custom`, slots; the widget's thumbs-down as a SlotSet of `feedback`.
 Run as a script to fill a database for a local look: python -m tests.console.rasa_events DB
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 DAY = 86400
-SOURCE = {"title": "Transcranial magnetic stimulation (Mayo Clinic)",
-          "url": "https://www.mayoclinic.org/tests-procedures/transcranial-magnetic-stimulation/about/pac-20384625"}
+SOURCE = {
+    "title": "Transcranial magnetic stimulation (Mayo Clinic)",
+    "url": "https://www.mayoclinic.org/tests-procedures/transcranial-magnetic-stimulation/about/pac-20384625",
+}
 CRISIS_SOURCE = {"title": "988 Suicide & Crisis Lifeline", "url": "https://988lifeline.org/"}
 
 
@@ -30,30 +33,56 @@ class Chat:
     def __init__(self, sender: str, start: float) -> None:
         self.sender = sender
         self.t = start
-        self.events: list[Any] = [ActionExecuted("action_session_start", timestamp=self._tick()),
-                                  SessionStarted(timestamp=self._tick()),
-                                  ActionExecuted("action_listen", timestamp=self._tick())]
+        self.events: list[Any] = [
+            ActionExecuted("action_session_start", timestamp=self._tick()),
+            SessionStarted(timestamp=self._tick()),
+            ActionExecuted("action_listen", timestamp=self._tick()),
+        ]
 
     def _tick(self, seconds: float = 1.0) -> float:
         self.t += seconds
         return self.t
 
-    def user(self, text: str, intent: str, confidence: float,
-             entities: list[dict[str, Any]] | None = None) -> Chat:
-        ranking = [{"name": intent, "confidence": confidence},
-                   {"name": "out_of_scope", "confidence": round((1 - confidence) / 2, 4)}]
-        self.events.append(UserUttered(
-            text, intent={"name": intent, "confidence": confidence}, entities=entities or [],
-            parse_data={"intent": {"name": intent, "confidence": confidence},
-                        "entities": entities or [], "text": text, "intent_ranking": ranking},
-            input_channel="rest", timestamp=self._tick(20)))
+    def user(
+        self, text: str, intent: str, confidence: float, entities: list[dict[str, Any]] | None = None
+    ) -> Chat:
+        ranking = [
+            {"name": intent, "confidence": confidence},
+            {"name": "out_of_scope", "confidence": round((1 - confidence) / 2, 4)},
+        ]
+        self.events.append(
+            UserUttered(
+                text,
+                intent={"name": intent, "confidence": confidence},
+                entities=entities or [],
+                parse_data={
+                    "intent": {"name": intent, "confidence": confidence},
+                    "entities": entities or [],
+                    "text": text,
+                    "intent_ranking": ranking,
+                },
+                input_channel="rest",
+                timestamp=self._tick(20),
+            )
+        )
         return self
 
-    def bot(self, text: str, custom: dict[str, Any], action: str = "action_answer",
-            buttons: list[dict[str, str]] | None = None) -> Chat:
+    def bot(
+        self,
+        text: str,
+        custom: dict[str, Any],
+        action: str = "action_answer",
+        buttons: list[dict[str, str]] | None = None,
+    ) -> Chat:
         self.events.append(ActionExecuted(action, timestamp=self._tick()))
-        self.events.append(BotUttered(text, data={"custom": custom, "buttons": buttons},
-                                      metadata={"utter_action": action}, timestamp=self._tick()))
+        self.events.append(
+            BotUttered(
+                text,
+                data={"custom": custom, "buttons": buttons},
+                metadata={"utter_action": action},
+                timestamp=self._tick(),
+            )
+        )
         self.events.append(ActionExecuted("action_listen", timestamp=self._tick()))
         return self
 
@@ -66,8 +95,11 @@ class Chat:
 
 
 def answer(topic: str, sources=(SOURCE,), **extra: Any) -> dict[str, Any]:
-    body = {"topic": topic, "sources": list(sources),
-            "defer_to_clinician": topic.startswith(("tms.", "meds.", "safety."))}
+    body = {
+        "topic": topic,
+        "sources": list(sources),
+        "defer_to_clinician": topic.startswith(("tms.", "meds.", "safety.")),
+    }
     body.update(extra)
     return body
 
@@ -79,59 +111,81 @@ def conversations(now: float | None = None, reference: str = "EV-TEST23") -> lis
 
     c = Chat("conv-side-effects", now - 2 * DAY)
     c.user("hello", "chitchat_greet", 0.98).bot(
-        "Hi! I'm an automated assistant...", answer("chitchat.greet", ()))
+        "Hi! I'm an automated assistant...", answer("chitchat.greet", ())
+    )
     c.user("my email is jane.doe@example.com, does tms hurt?", "tms_side_effects", 0.91).bot(
-        "Side effects of TMS are usually mild... Source: " + SOURCE["url"],
-        answer("tms.side_effects"))
+        "Side effects of TMS are usually mild... Source: " + SOURCE["url"], answer("tms.side_effects")
+    )
     chats.append(c)
 
     c = Chat("conv-fallback", now - 1 * DAY)
     c.user("whats the weather like on mars", "nlu_fallback", 0.31).bot(
         "Sorry, I can only help with questions about TMS, medications and the practice.",
-        answer("fallback", (), flags=["fallback"]))
+        answer("fallback", (), flags=["fallback"]),
+    )
     c.slot("feedback", {"value": "down", "bot_ts": c.last_bot_ts()})
     chats.append(c)
 
     c = Chat("conv-crisis", now - 3 * 3600)
     c.user("i want to end my life", "safety_crisis", 1.0).bot(
         "I'm really glad you told me... Call or text 988... https://988lifeline.org/",
-        answer("safety.crisis", (CRISIS_SOURCE,), flags=["crisis"]), action="utter_crisis")
+        answer("safety.crisis", (CRISIS_SOURCE,), flags=["crisis"]),
+        action="utter_crisis",
+    )
     chats.append(c)
 
     c = Chat("conv-handoff", now - 5 * 3600)
     c.user("can i talk to a real person", "handoff_human", 0.88).bot(
-        "Nobody watches this chat live. You can call us at (503) 555-0142 or email "
-        "care@example.com.", answer("handoff.human", ()))
+        "Nobody watches this chat live. You can call us at (503) 555-0142 or email care@example.com.",
+        answer("handoff.human", ()),
+    )
     chats.append(c)
 
     c = Chat("conv-booking", now - 6 * 3600)
     c.user("i'd like to book an evaluation", "booking_evaluation", 0.95).bot(
-        "Happy to help. What is your full name?", answer("booking.evaluation", (),
-                                                         requested_slot="full_name"))
+        "Happy to help. What is your full name?", answer("booking.evaluation", (), requested_slot="full_name")
+    )
     c.user("Jane Doe", "inform", 0.72).slot("full_name", "Jane Doe").bot(
         "Thanks. How can we reach you: an email or a US phone number?",
-        answer("booking.evaluation", (), requested_slot="contact"))
+        answer("booking.evaluation", (), requested_slot="contact"),
+    )
     c.user("971-555-0199", "inform", 0.66).slot("contact", "971-555-0199").bot(
         "Please confirm: Jane Doe, 971-555-0199, Oregon, Tuesday 10:00.",
         answer("booking.evaluation", (), requested_slot="confirm"),
-        buttons=[{"title": "Yes, book it", "payload": "/affirm"}])
+        buttons=[{"title": "Yes, book it", "payload": "/affirm"}],
+    )
     c.user("yes", "affirm", 0.99).bot(
         f"You're booked. Your reference is {reference}.",
-        answer("booking.evaluation", (), booking={"reference": reference}))
+        answer("booking.evaluation", (), booking={"reference": reference}),
+    )
     chats.append(c)
 
     c = Chat("conv-lowconf", now - 8 * 3600)
     c.user("is it ok for someone like my dad", "tms_candidates", 0.42).bot(
-        "In the US, TMS is cleared by the FDA...", answer("tms.candidates"))
+        "In the US, TMS is cleared by the FDA...", answer("tms.candidates")
+    )
     chats.append(c)
 
     c = Chat("conv-old", now - 400 * DAY)
-    c.user("can i take wellbutrin during tms", "meds_specific", 0.87,
-           entities=[{"entity": "medication", "value": "bupropion", "start": 11, "end": 21,
-                      "extractor": "MedicationExtractor"}]).bot(
+    c.user(
+        "can i take wellbutrin during tms",
+        "meds_specific",
+        0.87,
+        entities=[
+            {
+                "entity": "medication",
+                "value": "bupropion",
+                "start": 11,
+                "end": 21,
+                "extractor": "MedicationExtractor",
+            }
+        ],
+    ).bot(
         "Bupropion (Wellbutrin) ... Source: " + SOURCE["url"],
-        answer("meds.specific", medications=[{"name": "bupropion", "mention": "wellbutrin",
-                                              "class": "ndri"}]))
+        answer(
+            "meds.specific", medications=[{"name": "bupropion", "mention": "wellbutrin", "class": "ndri"}]
+        ),
+    )
     chats.append(c)
     return chats
 
@@ -154,6 +208,7 @@ _QUESTIONS = [
 def busy_month(now: float | None = None, seed: int = 7, n: int = 45) -> list[Chat]:
     """About a month of varied conversations (deterministic), for charts and screenshots."""
     import random
+
     rng = random.Random(seed)
     now = now or time.time()
     chats = []
@@ -164,16 +219,19 @@ def busy_month(now: float | None = None, seed: int = 7, n: int = 45) -> list[Cha
             confidence = round(rng.betavariate(6, 1.6), 3)
             if confidence < 0.6:
                 c.user(text + " maybe", "nlu_fallback", confidence).bot(
-                    "Sorry, I'm not sure I understood.", answer("fallback", (), flags=["fallback"]))
+                    "Sorry, I'm not sure I understood.", answer("fallback", (), flags=["fallback"])
+                )
             else:
                 c.user(text, intent, confidence).bot("(answer)", answer(topic))
         if rng.random() < 0.3:
             c.user("i want to book an evaluation", "booking_evaluation", 0.93).bot(
-                "What is your full name?", answer("booking.evaluation", (), requested_slot="full_name"))
+                "What is your full name?", answer("booking.evaluation", (), requested_slot="full_name")
+            )
             if rng.random() < 0.5:
                 ref = f"EV-B{i:04d}"
                 c.user("yes please", "affirm", 0.97).bot(
-                    f"You're booked: {ref}.", answer("booking.evaluation", (), booking={"reference": ref}))
+                    f"You're booked: {ref}.", answer("booking.evaluation", (), booking={"reference": ref})
+                )
         if rng.random() < 0.1:
             c.slot("feedback", {"value": "down", "bot_ts": c.last_bot_ts()})
         chats.append(c)
@@ -183,6 +241,7 @@ def busy_month(now: float | None = None, seed: int = 7, n: int = 45) -> list[Cha
 def _run(coroutine_factory) -> None:
     """asyncio.run in a thread of its own: callers may already run a loop (playwright)."""
     import threading
+
     errors: list[BaseException] = []
 
     def target() -> None:
@@ -220,11 +279,12 @@ async def _write(db_path: str, chats: list[Chat], **options: Any) -> None:
 def book(db_path: str, sender: str, full_name: str, contact: str, days_ahead: int) -> str:
     """A booking made through the booking worker's store (its table, its rules)."""
     from practice.booking.store import BookingStore
+
     store = BookingStore(db_path if "://" in db_path else f"sqlite:///{db_path}")
     day = (datetime.now(timezone.utc) + timedelta(days=days_ahead)).replace(
-        hour=17, minute=0, second=0, microsecond=0)
-    booking = store.book(full_name=full_name, contact=contact, state="OR", start_utc=day,
-                         sender_id=sender)
+        hour=17, minute=0, second=0, microsecond=0
+    )
+    booking = store.book(full_name=full_name, contact=contact, state="OR", start_utc=day, sender_id=sender)
     store.engine.dispose()
     return booking.reference
 

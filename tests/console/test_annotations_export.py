@@ -1,5 +1,6 @@
 """Annotating visitor messages and exporting them as Rasa NLU data that `rasa data validate`
 accepts next to the project's own data."""
+
 import re
 import shutil
 import subprocess
@@ -15,26 +16,47 @@ RASA = ROOT / ".venv" / "bin" / "rasa"
 
 
 def user_event_ids(console, sender):
-    return [int(i) for i in re.findall(r'<li class="turn user[^"]*" id="m(\d+)"',
-                                       console.get(f"/transcript?sender={sender}").text)]
+    return [
+        int(i)
+        for i in re.findall(
+            r'<li class="turn user[^"]*" id="m(\d+)"', console.get(f"/transcript?sender={sender}").text
+        )
+    ]
 
 
 def annotate(console, sender, index, intent, note=""):
     event_id = user_event_ids(console, sender)[index]
-    return console.post("/annotate", {"sender": sender, "event_id": str(event_id),
-                                      "intent": intent, "note": note}, allow_redirects=False)
+    return console.post(
+        "/annotate",
+        {"sender": sender, "event_id": str(event_id), "intent": intent, "note": note},
+        allow_redirects=False,
+    )
 
 
 def warnings_of(output: str):
-    return sorted({line.split("UserWarning:", 1)[1].strip() for line in output.splitlines()
-                   if "UserWarning:" in line})
+    return sorted(
+        {line.split("UserWarning:", 1)[1].strip() for line in output.splitlines() if "UserWarning:" in line}
+    )
 
 
 def validate(data_dir: Path):
     result = subprocess.run(
-        [str(RASA), "data", "validate", "--data", str(data_dir), "--domain",
-         str(ROOT / "domain.yml"), "--config", str(ROOT / "config.yml")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [
+            str(RASA),
+            "data",
+            "validate",
+            "--data",
+            str(data_dir),
+            "--domain",
+            str(ROOT / "domain.yml"),
+            "--config",
+            str(ROOT / "config.yml"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return result.returncode, warnings_of(result.stdout + result.stderr), result.stdout + result.stderr
 
 
@@ -52,8 +74,9 @@ def test_annotate_export_and_validate(staff, tmp_path, baseline_warnings):
     assert r.status_code == 302 and "done=annotated" in r.headers["Location"]
     assert annotate(staff, "conv-side-effects", 1, "tms_side_effects").status_code == 302
     assert annotate(staff, "conv-lowconf", 0, "tms_candidates", "dad").status_code == 302
-    assert annotate(staff, "conv-handoff", 0, "__needs_new_answer__",
-                    "asks for a callback").status_code == 302
+    assert (
+        annotate(staff, "conv-handoff", 0, "__needs_new_answer__", "asks for a callback").status_code == 302
+    )
     # Not an intent of the domain: refused, nothing stored.
     bad = annotate(staff, "conv-crisis", 0, "made_up_intent")
     assert "done=bad_intent" in bad.headers["Location"]
@@ -61,7 +84,7 @@ def test_annotate_export_and_validate(staff, tmp_path, baseline_warnings):
     assert "right intent <b>out_of_scope</b>" in page and "weather question" in page
 
     pending = staff.get("/annotations").text
-    assert pending.count("<tr><td class=\"msg\">") == 4
+    assert pending.count('<tr><td class="msg">') == 4
     assert "jane.doe@example.com" not in pending
 
     response = staff.post("/annotations/export", {})
@@ -106,14 +129,34 @@ def test_build_export_rules():
     other = next(i for i in intents if i not in labels)
     items = [
         {"id": 1, "message_text": some_text, "intent": label, "needs_new_answer": False, "note": None},
-        {"id": 2, "message_text": some_text.upper(), "intent": other, "needs_new_answer": False,
-         "note": None},
-        {"id": 3, "message_text": training_text("call me on (971) 555-0199 [now](x) {y}"),
-         "intent": "clinic_contact", "needs_new_answer": False, "note": None},
-        {"id": 4, "message_text": "two annotations", "intent": "deny", "needs_new_answer": False,
-         "note": None},
-        {"id": 5, "message_text": "Two  annotations", "intent": "affirm", "needs_new_answer": False,
-         "note": None},
+        {
+            "id": 2,
+            "message_text": some_text.upper(),
+            "intent": other,
+            "needs_new_answer": False,
+            "note": None,
+        },
+        {
+            "id": 3,
+            "message_text": training_text("call me on (971) 555-0199 [now](x) {y}"),
+            "intent": "clinic_contact",
+            "needs_new_answer": False,
+            "note": None,
+        },
+        {
+            "id": 4,
+            "message_text": "two annotations",
+            "intent": "deny",
+            "needs_new_answer": False,
+            "note": None,
+        },
+        {
+            "id": 5,
+            "message_text": "Two  annotations",
+            "intent": "affirm",
+            "needs_new_answer": False,
+            "note": None,
+        },
     ]
     content, count = build_export(items[:1], intents, existing, "alice")
     assert count == 0 and "already an example" in content and yaml.safe_load(content)["nlu"] == []
@@ -129,5 +172,7 @@ def test_build_export_rules():
 
 
 def test_training_text_masks_personal_values():
-    assert training_text("I'm Jane Doe, jane@x.org\nthanks", ["Jane Doe"]) == \
-        "I'm Alex Doe, name@example.com thanks"
+    assert (
+        training_text("I'm Jane Doe, jane@x.org\nthanks", ["Jane Doe"])
+        == "I'm Alex Doe, name@example.com thanks"
+    )

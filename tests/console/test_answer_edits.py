@@ -3,6 +3,7 @@ wording (previewed with the clinic's settings and the sources), cannot approve i
 another staff member approves, the export is a patch that applies to knowledge/topics.yml
 and loads in the assistant's own knowledge loader; removing a source or the deferral, or a
 misspelt clinic placeholder, is refused; every step is in the audit log."""
+
 from __future__ import annotations
 
 import html
@@ -19,8 +20,10 @@ from practice.knowledge.loader import KnowledgeBase
 from tests.console.conftest import PASSWORD, ROOT, Console, create_user
 
 TOPIC = "tms.side_effects"
-NEW_ANSWER = ("Most people feel a tapping on the scalp and may get a mild headache that fades "
-              "within a week. You can ask our team at {{ clinic.contact.phone }}.")
+NEW_ANSWER = (
+    "Most people feel a tapping on the scalp and may get a mild headache that fades "
+    "within a week. You can ask our team at {{ clinic.contact.phone }}."
+)
 
 
 def session(server: Console, user: str) -> Console:
@@ -46,8 +49,14 @@ def sources_of(topic: str) -> list[str]:
 
 
 def propose(client: Console, answer: str, sources: list[str], action: str = "propose"):
-    form = {"topic": TOPIC, "answer": answer, "detail": "", "note": "plainer words",
-            "action": action, "source": sources}
+    form = {
+        "topic": TOPIC,
+        "answer": answer,
+        "detail": "",
+        "note": "plainer words",
+        "action": action,
+        "source": sources,
+    }
     return client.post("/answers/propose", form, allow_redirects=False)
 
 
@@ -55,8 +64,9 @@ def test_preview_renders_with_clinic_settings_and_sources(staff):
     clinic = yaml.safe_load((ROOT / "clinic.yml").read_text())
     response = propose(staff["erin"], NEW_ANSWER, sources_of(TOPIC), action="preview")
     assert response.status_code == 200
-    preview = html.unescape(re.search(r'<section class="preview".*?</section>', response.text,
-                                      re.DOTALL).group(0))
+    preview = html.unescape(
+        re.search(r'<section class="preview".*?</section>', response.text, re.DOTALL).group(0)
+    )
     assert clinic["contact"]["phone"] in preview and "{{" not in preview
     kb = KnowledgeBase()
     for source in kb.topics[TOPIC].sources:
@@ -66,12 +76,15 @@ def test_preview_renders_with_clinic_settings_and_sources(staff):
         assert conn.execute("select count(*) from console_answer_changes").fetchone()[0] == 0
 
 
-@pytest.mark.parametrize("answer, drop_source, message", [
-    (NEW_ANSWER, True, "sources cannot be removed"),
-    ("Call {{ clinic.contact.fax }} for more.", False, "does not render"),
-    ("", False, "the answer is empty"),
-    (NEW_ANSWER + " See https://example.org/tms.", False, "must not cite sources itself"),
-])
+@pytest.mark.parametrize(
+    "answer, drop_source, message",
+    [
+        (NEW_ANSWER, True, "sources cannot be removed"),
+        ("Call {{ clinic.contact.fax }} for more.", False, "does not render"),
+        ("", False, "the answer is empty"),
+        (NEW_ANSWER + " See https://example.org/tms.", False, "must not cite sources itself"),
+    ],
+)
 def test_invalid_proposals_are_refused(staff, answer, drop_source, message):
     sources = sources_of(TOPIC)[1:] if drop_source else sources_of(TOPIC)
     response = propose(staff["erin"], answer, sources)
@@ -115,10 +128,19 @@ def test_propose_approve_export_and_audit(staff, tmp_path):
     assert 'id="change-status">exported' in alice.get(f"/answers/change/{change}").text
     assert alice.get(f"/answers/change/{change}/patch").text == patch
     with sqlite3.connect(erin.db_path) as conn:
-        steps = [r for (r,) in conn.execute(
-            "select action from console_audit_log where action like 'answer_%' order by id")]
-    assert steps == ["answer_proposed", "answer_decision_refused", "answer_approved",
-                     "answer_exported", "answer_patch_downloaded"]
+        steps = [
+            r
+            for (r,) in conn.execute(
+                "select action from console_audit_log where action like 'answer_%' order by id"
+            )
+        ]
+    assert steps == [
+        "answer_proposed",
+        "answer_decision_refused",
+        "answer_approved",
+        "answer_exported",
+        "answer_patch_downloaded",
+    ]
 
 
 def test_rejected_change_cannot_be_exported_and_roles_hold(staff):

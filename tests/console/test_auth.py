@@ -1,14 +1,32 @@
 """Login, sessions, cookies, CSRF and lockout of the staff console (served for real)."""
+
 import sqlite3
 
 import requests
 
 from tests.console.conftest import PASSWORD, USER, Console, csrf_of
 
-PAGES = ["/", "/conversations", "/conversations?crisis=1", "/transcript?sender=conv-crisis",
-         "/annotations", "/annotations/exports/1", "/charts", "/bookings", "/retention", "/audit"]
-POSTS = ["/annotate", "/review", "/delete", "/annotations/export", "/bookings/update",
-         "/retention/purge", "/logout"]
+PAGES = [
+    "/",
+    "/conversations",
+    "/conversations?crisis=1",
+    "/transcript?sender=conv-crisis",
+    "/annotations",
+    "/annotations/exports/1",
+    "/charts",
+    "/bookings",
+    "/retention",
+    "/audit",
+]
+POSTS = [
+    "/annotate",
+    "/review",
+    "/delete",
+    "/annotations/export",
+    "/bookings/update",
+    "/retention/purge",
+    "/logout",
+]
 
 
 def test_nothing_is_reachable_without_login(console):
@@ -17,8 +35,9 @@ def test_nothing_is_reachable_without_login(console):
         assert response.status_code == 302, path
         assert response.headers["Location"].startswith("/login?next="), path
     for path in POSTS:
-        response = console.post(path, {"sender": "conv-crisis", "confirm": "yes", "days": "1"},
-                                csrf="x", allow_redirects=False)
+        response = console.post(
+            path, {"sender": "conv-crisis", "confirm": "yes", "days": "1"}, csrf="x", allow_redirects=False
+        )
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     # Nothing was changed by the anonymous POSTs.
     with sqlite3.connect(console.db_path) as conn:
@@ -30,15 +49,22 @@ def test_login_page_and_redirect_back(console):
     response = console.get("/charts")
     assert response.url.endswith("/login?next=%2Fcharts")
     token = csrf_of(response.text)
-    response = console.post("/login", {"username": USER, "password": PASSWORD, "next": "/charts"},
-                            csrf=token, allow_redirects=False)
+    response = console.post(
+        "/login",
+        {"username": USER, "password": PASSWORD, "next": "/charts"},
+        csrf=token,
+        allow_redirects=False,
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/charts"
     # An open redirect through `next` is refused.
     console.http.cookies.clear()
     token = csrf_of(console.get("/login").text)
-    response = console.post("/login", {"username": USER, "password": PASSWORD,
-                                       "next": "//evil.example/x"}, csrf=token,
-                            allow_redirects=False)
+    response = console.post(
+        "/login",
+        {"username": USER, "password": PASSWORD, "next": "//evil.example/x"},
+        csrf=token,
+        allow_redirects=False,
+    )
     assert response.headers["Location"] == "/conversations"
 
 
@@ -56,10 +82,12 @@ def test_secure_cookies_when_configured(filled_db):
         login_page = server.get("/login")
         assert "Secure" in login_page.headers["Set-Cookie"]
         token = login_page.cookies.get("__Host-console_login_csrf") or csrf_of(login_page.text)
-        response = server.http.post(server.url("/login"), allow_redirects=False, data={
-            "username": USER, "password": PASSWORD, "csrf_token": csrf_of(login_page.text)},
-            headers={"Origin": server.base,
-                     "Cookie": f"__Host-console_login_csrf={token}"})
+        response = server.http.post(
+            server.url("/login"),
+            allow_redirects=False,
+            data={"username": USER, "password": PASSWORD, "csrf_token": csrf_of(login_page.text)},
+            headers={"Origin": server.base, "Cookie": f"__Host-console_login_csrf={token}"},
+        )
         assert response.status_code == 302
         cookie = response.headers["Set-Cookie"]
         assert cookie.startswith("__Host-console_session=")
@@ -70,15 +98,17 @@ def test_secure_cookies_when_configured(filled_db):
 
 def test_passwords_are_hashed_with_argon2id(console):
     with sqlite3.connect(console.db_path) as conn:
-        (stored,) = conn.execute("select password_hash from console_users where username=?",
-                                 (USER,)).fetchone()
+        (stored,) = conn.execute(
+            "select password_hash from console_users where username=?", (USER,)
+        ).fetchone()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
 def test_wrong_password_is_refused(console):
     token = csrf_of(console.get("/login").text)
-    response = console.post("/login", {"username": USER, "password": "wrong-password-123"},
-                            csrf=token, allow_redirects=False)
+    response = console.post(
+        "/login", {"username": USER, "password": "wrong-password-123"}, csrf=token, allow_redirects=False
+    )
     assert response.status_code == 401
     assert "Wrong username or password" in response.text
     assert console.get("/conversations", allow_redirects=False).status_code == 302
@@ -86,22 +116,36 @@ def test_wrong_password_is_refused(console):
 
 def test_login_form_needs_its_csrf_token(console):
     console.get("/login")
-    response = console.post("/login", {"username": USER, "password": PASSWORD}, csrf=None,
-                            allow_redirects=False)
+    response = console.post(
+        "/login", {"username": USER, "password": PASSWORD}, csrf=None, allow_redirects=False
+    )
     assert response.status_code == 403
     assert console.get("/conversations", allow_redirects=False).status_code == 302
 
 
 def test_forged_posts_are_rejected(staff):
     # No token, a wrong token, the right token from another site: all refused, nothing changes.
-    for csrf, headers in ((None, {"Origin": staff.base}), ("forged", {"Origin": staff.base}),
-                          ("auto", {"Origin": "https://evil.example"})):
-        response = staff.post("/review", {"sender": "conv-crisis", "action": "mark"}, csrf=csrf,
-                              headers=headers, allow_redirects=False)
+    for csrf, headers in (
+        (None, {"Origin": staff.base}),
+        ("forged", {"Origin": staff.base}),
+        ("auto", {"Origin": "https://evil.example"}),
+    ):
+        response = staff.post(
+            "/review",
+            {"sender": "conv-crisis", "action": "mark"},
+            csrf=csrf,
+            headers=headers,
+            allow_redirects=False,
+        )
         assert response.status_code == 403, (csrf, headers)
         assert "CSRF" in response.text
-        response = staff.post("/delete", {"sender": "conv-crisis", "confirm": "yes"}, csrf=csrf,
-                              headers=headers, allow_redirects=False)
+        response = staff.post(
+            "/delete",
+            {"sender": "conv-crisis", "confirm": "yes"},
+            csrf=csrf,
+            headers=headers,
+            allow_redirects=False,
+        )
         assert response.status_code == 403
     with sqlite3.connect(staff.db_path) as conn:
         assert conn.execute("select count(*) from console_reviews").fetchone()[0] == 0
@@ -109,8 +153,7 @@ def test_forged_posts_are_rejected(staff):
         actions = [r[0] for r in conn.execute("select action from console_audit_log")]
     assert actions.count("csrf_rejected") == 6
     # The genuine form works.
-    response = staff.post("/review", {"sender": "conv-crisis", "action": "mark"},
-                          allow_redirects=False)
+    response = staff.post("/review", {"sender": "conv-crisis", "action": "mark"}, allow_redirects=False)
     assert response.status_code == 302 and "done=reviewed" in response.headers["Location"]
 
 
@@ -118,11 +161,14 @@ def test_lockout_after_repeated_failures(console):
     # CONSOLE_MAX_FAILURES=3 in the tests.
     for _ in range(3):
         token = csrf_of(console.get("/login").text)
-        assert console.post("/login", {"username": USER, "password": "nope-nope-nope"},
-                            csrf=token).status_code == 401
+        assert (
+            console.post("/login", {"username": USER, "password": "nope-nope-nope"}, csrf=token).status_code
+            == 401
+        )
     token = csrf_of(console.get("/login").text)
-    response = console.post("/login", {"username": USER, "password": PASSWORD}, csrf=token,
-                            allow_redirects=False)
+    response = console.post(
+        "/login", {"username": USER, "password": PASSWORD}, csrf=token, allow_redirects=False
+    )
     assert response.status_code == 429, "the right password must not open a locked account"
     assert "locked" in response.text
     # Unknown usernames lock the same way, so the lockout does not reveal who exists.
@@ -141,8 +187,7 @@ def test_logout_ends_the_session(staff):
     response = staff.post("/logout", {}, allow_redirects=False)
     assert response.status_code == 302
     # Even replaying the old cookie does not work any more: the session is gone server-side.
-    replay = requests.get(staff.url("/audit"), cookies={"console_session": cookie},
-                          allow_redirects=False)
+    replay = requests.get(staff.url("/audit"), cookies={"console_session": cookie}, allow_redirects=False)
     assert replay.status_code == 302
 
 
@@ -158,18 +203,32 @@ def test_cli_create_user_rules(filled_db):
     import sys
 
     from tests.console.conftest import ROOT, console_env
-    short = subprocess.run([sys.executable, "-m", "console.cli", "create-user", "bob"], cwd=ROOT,
-                           env=console_env(filled_db, CONSOLE_PASSWORD="short"),
-                           capture_output=True, text=True)
+
+    short = subprocess.run(
+        [sys.executable, "-m", "console.cli", "create-user", "bob"],
+        cwd=ROOT,
+        env=console_env(filled_db, CONSOLE_PASSWORD="short"),
+        capture_output=True,
+        text=True,
+    )
     assert short.returncode == 1 and "at least 12" in short.stderr
-    again = subprocess.run([sys.executable, "-m", "console.cli", "create-user", USER], cwd=ROOT,
-                           env=console_env(filled_db, CONSOLE_PASSWORD=PASSWORD * 2),
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [sys.executable, "-m", "console.cli", "create-user", USER],
+        cwd=ROOT,
+        env=console_env(filled_db, CONSOLE_PASSWORD=PASSWORD * 2),
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 1 and "already exists" in again.stderr
     # The password can also be piped in on stdin (scripts), without echoing it anywhere.
-    piped = subprocess.run([sys.executable, "-m", "console.cli", "create-user", "carol"], cwd=ROOT,
-                           env=console_env(filled_db), input="another-long-password\n",
-                           capture_output=True, text=True)
+    piped = subprocess.run(
+        [sys.executable, "-m", "console.cli", "create-user", "carol"],
+        cwd=ROOT,
+        env=console_env(filled_db),
+        input="another-long-password\n",
+        capture_output=True,
+        text=True,
+    )
     assert piped.returncode == 0, piped.stderr
     assert "another-long-password" not in piped.stdout + piped.stderr
     server = Console(filled_db)
@@ -192,8 +251,9 @@ def _from_address(console: Console, address: str) -> Console:
 
 def _fail_login(client: Console, username: str) -> int:
     token = csrf_of(client.get("/login").text)
-    return client.post("/login", {"username": username, "password": "wrong-password-123"},
-                       csrf=token).status_code
+    return client.post(
+        "/login", {"username": username, "password": "wrong-password-123"}, csrf=token
+    ).status_code
 
 
 def test_a_stranger_cannot_lock_staff_out(console):
@@ -218,8 +278,9 @@ def test_failed_logins_keep_no_typed_username(console):
     assert _fail_login(console, typed) == 401
     assert _fail_login(console, USER) == 401
     with sqlite3.connect(console.db_path) as conn:
-        audit_rows = conn.execute("select actor, action, coalesce(target, ''), coalesce(details, '')"
-                                  " from console_audit_log").fetchall()
+        audit_rows = conn.execute(
+            "select actor, action, coalesce(target, ''), coalesce(details, '') from console_audit_log"
+        ).fetchall()
         attempts = conn.execute("select username, client from console_login_attempts").fetchall()
         dump = "\n".join(conn.iterdump())
     assert typed.lower() not in dump.lower(), "the typed username was stored"

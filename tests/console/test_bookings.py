@@ -1,4 +1,5 @@
 """The bookings view: the booking worker's table, the only view with contact details."""
+
 import datetime as dt
 import re
 import sqlite3
@@ -29,16 +30,20 @@ def test_bookings_date_filter(staff):
 def test_mark_attended_no_show_and_cancel(staff):
     reference = rows(staff.get("/bookings").text)[0]
     for action in ("attended", "no_show", "cancelled"):
-        response = staff.post("/bookings/update", {"reference": reference, "action": action},
-                              allow_redirects=False)
+        response = staff.post(
+            "/bookings/update", {"reference": reference, "action": action}, allow_redirects=False
+        )
         assert "done=booking_updated" in response.headers["Location"]
         with sqlite3.connect(staff.db_path) as conn:
-            assert conn.execute("select status from bookings where reference=?",
-                                (reference,)).fetchone()[0] == action
+            assert (
+                conn.execute("select status from bookings where reference=?", (reference,)).fetchone()[0]
+                == action
+            )
     assert reference in rows(staff.get("/bookings?status=cancelled").text)
     assert reference not in rows(staff.get("/bookings?status=booked").text)
-    bad = staff.post("/bookings/update", {"reference": reference, "action": "delete_all"},
-                     allow_redirects=False)
+    bad = staff.post(
+        "/bookings/update", {"reference": reference, "action": "delete_all"}, allow_redirects=False
+    )
     assert "done=not_found" in bad.headers["Location"]
     audit = staff.get("/audit").text
     assert "booking_cancelled" in audit and "booking_attended" in audit and reference in audit

@@ -2,6 +2,7 @@
 a filter, an annotation, CSRF rejection of a forged cross-origin post, the export download,
 the charts, axe-core WCAG 2.1 A/AA on every page, times with their zone; screenshots in
 artifacts/screenshots/console-*.png."""
+
 import http.server
 import os
 import re
@@ -15,12 +16,21 @@ from tests.console import rasa_events
 from tests.console.conftest import PASSWORD, ROOT, USER, Console, create_user, free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = ROOT / "artifacts" / "screenshots"
 
-sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else \
-    __import__("playwright.sync_api", fromlist=["sync_playwright"])
+sync_api = (
+    pytest.importorskip("playwright.sync_api")
+    if not os.environ.get("CI")
+    else __import__("playwright.sync_api", fromlist=["sync_playwright"])
+)
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
         raise RuntimeError(f"{CHROMIUM} is missing: run scripts/install_browser.sh")
@@ -90,13 +100,15 @@ def test_a_filter(page, server):
     page.click("#filters button[type=submit]")
     page.wait_for_url(re.compile(r".*crisis=1.*"))
     senders = page.locator("#conversation-list tbody tr").evaluate_all(
-        "rows => rows.map(r => r.dataset.sender)")
+        "rows => rows.map(r => r.dataset.sender)"
+    )
     assert senders == ["conv-crisis"]
     page.goto(server.url("/conversations"))
     page.select_option("select[name=topic]", "handoff.human")
     page.click("#filters button[type=submit]")
     assert page.locator("#conversation-list tbody tr").evaluate_all(
-        "rows => rows.map(r => r.dataset.sender)") == ["conv-handoff"]
+        "rows => rows.map(r => r.dataset.sender)"
+    ) == ["conv-handoff"]
 
 
 def test_annotation_and_transcript(page, server):
@@ -124,12 +136,13 @@ def test_annotation_and_transcript(page, server):
 def test_forged_cross_origin_post_is_rejected(page, server, tmp_path):
     """A page on another origin (same site: cookies flow) auto-submits a form to the console."""
     (tmp_path / "forge.html").write_text(f"""<!doctype html><html><body>
-<form id="f" method="post" action="{server.url('/delete')}">
+<form id="f" method="post" action="{server.url("/delete")}">
 <input name="sender" value="conv-crisis"><input name="confirm" value="yes">
 <input name="csrf_token" value="guessed-token"></form>
 <script>document.getElementById('f').submit()</script></body></html>""")
     handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(  # noqa: E731
-        *a, directory=str(tmp_path), **kw)
+        *a, directory=str(tmp_path), **kw
+    )
     evil = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     threading.Thread(target=evil.serve_forever, daemon=True).start()
     try:
@@ -141,8 +154,7 @@ def test_forged_cross_origin_post_is_rejected(page, server, tmp_path):
     finally:
         evil.shutdown()
     with sqlite3.connect(server.db_path) as conn:
-        assert conn.execute("select count(*) from events where sender_id='conv-crisis'"
-                            ).fetchone()[0] > 0
+        assert conn.execute("select count(*) from events where sender_id='conv-crisis'").fetchone()[0] > 0
     # Still logged in; the console's own delete form would work (not used here).
     page.goto(server.url("/audit?action=csrf_rejected"))
     assert page.locator("#audit tbody tr").count() == 1
@@ -159,7 +171,10 @@ def test_export_download(page, server, tmp_path):
     download.save_as(str(target))
     content = target.read_text()
     assert 'version: "3.1"' in content
-    assert "  - intent: tms_side_effects\n    examples: |\n      - my email is name@example.com, does tms hurt?" in content
+    assert (
+        "  - intent: tms_side_effects\n    examples: |\n      - my email is name@example.com, does tms hurt?"
+        in content
+    )
     page.goto(server.url("/annotations"))
     assert page.locator("#exports tbody tr").count() == 1
     assert page.locator("#export-form button").is_disabled()
@@ -190,17 +205,26 @@ def test_bookings_screenshot_and_logout(page, server):
 
 AXE = ROOT / "tests" / "browser" / "vendor" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_PAGES = ["/conversations", "/conversations?crisis=1", "/transcript?sender=conv-booking",
-             "/transcript?sender=conv-side-effects", "/annotations", "/charts", "/bookings",
-             "/retention", "/audit"]
+AXE_PAGES = [
+    "/conversations",
+    "/conversations?crisis=1",
+    "/transcript?sender=conv-booking",
+    "/transcript?sender=conv-side-effects",
+    "/annotations",
+    "/charts",
+    "/bookings",
+    "/retention",
+    "/audit",
+]
 
 
 def axe_violations(page) -> list:
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;void 0;")
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
-    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"]]
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]
 
 
 def test_login_page_passes_axe_wcag21_aa(browser, server):

@@ -3,6 +3,7 @@
 notice delivered by the worker to the local SMTP sink), marks it done, opens the outbox, the
 notice and the delivered mail; axe-core WCAG 2.1 A/AA on each page. Screenshots are saved as
 test artifacts in results/screenshots/callbacks-*.png."""
+
 from __future__ import annotations
 
 import os
@@ -61,8 +62,12 @@ def setup(tmp_path_factory) -> Iterator[Setup]:
     create_user(db_path, name=SCHEDULER, role="scheduler")
     engine = BookingStore(f"sqlite:///{db_path}").engine  # the bookings' database, migrated
     request = CallbackStore(engine).create(
-        full_name="Lee Park", contact="+15035550123", best_time="weekday mornings", consent=True,
-        sender_id="conv-callback")
+        full_name="Lee Park",
+        contact="+15035550123",
+        best_time="weekday mornings",
+        consent=True,
+        sender_id="conv-callback",
+    )
     deliver_to_sink(engine, mail_dir)
     console = Console(db_path, MAIL_SINK_DIR=str(mail_dir))
     yield Setup(console, engine, request)
@@ -94,8 +99,9 @@ def assert_accessible(page: sync_api.Page) -> None:
 
 def status_in_db(engine: sa.engine.Engine, reference: str) -> str:
     with engine.connect() as conn:
-        return conn.execute(sa.select(callback_requests.c.status)
-                            .where(callback_requests.c.reference == reference)).scalar_one()
+        return conn.execute(
+            sa.select(callback_requests.c.status).where(callback_requests.c.reference == reference)
+        ).scalar_one()
 
 
 def test_scheduler_logs_in_and_sees_the_request(page: sync_api.Page, setup: Setup):
@@ -120,8 +126,7 @@ def test_scheduler_logs_in_and_sees_the_request(page: sync_api.Page, setup: Setu
 def test_scheduler_marks_the_request_done(page: sync_api.Page, setup: Setup):
     server, request = setup.console, setup.request
     page.goto(server.url("/callbacks"))
-    page.locator(f"#callbacks tr[data-reference='{request.reference}'] button",
-                 has_text="Mark done").click()
+    page.locator(f"#callbacks tr[data-reference='{request.reference}'] button", has_text="Mark done").click()
     page.wait_for_url(re.compile(r".*done=callback_done.*"))
     assert page.locator(f"tr[data-reference='{request.reference}']").count() == 0  # no longer open
     assert status_in_db(setup.engine, request.reference) == DONE

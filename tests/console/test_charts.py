@@ -1,4 +1,5 @@
 """The charts: numbers computed from the events, rendered as inline SVG on the server."""
+
 import datetime as dt
 import re
 from zoneinfo import ZoneInfo

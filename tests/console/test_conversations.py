@@ -1,5 +1,6 @@
 """The conversation list, its filters and the transcript, over a tracker DB written by Rasa's
 SQLTrackerStore from real Event objects (tests/console/rasa_events.py)."""
+
 import datetime as dt
 import re
 import time
@@ -8,32 +9,42 @@ import pytest
 
 from tests.console.conftest import Console
 
-ALL = ["conv-crisis", "conv-handoff", "conv-booking", "conv-lowconf", "conv-fallback",
-       "conv-side-effects", "conv-old"]  # newest first
+ALL = [
+    "conv-crisis",
+    "conv-handoff",
+    "conv-booking",
+    "conv-lowconf",
+    "conv-fallback",
+    "conv-side-effects",
+    "conv-old",
+]  # newest first
 
 
 def test_newest_first(shared_staff):
     assert shared_staff.senders() == ALL
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("crisis=1", ["conv-crisis"]),
-    ("fallback=1", ["conv-fallback"]),
-    ("handoff=1", ["conv-handoff"]),
-    ("booking_made=1", ["conv-booking"]),
-    ("negative_feedback=1", ["conv-fallback"]),
-    ("topic=tms.side_effects", ["conv-side-effects"]),
-    ("topic=meds.specific", ["conv-old"]),
-    ("intent=tms_candidates", ["conv-lowconf"]),
-    ("intent=inform", ["conv-booking"]),
-    ("confidence_below=0.5", ["conv-lowconf", "conv-fallback"]),
-    ("confidence_below=0.7", ["conv-booking", "conv-lowconf", "conv-fallback"]),
-    ("q=WEATHER", ["conv-fallback"]),
-    ("q=wellbutrin", ["conv-old"]),
-    ("q=100%25", []),
-    ("crisis=1&fallback=1", []),
-    ("topic=booking.evaluation&booking_made=1&confidence_below=0.7", ["conv-booking"]),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("crisis=1", ["conv-crisis"]),
+        ("fallback=1", ["conv-fallback"]),
+        ("handoff=1", ["conv-handoff"]),
+        ("booking_made=1", ["conv-booking"]),
+        ("negative_feedback=1", ["conv-fallback"]),
+        ("topic=tms.side_effects", ["conv-side-effects"]),
+        ("topic=meds.specific", ["conv-old"]),
+        ("intent=tms_candidates", ["conv-lowconf"]),
+        ("intent=inform", ["conv-booking"]),
+        ("confidence_below=0.5", ["conv-lowconf", "conv-fallback"]),
+        ("confidence_below=0.7", ["conv-booking", "conv-lowconf", "conv-fallback"]),
+        ("q=WEATHER", ["conv-fallback"]),
+        ("q=wellbutrin", ["conv-old"]),
+        ("q=100%25", []),
+        ("crisis=1&fallback=1", []),
+        ("topic=booking.evaluation&booking_made=1&confidence_below=0.7", ["conv-booking"]),
+    ],
+)
 def test_filters(shared_staff, query, expected):
     assert shared_staff.senders(query) == expected
 
@@ -43,7 +54,8 @@ def test_date_range(shared_staff):
     recent = shared_staff.senders(f"date_from={today - dt.timedelta(days=1)}")
     assert "conv-old" not in recent and "conv-side-effects" not in recent
     assert "conv-crisis" in recent or "conv-crisis" in shared_staff.senders(
-        f"date_from={today - dt.timedelta(days=2)}")
+        f"date_from={today - dt.timedelta(days=2)}"
+    )
     old_day = dt.date.fromtimestamp(time.time() - 400 * 86400)
     assert shared_staff.senders(
         f"date_from={old_day - dt.timedelta(days=1)}&date_to={old_day + dt.timedelta(days=1)}"
@@ -102,7 +114,7 @@ def test_transcript_shows_nlu_and_payload(shared_staff):
     assert 'class="turn bot flagged crisis"' in crisis and 'class="flag crisis"' in crisis
     fallback = shared_staff.get("/transcript?sender=conv-fallback").text
     assert 'class="turn user flagged"' in fallback  # nlu_fallback prediction
-    assert "flag negative\">negative feedback" in fallback  # the thumbs-down, on that reply
+    assert 'flag negative">negative feedback' in fallback  # the thumbs-down, on that reply
     booking = visible_text(shared_staff.get("/transcript?sender=conv-booking").text)
     assert "asks for: contact" in booking and "booking EV-" in booking
 
@@ -115,9 +127,11 @@ def test_unknown_transcript(shared_staff):
 def test_output_is_escaped(tmp_path):
     from tests.console import rasa_events
     from tests.console.conftest import create_user
+
     chat = rasa_events.Chat("conv-xss", time.time() - 60)
-    chat.user('<script>alert(1)</script> "><img src=x onerror=alert(2)>', "out_of_scope", 0.5
-              ).bot("<b>bold</b>", rasa_events.answer("fallback", (), flags=["fallback"]))
+    chat.user('<script>alert(1)</script> "><img src=x onerror=alert(2)>', "out_of_scope", 0.5).bot(
+        "<b>bold</b>", rasa_events.answer("fallback", (), flags=["fallback"])
+    )
     db_path = tmp_path / "assistant.db"
     rasa_events.write(str(db_path), [chat])
     create_user(db_path)
@@ -133,8 +147,14 @@ def test_output_is_escaped(tmp_path):
 
 
 def test_no_personal_data_in_the_server_log(staff):
-    for path in ("/conversations?q=jane.doe%40example.com", "/transcript?sender=conv-booking",
-                 "/transcript?sender=conv-side-effects", "/bookings", "/charts", "/nope"):
+    for path in (
+        "/conversations?q=jane.doe%40example.com",
+        "/transcript?sender=conv-booking",
+        "/transcript?sender=conv-side-effects",
+        "/bookings",
+        "/charts",
+        "/nope",
+    ):
         staff.get(path)
     staff.post("/login", {"username": "jane.doe@example.com", "password": "x" * 12})
     staff.log.flush()

@@ -1,6 +1,7 @@
 """What we can't answer yet (/gaps): clustering quality against a table of paraphrase groups
 (adjusted Rand index), the page over conversations stored by Rasa's SQLTrackerStore (which
 messages it collects and why, trends, top guesses), and the per-cluster bulk actions."""
+
 from __future__ import annotations
 
 import html
@@ -77,8 +78,9 @@ def test_page_collects_every_reason_and_clusters_like_the_table(gap_console):
 
 
 def _section(text: str, number: int) -> str:
-    return re.search(rf'<section class="cluster" id="cluster-{number}".*?</section>', text,
-                     re.DOTALL).group(0)
+    return re.search(rf'<section class="cluster" id="cluster-{number}".*?</section>', text, re.DOTALL).group(
+        0
+    )
 
 
 def test_cluster_shows_size_trend_guesses_and_transcript_links(gap_console):
@@ -92,8 +94,7 @@ def test_cluster_shows_size_trend_guesses_and_transcript_links(gap_console):
     assert int(trend.group(1)) + int(trend.group(2)) == size
     # Top guesses come from the stored parse data: the fixture's predicted intents.
     guessed = re.findall(r'data-intent="([^"]+)"', first)
-    assert guessed and set(guessed) <= {"tms_insurance", "nlu_fallback", "tms_overview",
-                                        "out_of_scope"}
+    assert guessed and set(guessed) <= {"tms_insurance", "nlu_fallback", "tms_overview", "out_of_scope"}
     links = re.findall(r'href="/transcript\?sender=(gap-\d+)#m(\d+)"', first)
     assert len(links) == size
     sender, event_id = links[0]
@@ -111,17 +112,21 @@ def test_bulk_annotation_goes_into_the_export_and_off_the_page(gap_console):
     section = _section(text, 1)
     keys = _keys(section)
     texts = page_clusters(section)[0]
-    refused = server.post("/gaps/annotate", {"intent": "not_an_intent", "message": keys},
-                          allow_redirects=False)
+    refused = server.post(
+        "/gaps/annotate", {"intent": "not_an_intent", "message": keys}, allow_redirects=False
+    )
     assert "done=bad_intent" in refused.headers["Location"]
-    response = server.post("/gaps/annotate", {"intent": "tms_insurance", "note": "bulk",
-                                              "message": keys}, allow_redirects=False)
+    response = server.post(
+        "/gaps/annotate", {"intent": "tms_insurance", "note": "bulk", "message": keys}, allow_redirects=False
+    )
     assert response.status_code == 302 and "done=bulk_annotated" in response.headers["Location"]
     with sqlite3.connect(server.db_path) as conn:
-        rows = conn.execute("select message_text, intent, created_by from console_annotations"
-                            " where note = 'bulk'").fetchall()
-        audit = conn.execute("select target, details from console_audit_log"
-                             " where action = 'bulk_annotate'").fetchall()
+        rows = conn.execute(
+            "select message_text, intent, created_by from console_annotations where note = 'bulk'"
+        ).fetchall()
+        audit = conn.execute(
+            "select target, details from console_audit_log where action = 'bulk_annotate'"
+        ).fetchall()
     assert sorted(r[0] for r in rows) == sorted(texts)
     assert {r[1] for r in rows} == {"tms_insurance"} and {r[2] for r in rows} == {"alice"}
     assert audit and audit[-1][0] == "tms_insurance" and f'"count": {len(keys)}' in audit[-1][1]
@@ -138,17 +143,21 @@ def test_new_topic_needs_a_note_and_marks_every_ticked_message(gap_console):
     texts = page_clusters(section)[0][:3]
     no_note = server.post("/gaps/new-topic", {"message": keys}, allow_redirects=False)
     assert "done=note_needed" in no_note.headers["Location"]
-    response = server.post("/gaps/new-topic", {"message": keys, "note": "write a topic"},
-                           allow_redirects=False)
+    response = server.post(
+        "/gaps/new-topic", {"message": keys, "note": "write a topic"}, allow_redirects=False
+    )
     assert "done=new_topic_marked" in response.headers["Location"]
     with sqlite3.connect(server.db_path) as conn:
-        rows = conn.execute("select message_text, needs_new_answer, intent from "
-                            "console_annotations where note = 'write a topic'").fetchall()
+        rows = conn.execute(
+            "select message_text, needs_new_answer, intent from "
+            "console_annotations where note = 'write a topic'"
+        ).fetchall()
     assert sorted(r[0] for r in rows) == sorted(texts)
     assert all(r[1] == 1 and r[2] is None for r in rows)
     # A forged key (another conversation's event id) annotates nothing.
-    forged = server.post("/gaps/new-topic", {"message": ["gap-000|999999"], "note": "x"},
-                         allow_redirects=False)
+    forged = server.post(
+        "/gaps/new-topic", {"message": ["gap-000|999999"], "note": "x"}, allow_redirects=False
+    )
     assert "done=nothing_selected" in forged.headers["Location"]
 
 
@@ -158,8 +167,7 @@ def test_reviewer_may_use_it_scheduler_may_not(gap_console, tmp_path: Path):
     other = Console.__new__(Console)
     other.__dict__.update(server.__dict__)
     import requests
+
     other.http = requests.Session()
     assert other.login("sched").status_code == 302
     assert other.get("/gaps", allow_redirects=False).status_code == 403
-
-

@@ -3,6 +3,7 @@ every paraphrase of tests/console/gap_paraphrases.py is sent over the REST chann
 that was not the fallback gets the visitor's thumbs-down through the widget's feedback
 endpoint (these questions have no answer yet, so a given answer missed). The page must list
 each message, with the reason the assistant's own replies give, clustered like the table."""
+
 from __future__ import annotations
 
 import html
@@ -34,19 +35,23 @@ def _assistant_up() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _assistant_up(),
-                                reason="needs the live assistant (scripts/test_servers.sh)")
+pytestmark = pytest.mark.skipif(
+    not _assistant_up(), reason="needs the live assistant (scripts/test_servers.sh)"
+)
 RUN = uuid.uuid4().hex[:8]
 
 
 def _thumbs_down(sender: str) -> None:
-    tracker = requests.get(f"{ASSISTANT_URL}/conversations/{sender}/tracker",
-                           params={"token": TOKEN}, timeout=30).json()
+    tracker = requests.get(
+        f"{ASSISTANT_URL}/conversations/{sender}/tracker", params={"token": TOKEN}, timeout=30
+    ).json()
     message_id = [e for e in tracker["events"] if e["event"] == "user"][-1]["message_id"]
-    response = requests.post(f"{ASSISTANT_URL}/webhooks/socketio/feedback",
-                             json={"session_id": sender, "message_id": message_id,
-                                   "value": "down"},
-                             headers={"Origin": WEB_URL}, timeout=30)
+    response = requests.post(
+        f"{ASSISTANT_URL}/webhooks/socketio/feedback",
+        json={"session_id": sender, "message_id": message_id, "value": "down"},
+        headers={"Origin": WEB_URL},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
 
 
@@ -55,8 +60,9 @@ def live():
     sent = {}  # sender -> (text, group, got the fallback)
     for i, (text, group) in enumerate(labelled()):
         sender = f"gaps-live-{RUN}-{i:03d}"
-        reply = requests.post(ASSISTANT_URL + "/webhooks/rest/webhook",
-                              json={"sender": sender, "message": text}, timeout=60)
+        reply = requests.post(
+            ASSISTANT_URL + "/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+        )
         assert reply.status_code == 200, reply.text
         custom = next(m["custom"] for m in reply.json() if isinstance(m.get("custom"), dict))
         fallback = custom.get("topic") == "fallback" or "fallback" in (custom.get("flags") or [])

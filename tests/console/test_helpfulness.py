@@ -1,5 +1,6 @@
 """Per-topic helpfulness (thumbs up/down) and the weekly helpful share and fallback rate, from
 conversations written by Rasa's SQLTrackerStore: the numbers and the charts page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,7 @@ from tests.console import rasa_events
 from tests.console.conftest import Console, create_user
 from tests.console.rasa_events import DAY, Chat, answer
 
-FALLBACK = {"topic": "fallback", "sources": [], "defer_to_clinician": False,
-            "flags": ["fallback"]}
+FALLBACK = {"topic": "fallback", "sources": [], "defer_to_clinician": False, "flags": ["fallback"]}
 
 
 def thumb(chat: Chat, value: str, with_topic: str | None = None, message_id: str = "m1") -> None:

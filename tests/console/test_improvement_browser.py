@@ -2,6 +2,7 @@
 yet" clusters page and a bulk annotation from it, the helpfulness chart, and an answer edit
 proposed, approved by someone else and exported; pages checked with axe-core (WCAG 2.1 A/AA).
 Screenshots are saved as test artifacts in results/screenshots/improve-*.png."""
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,7 @@ def browser():
 
 
 def logged_in(browser, server, user: str, home: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(server.url("/login"))
     page.fill("input[name=username]", user)
@@ -108,8 +108,9 @@ def test_bulk_annotation(page, server):
     assert "tms_insurance" in pending.first.inner_text()
     shot(page, "bulk-annotation-pending")
     with sqlite3.connect(server.db_path) as conn:
-        (count,) = conn.execute("select count(*) from console_annotations where intent = "
-                                "'tms_insurance'").fetchone()
+        (count,) = conn.execute(
+            "select count(*) from console_annotations where intent = 'tms_insurance'"
+        ).fetchone()
     assert count == n - 1
 
 
@@ -133,8 +134,11 @@ def test_helpfulness_chart(page, server):
 def test_edit_approve_export(browser, server, tmp_path):
     erin_context, erin = logged_in(browser, server, "erin", "/answers")
     erin.click('#topics a[href="/answers/edit?topic=tms.side_effects"]')
-    erin.fill("#answer", "Most people feel a light tapping on the scalp. A mild headache is "
-                         "common and fades. Ask us at {{ clinic.contact.phone }}.")
+    erin.fill(
+        "#answer",
+        "Most people feel a light tapping on the scalp. A mild headache is "
+        "common and fades. Ask us at {{ clinic.contact.phone }}.",
+    )
     erin.fill("#note", "shorter, plainer")
     erin.click("button[value=preview]")
     preview = erin.locator("#preview")

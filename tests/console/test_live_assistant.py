@@ -5,6 +5,7 @@ $TRACKER_DB_PATH). Each filter's expected result comes from what the assistant a
 answered (the contract payloads returned by the REST channel), not from assumptions about
 the model's predictions.
 """
+
 import html
 import os
 import re
@@ -33,12 +34,12 @@ def _assistant_up() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _assistant_up(),
-                                reason="needs the live assistant (scripts/test_servers.sh)")
+pytestmark = pytest.mark.skipif(
+    not _assistant_up(), reason="needs the live assistant (scripts/test_servers.sh)"
+)
 RUN = uuid.uuid4().hex[:8]
 CHATS = {  # name -> visitor messages
-    "info": ["hi there", "my email is pat.lee@example.com and my phone is 971-555-0123, "
-                         "does tms hurt?"],
+    "info": ["hi there", "my email is pat.lee@example.com and my phone is 971-555-0123, does tms hurt?"],
     "crisis": ["i want to kill myself"],
     "handoff": ["can i speak with a human please"],
     "nonsense": ["qwzx plorf blenk"],
@@ -47,8 +48,9 @@ CHATS = {  # name -> visitor messages
 
 
 def say(sender, text):
-    response = requests.post(ASSISTANT_URL + "/webhooks/rest/webhook",
-                             json={"sender": sender, "message": text}, timeout=60)
+    response = requests.post(
+        ASSISTANT_URL + "/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
     assert response.status_code == 200, response.text
     return [r["custom"] for r in response.json() if isinstance(r.get("custom"), dict)]
 
@@ -94,8 +96,11 @@ def test_every_live_conversation_is_listed(live):
 
 def test_filters_match_what_the_assistant_answered(live):
     server, senders, payloads = live
-    crisis = expected(senders, payloads, lambda p: p["topic"] in ("safety.crisis", "safety.emergency")
-                      or flags(p) & {"crisis", "emergency"})
+    crisis = expected(
+        senders,
+        payloads,
+        lambda p: p["topic"] in ("safety.crisis", "safety.emergency") or flags(p) & {"crisis", "emergency"},
+    )
     assert senders["crisis"] in crisis  # the deterministic safety net never misses this one
     assert ours(server, senders, "crisis=1") == crisis
     fallback = expected(senders, payloads, lambda p: p["topic"] == "fallback" or "fallback" in flags(p))
@@ -105,7 +110,8 @@ def test_filters_match_what_the_assistant_answered(live):
     for sender in listed_fallback - fallback:
         assert "intent: <b>nlu_fallback</b>" in server.get(f"/transcript?sender={sender}").text
     assert ours(server, senders, "handoff=1") >= expected(
-        senders, payloads, lambda p: p["topic"] == "handoff.human")
+        senders, payloads, lambda p: p["topic"] == "handoff.human"
+    )
     for name, items in payloads.items():
         for p in items:
             assert senders[name] in ours(server, senders, f"topic={p['topic']}"), (name, p)
@@ -117,9 +123,12 @@ def test_transcript_shows_the_trackers_nlu_and_masks_contacts(live):
     server, senders, payloads = live
     sender = senders["info"]
     with sqlite3.connect(DB_PATH) as conn:
-        intents = [r[0] for r in conn.execute(
-            "select intent_name from events where sender_id=? and type_name='user' order by id",
-            (sender,))]
+        intents = [
+            r[0]
+            for r in conn.execute(
+                "select intent_name from events where sender_id=? and type_name='user' order by id", (sender,)
+            )
+        ]
     page = html.unescape(server.get(f"/transcript?sender={sender}").text)
     for intent in intents:
         assert f"intent: <b>{intent}</b>" in page
@@ -136,12 +145,13 @@ def test_annotation_export_validates(live, tmp_path):
     server, senders, _ = live
     page = server.get(f"/transcript?sender={senders['nonsense']}").text
     event_id = re.search(r'<li class="turn user[^"]*" id="m(\d+)"', page).group(1)
-    server.post("/annotate", {"sender": senders["nonsense"], "event_id": event_id,
-                              "intent": "out_of_scope", "note": "gibberish"})
+    server.post(
+        "/annotate",
+        {"sender": senders["nonsense"], "event_id": event_id, "intent": "out_of_scope", "note": "gibberish"},
+    )
     page = server.get(f"/transcript?sender={senders['info']}").text
     event_id = re.findall(r'<li class="turn user[^"]*" id="m(\d+)"', page)[1]
-    server.post("/annotate", {"sender": senders["info"], "event_id": event_id,
-                              "intent": "tms_side_effects"})
+    server.post("/annotate", {"sender": senders["info"], "event_id": event_id, "intent": "tms_side_effects"})
     content = server.post("/annotations/export", {}).text
     examples = {b["intent"]: b["examples"] for b in yaml.safe_load(content)["nlu"]}
     assert "pat.lee" not in content and "971-555-0123" not in content
@@ -149,10 +159,24 @@ def test_annotation_export_validates(live, tmp_path):
     shutil.copytree(ROOT / "data", tmp_path / "data")
     (tmp_path / "data" / "nlu" / "console_export.yml").write_text(content)
     import subprocess
+
     result = subprocess.run(
-        [str(ROOT / ".venv/bin/rasa"), "data", "validate", "--data", str(tmp_path / "data"),
-         "--domain", str(ROOT / "domain.yml"), "--config", str(ROOT / "config.yml")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [
+            str(ROOT / ".venv/bin/rasa"),
+            "data",
+            "validate",
+            "--data",
+            str(tmp_path / "data"),
+            "--domain",
+            str(ROOT / "domain.yml"),
+            "--config",
+            str(ROOT / "config.yml"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
@@ -161,16 +185,21 @@ def test_delete_and_purge(live):
     token = os.environ.get("RASA_AUTH_TOKEN", "")
 
     def rasa_events_of(sender):
-        response = requests.get(f"{ASSISTANT_URL}/conversations/{sender}/tracker",
-                                params={"token": token, "include_events": "ALL"}, timeout=30)
+        response = requests.get(
+            f"{ASSISTANT_URL}/conversations/{sender}/tracker",
+            params={"token": token, "include_events": "ALL"},
+            timeout=30,
+        )
         assert response.status_code == 200, response.text
         return response.json()["events"]
 
     assert rasa_events_of(senders["handoff"])
     server.post("/delete", {"sender": senders["handoff"], "confirm": "yes"})
     with sqlite3.connect(DB_PATH) as conn:
-        assert conn.execute("select count(*) from events where sender_id=?",
-                            (senders["handoff"],)).fetchone()[0] == 0
+        assert (
+            conn.execute("select count(*) from events where sender_id=?", (senders["handoff"],)).fetchone()[0]
+            == 0
+        )
     # Rasa itself finds nothing of the conversation any more (asking it for the tracker
     # starts a new, empty session: no visitor message, no reply).
     assert [e for e in rasa_events_of(senders["handoff"]) if e["event"] in ("user", "bot")] == []
@@ -188,11 +217,15 @@ def test_negative_feedback_from_the_widget_channel(live):
     server, senders, _ = live
     sender = senders["crisis"]
     token = os.environ.get("RASA_AUTH_TOKEN", "")
-    events = requests.get(f"{ASSISTANT_URL}/conversations/{sender}/tracker",
-                          params={"token": token}, timeout=30).json()["events"]
+    events = requests.get(
+        f"{ASSISTANT_URL}/conversations/{sender}/tracker", params={"token": token}, timeout=30
+    ).json()["events"]
     message_id = next(e["message_id"] for e in events if e["event"] == "user")
-    response = requests.post(f"{ASSISTANT_URL}/webhooks/socketio/feedback", timeout=30, json={
-        "session_id": sender, "message_id": message_id, "value": "down"})
+    response = requests.post(
+        f"{ASSISTANT_URL}/webhooks/socketio/feedback",
+        timeout=30,
+        json={"session_id": sender, "message_id": message_id, "value": "down"},
+    )
     if response.status_code == 404 and "error" not in response.text:
         pytest.skip("the socket.io channel's feedback endpoint is not registered")
     assert response.status_code == 200, response.text

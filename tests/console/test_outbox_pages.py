@@ -10,13 +10,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from practice.booking.store import BookingStore
 from practice.notifications.mail_sink import start_sink
 from practice.notifications.outbox import Outbox
 from practice.notifications.senders import SmtpSender
 from practice.notifications.settings import NotificationSettings, SmtpSettings
 from practice.notifications.tables import outbox as outbox_table
 from practice.notifications.worker import DeliveryWorker
-from practice.booking.store import BookingStore
 from tests.console.conftest import PASSWORD, Console, create_user
 from tests.unit.smtp_recorder import free_port
 

@@ -1,6 +1,7 @@
 """The console on PostgreSQL (the production profile): Rasa's SQLTrackerStore writes the
 events there, the booking store its table, and the console reads, filters, deletes, purges.
 Uses the machine's PostgreSQL (CONSOLE_TEST_PG_ADMIN_URL); skipped where there is none."""
+
 import os
 import re
 import uuid
@@ -28,8 +29,13 @@ def pg_url():
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     yield url, name
     with admin.connect() as conn:
-        conn.execute(sa.text("select pg_terminate_backend(pid) from pg_stat_activity "
-                             "where datname = :n and pid <> pg_backend_pid()"), {"n": name})
+        conn.execute(
+            sa.text(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = :n and pid <> pg_backend_pid()"
+            ),
+            {"n": name},
+        )
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -38,16 +44,29 @@ def test_console_on_postgresql(pg_url, tmp_path):
     url, name = pg_url
     parsed = sa.engine.make_url(url)
     reference = rasa_events.book(url, "conv-booking", "Jane Doe", "+19715550199", 3)
-    rasa_events.write(name, rasa_events.conversations(reference=reference), dialect="postgresql",
-                      host=parsed.host, port=parsed.port, username=parsed.username,
-                      password=parsed.password)
+    rasa_events.write(
+        name,
+        rasa_events.conversations(reference=reference),
+        dialect="postgresql",
+        host=parsed.host,
+        port=parsed.port,
+        username=parsed.username,
+        password=parsed.password,
+    )
     env = {"TRACKER_DB_URL": url, "BOOKING_DB_URL": url}
     create_user(tmp_path / "unused.db", **env)
     server = Console(tmp_path / "unused.db", **env)
     try:
         assert server.login().status_code == 302
-        assert server.senders() == ["conv-crisis", "conv-handoff", "conv-booking", "conv-lowconf",
-                                    "conv-fallback", "conv-side-effects", "conv-old"]
+        assert server.senders() == [
+            "conv-crisis",
+            "conv-handoff",
+            "conv-booking",
+            "conv-lowconf",
+            "conv-fallback",
+            "conv-side-effects",
+            "conv-old",
+        ]
         assert server.senders("crisis=1") == ["conv-crisis"]
         assert server.senders("negative_feedback=1") == ["conv-fallback"]
         assert server.senders("topic=tms.side_effects&q=TMS+hurt") == ["conv-side-effects"]
@@ -56,8 +75,7 @@ def test_console_on_postgresql(pg_url, tmp_path):
         assert "Jane Doe" in server.get("/bookings").text
         page = server.get("/transcript?sender=conv-fallback").text
         event_id = re.search(r'id="m(\d+)"', page).group(1)
-        server.post("/annotate", {"sender": "conv-fallback", "event_id": event_id,
-                                  "intent": "out_of_scope"})
+        server.post("/annotate", {"sender": "conv-fallback", "event_id": event_id, "intent": "out_of_scope"})
         assert "whats the weather like on mars" in server.post("/annotations/export", {}).text
         server.post("/delete", {"sender": "conv-crisis", "confirm": "yes"})
         server.post("/retention/purge", {"days": "365", "confirm": "yes"})
@@ -66,8 +84,13 @@ def test_console_on_postgresql(pg_url, tmp_path):
             senders = {r[0] for r in conn.execute(sa.text("select distinct sender_id from events"))}
             tables = set(sa.inspect(conn).get_table_names())
         engine.dispose()
-        assert senders == {"conv-handoff", "conv-booking", "conv-lowconf", "conv-fallback",
-                           "conv-side-effects"}
+        assert senders == {
+            "conv-handoff",
+            "conv-booking",
+            "conv-lowconf",
+            "conv-fallback",
+            "conv-side-effects",
+        }
         assert {"console_users", "console_audit_log", "console_annotations", "bookings"} <= tables
     finally:
         server.stop()

@@ -1,6 +1,7 @@
 """Least privilege in the console: every route x role (allowed or 403), account management
 from the CLI (list, role, disable, remove) and the idle timeout, against the console served
 for real."""
+
 import subprocess
 import sys
 import time
@@ -41,10 +42,17 @@ TABLE = [
     ("GET", "/audit", {}, {A}),
     ("GET", "/answers", {}, {E, A}),
     ("GET", "/answers/edit?topic=tms.overview", {}, {E, A}),
-    ("POST", "/answers/propose", {"topic": "tms.overview", "action": "preview",  # no change
-                                  "answer": "TMS is a treatment for depression.",
-                                  "source": ["seed_article", "mayo_tms", "nimh_brain_stim"]},
-     {E, A}),
+    (
+        "POST",
+        "/answers/propose",
+        {
+            "topic": "tms.overview",
+            "action": "preview",  # no change
+            "answer": "TMS is a treatment for depression.",
+            "source": ["seed_article", "mayo_tms", "nimh_brain_stim"],
+        },
+        {E, A},
+    ),
     ("GET", "/answers/change/1", {}, {E, A}),
     ("POST", "/answers/change/1/approve", {}, {E, A}),  # no such change: nothing happens
     ("POST", "/answers/change/1/reject", {}, {E, A}),
@@ -66,8 +74,7 @@ def role_console(shared_db):
     for role in (R, S, E):
         create_user(shared_db, name=f"{role}1", role=role)
     server = Console(shared_db)
-    yield server, {role: _session(server, f"{role}1" if role != A else "alice")
-                   for role in (R, S, E, A)}
+    yield server, {role: _session(server, f"{role}1" if role != A else "alice") for role in (R, S, E, A)}
     server.stop()
 
 
@@ -112,15 +119,23 @@ def test_each_role_sees_only_its_pages_and_lands_on_its_home(role_console):
     # A forbidden page asked for at login sends the person to their home instead.
     login = requests.Session()
     token = csrf_of(login.get(clients[S].url("/login")).text)
-    response = login.post(clients[S].url("/login"), data={
-        "username": "scheduler1", "password": PASSWORD, "next": "/audit", "csrf_token": token},
-        headers={"Origin": clients[S].base}, allow_redirects=False)
+    response = login.post(
+        clients[S].url("/login"),
+        data={"username": "scheduler1", "password": PASSWORD, "next": "/audit", "csrf_token": token},
+        headers={"Origin": clients[S].base},
+        allow_redirects=False,
+    )
     assert response.headers["Location"] == "/bookings"
 
 
 def _cli(db, *args):
-    return subprocess.run([sys.executable, "-m", "console.cli", *args], cwd=ROOT, env=console_env(db),
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "console.cli", *args],
+        cwd=ROOT,
+        env=console_env(db),
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_accounts_are_listed_changed_disabled_and_removed_from_the_cli(filled_db):

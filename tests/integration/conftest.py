@@ -1,4 +1,5 @@
 """Fixtures for tests that talk to a running assistant (started by scripts/test_servers.sh)."""
+
 import os
 import uuid
 from typing import Any
@@ -32,4 +33,3 @@ class Visitor:
 @pytest.fixture
 def visitor() -> Visitor:
     return Visitor()
-

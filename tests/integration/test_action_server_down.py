@@ -1,5 +1,6 @@
 """With the action server dead the visitor still gets the practice's contact, and a crisis
 still gets 988; after a restart the same conversation carries on."""
+
 import os
 import signal
 import subprocess
@@ -51,7 +52,8 @@ def test_action_server_down_still_answers_then_recovers(visitor):
 
     restarted = subprocess.Popen(
         [".venv/bin/rasa", "run", "actions", "--port", ACTION_PORT],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_for_actions(up=True, seconds=120)

@@ -1,6 +1,7 @@
 """Huge bodies cost the server a bounded amount: over the body cap (1 MiB) they are refused
 (413) unread; under it, a 1 MB message gets the too-long reply (or the crisis reply) after
 screening a bounded part of it. Meanwhile other visitors are answered as usual."""
+
 import statistics
 import threading
 import time
@@ -15,8 +16,14 @@ from tests.integration.conftest import WEBHOOK
 
 def _body(size: int, tail: str = "") -> bytes:
     filler = b"tell me about tms " * (size // 18 + 1)
-    return (b'{"sender": "big-' + uuid.uuid4().hex.encode() + b'", "message": "'
-            + filler[:size] + tail.encode() + b'"}')
+    return (
+        b'{"sender": "big-'
+        + uuid.uuid4().hex.encode()
+        + b'", "message": "'
+        + filler[:size]
+        + tail.encode()
+        + b'"}'
+    )
 
 
 def test_huge_bodies_do_not_stall_other_visitors():
@@ -26,15 +33,20 @@ def test_huge_bodies_do_not_stall_other_visitors():
         while not stop.is_set():
             started = time.monotonic()
             try:
-                response = requests.post(WEBHOOK, json={"sender": f"other-{uuid.uuid4().hex}",
-                                                        "message": "what is tms"}, timeout=30)
+                response = requests.post(
+                    WEBHOOK,
+                    json={"sender": f"other-{uuid.uuid4().hex}", "message": "what is tms"},
+                    timeout=30,
+                )
                 assert response.status_code == 200
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(repr(error))
             latencies.append(time.monotonic() - started)
 
     for _ in range(3):  # warm-up: the first turns load lazily
-        requests.post(WEBHOOK, json={"sender": f"warm-{uuid.uuid4().hex}", "message": "what is tms"}, timeout=60)
+        requests.post(
+            WEBHOOK, json={"sender": f"warm-{uuid.uuid4().hex}", "message": "what is tms"}, timeout=60
+        )
     thread = threading.Thread(target=other_visitors)
     thread.start()
     try:
@@ -42,8 +54,9 @@ def test_huge_bodies_do_not_stall_other_visitors():
 
         def send(size, tail=""):
             started = time.monotonic()
-            response = requests.post(WEBHOOK, data=_body(size, tail), timeout=60,
-                                     headers={"Content-Type": "application/json"})
+            response = requests.post(
+                WEBHOOK, data=_body(size, tail), timeout=60, headers={"Content-Type": "application/json"}
+            )
             big.append(time.monotonic() - started)
             return response
 
@@ -71,7 +84,9 @@ def test_huge_bodies_do_not_stall_other_visitors():
     assert not errors, errors[:3]
     assert len(latencies) >= 5
     p95 = statistics.quantiles(latencies, n=20)[-1]
-    print(f"big bodies answered in {max(big):.2f} s at most; other visitors' p95 {p95:.2f} s "
-          f"over {len(latencies)} messages")
+    print(
+        f"big bodies answered in {max(big):.2f} s at most; other visitors' p95 {p95:.2f} s "
+        f"over {len(latencies)} messages"
+    )
     assert max(big) < 5, big
     assert p95 < 1.0, f"other visitors' p95 {p95:.2f} s while huge bodies were sent"

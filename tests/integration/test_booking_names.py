@@ -4,11 +4,22 @@ Some names read like other intents to the NLU ("Lee Moreno" as stop, "Emery Wals
 emergency); rasa_ext/policies/booking_name_policy.py and name-shaped `inform` training examples keep
 the booking going for them. A "stop" at the same question still ends the booking.
 """
+
 import pytest
 
 NAMES = [
-    "Lee Moreno", "Avery Stone", "Harper Quinn", "Emery Walsh", "Will Price", "Hope Rivers",
-    "grace long", "Chase Hunter", "Sunny Patel", "Mercy Adeyemi", "Rocky Nguyen", "Dusty Miller",
+    "Lee Moreno",
+    "Avery Stone",
+    "Harper Quinn",
+    "Emery Walsh",
+    "Will Price",
+    "Hope Rivers",
+    "grace long",
+    "Chase Hunter",
+    "Sunny Patel",
+    "Mercy Adeyemi",
+    "Rocky Nguyen",
+    "Dusty Miller",
 ]
 
 

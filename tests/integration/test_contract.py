@@ -1,4 +1,5 @@
 """Every turn follows the response contract, for every kind of topic, via the live server."""
+
 import pytest
 
 INFO_PREFIXES = ("tms.", "meds.")
@@ -44,11 +45,14 @@ def test_topic_answers_follow_the_contract(visitor, text, topic):
         assert source["url"] in reply, "every cited URL is written out in the text"
 
 
-@pytest.mark.parametrize("text", [
-    "i want to kill myself",
-    "honestly i dont see the point of living anymore",
-    "my daughter told me she wants to end her life",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to kill myself",
+        "honestly i dont see the point of living anymore",
+        "my daughter told me she wants to end her life",
+    ],
+)
 def test_crisis_gets_988_at_once(visitor, text):
     payload, reply, _ = visitor.say(text)
     assert payload["topic"] == "safety.crisis"

@@ -4,6 +4,7 @@ bookings are capped per contact and per client address (clinic.yml `booking_limi
 
 All test traffic comes from 127.0.0.1, which the server trusts as a proxy, so each test names
 a client address of its own in X-Forwarded-For (TEST-NET addresses)."""
+
 import os
 import random
 import time
@@ -19,7 +20,11 @@ FEEDBACK = f"{ASSISTANT_URL}/webhooks/socketio/feedback"
 
 
 def _address() -> str:
-    return f"198.51.100.{random.randint(1, 254)}" if random.random() < 0.5 else f"203.0.113.{random.randint(1, 254)}"
+    return (
+        f"198.51.100.{random.randint(1, 254)}"
+        if random.random() < 0.5
+        else f"203.0.113.{random.randint(1, 254)}"
+    )
 
 
 def _same_window(needed: float) -> None:
@@ -29,8 +34,9 @@ def _same_window(needed: float) -> None:
 
 
 def _say(sender: str, text: str, address: str) -> requests.Response:
-    return requests.post(WEBHOOK, json={"sender": sender, "message": text},
-                         headers={"X-Forwarded-For": address}, timeout=60)
+    return requests.post(
+        WEBHOOK, json={"sender": sender, "message": text}, headers={"X-Forwarded-For": address}, timeout=60
+    )
 
 
 def test_rotating_the_sender_is_still_limited_per_address():
@@ -40,8 +46,14 @@ def test_rotating_the_sender_is_still_limited_per_address():
     _same_window(30)
     statuses = []
     for _ in range(limit + 1):  # blank messages: answered without running Rasa
-        statuses.append(session.post(WEBHOOK, json={"sender": f"rot-{uuid.uuid4().hex}", "message": "   "},
-                                     headers={"X-Forwarded-For": address}, timeout=30).status_code)
+        statuses.append(
+            session.post(
+                WEBHOOK,
+                json={"sender": f"rot-{uuid.uuid4().hex}", "message": "   "},
+                headers={"X-Forwarded-For": address},
+                timeout=30,
+            ).status_code
+        )
     assert statuses[:limit] == [200] * limit
     assert statuses[-1] == 429
     # Another address is not affected.
@@ -52,17 +64,29 @@ def test_feedback_is_rate_limited_per_session_and_per_address():
     session_id = uuid.uuid4().hex
     address = _address()
     _same_window(20)
-    statuses = [requests.post(FEEDBACK, json={"session_id": session_id, "message_id": uuid.uuid4().hex,
-                                              "value": "up"}, headers={"X-Forwarded-For": address},
-                              timeout=30).status_code for _ in range(31)]
+    statuses = [
+        requests.post(
+            FEEDBACK,
+            json={"session_id": session_id, "message_id": uuid.uuid4().hex, "value": "up"},
+            headers={"X-Forwarded-For": address},
+            timeout=30,
+        ).status_code
+        for _ in range(31)
+    ]
     # Unknown messages are 404 until the per-session limit (30 a minute) is reached.
     assert statuses[:30] == [404] * 30 and statuses[30] == 429
     # Rotating the session id from one address is held by the address limit.
     limit = int(os.environ.get("RATE_LIMIT_IP_PER_MINUTE", "120"))
     flood = requests.Session()
-    rotated = [flood.post(FEEDBACK, json={"session_id": uuid.uuid4().hex, "message_id": uuid.uuid4().hex,
-                                          "value": "down"}, headers={"X-Forwarded-For": address},
-                          timeout=30).status_code for _ in range(limit)]
+    rotated = [
+        flood.post(
+            FEEDBACK,
+            json={"session_id": uuid.uuid4().hex, "message_id": uuid.uuid4().hex, "value": "down"},
+            headers={"X-Forwarded-For": address},
+            timeout=30,
+        ).status_code
+        for _ in range(limit)
+    ]
     assert rotated[-1] == 429 and set(rotated) <= {404, 429}
 
 
@@ -81,8 +105,12 @@ def _book(contact: str, address: str) -> str:
     say(contact)
     say("Oregon")
     replies, _ = say("yes")  # adult
-    times = [b["payload"] for r in replies for b in (r.get("buttons") or [])
-             if "appointment_time" in b["payload"] and '"more"' not in b["payload"]]
+    times = [
+        b["payload"]
+        for r in replies
+        for b in (r.get("buttons") or [])
+        if "appointment_time" in b["payload"] and '"more"' not in b["payload"]
+    ]
     assert times, replies
     say(times[0])
     say("yes")  # consent

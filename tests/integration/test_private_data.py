@@ -2,6 +2,7 @@
 (on no process's command line), not the database (owner-only file), and with
 RASA_INTERFACE=0.0.0.0 only the chat server and the demo page, never the action server (no
 authentication) or the staff console (plain http)."""
+
 import os
 import signal
 import socket
@@ -64,7 +65,7 @@ def _listening(port: int):
             if len(raw) == 4:
                 found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
             else:
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
                 found.add(socket.inet_ntop(socket.AF_INET6, words))
     return found
 
@@ -73,21 +74,30 @@ def test_exposing_rasa_keeps_actions_and_console_on_loopback(tmp_path):
     ports = {name: _free_port() for name in ("RASA_PORT", "ACTION_PORT", "WEB_PORT", "CONSOLE_PORT")}
     db = tmp_path / "assistant.db"
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{ports['ACTION_PORT']}/webhook\n"
-                         f"tracker_store:\n  type: rasa_ext.stores.sql_tracker_store.PreparedSQLTrackerStore\n  dialect: sqlite\n  db: {db}\n")
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{ports['ACTION_PORT']}/webhook\n"
+        f"tracker_store:\n  type: rasa_ext.stores.sql_tracker_store.PreparedSQLTrackerStore\n  dialect: sqlite\n  db: {db}\n"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("CONSOLE_HOST", "ACTION_INTERFACE")}
     env.update({k: str(v) for k, v in ports.items()})
-    env.update(RASA_INTERFACE="0.0.0.0", RASA_ENDPOINTS=str(endpoints),
-               BOOKING_DB_URL=f"sqlite:///{db}", TRACKER_DB_URL=f"sqlite:///{db}")
+    env.update(
+        RASA_INTERFACE="0.0.0.0",
+        RASA_ENDPOINTS=str(endpoints),
+        BOOKING_DB_URL=f"sqlite:///{db}",
+        TRACKER_DB_URL=f"sqlite:///{db}",
+    )
     env.pop("TRACKER_DB_PATH", None)
     log = open(tmp_path / "run.log", "wb")
-    proc = subprocess.Popen(["scripts/run.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        ["scripts/run.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (
-                _listening(ports["ACTION_PORT"]) and _listening(ports["CONSOLE_PORT"])
-                and _listening(ports["WEB_PORT"])):
+            _listening(ports["ACTION_PORT"])
+            and _listening(ports["CONSOLE_PORT"])
+            and _listening(ports["WEB_PORT"])
+        ):
             assert proc.poll() is None, (tmp_path / "run.log").read_text()
             time.sleep(0.5)
         assert _listening(ports["WEB_PORT"]) == {"0.0.0.0"}, "the demo page follows RASA_INTERFACE"

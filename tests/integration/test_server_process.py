@@ -1,4 +1,5 @@
 """The running Rasa server answers without TensorFlow loaded (rasa_ext/runtime/lazy_imports.py)."""
+
 import os
 from pathlib import Path
 

@@ -4,6 +4,7 @@ Run by `make test-integration`. Needs the PostgreSQL and Redis of the machine (1
 RELIABILITY_PG_ADMIN_URL, RELIABILITY_REDIS_HOST/PORT/DB to point elsewhere); fails, not
 skips, without them: this suite is the proof the production profile works.
 """
+
 import atexit
 import json
 import os
@@ -22,8 +23,15 @@ atexit.register(shutil.rmtree, _clinic_dir, True)
 os.environ["CLINIC_FILE"] = str(write_test_clinic(Path(_clinic_dir) / "clinic.yml"))
 
 # Faults restart processes, so they run after the load, race and fuzz runs; the log check last.
-ORDER = ["test_security", "test_load", "test_booking_race", "test_fuzz", "test_faults", "test_fault_drill",
-         "test_logs"]
+ORDER = [
+    "test_security",
+    "test_load",
+    "test_booking_race",
+    "test_fuzz",
+    "test_faults",
+    "test_fault_drill",
+    "test_logs",
+]
 
 
 def pytest_collection_modifyitems(items):

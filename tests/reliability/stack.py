@@ -8,6 +8,7 @@ tests can kill and restart each of them.
 - Two Rasa instances, the action server and the load balancer on free ports; logs in
   logs/reliability-*.log.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,11 @@ def free_ports(count: int) -> int:
 # address on the .test domain kept for testing, a phone number whose exchange, 010, can never
 # be assigned), named by CLINIC_FILE: conftest.py sets it for the processes it starts and for
 # its own knowledge base.
-TEST_CONTACT = {"phone": "(503) 010-4242", "email": "care@clinic.test",
-                "hours": "Monday to Friday, 9 am to 5 pm Pacific time"}
+TEST_CONTACT = {
+    "phone": "(503) 010-4242",
+    "email": "care@clinic.test",
+    "hours": "Monday to Friday, 9 am to 5 pm Pacific time",
+}
 
 
 def write_test_clinic(path: Path) -> Path:
@@ -85,8 +89,9 @@ class Stack:
         self.rate_prefix = f"rel{self.run}rl"
         admin = sa.engine.make_url(ADMIN_URL)
         self.direct_url = admin.set(database=self.db_name)
-        self.proxied_url = self.direct_url.set(host="127.0.0.1", port=self.proxy_port) \
-            .update_query_dict({"connect_timeout": "5"})
+        self.proxied_url = self.direct_url.set(host="127.0.0.1", port=self.proxy_port).update_query_dict(
+            {"connect_timeout": "5"}
+        )
         self.procs: dict[str, subprocess.Popen] = {}
         self._engine: sa.engine.Engine | None = None
         self.logs = ROOT / "logs"
@@ -109,16 +114,22 @@ class Stack:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
-            RASA_PORT=str(self.lb_port), ACTION_PORT=str(self.action_port),
-            RASA_INSTANCES=str(INSTANCES), RASA_INSTANCE_BASE_PORT=str(self.instance_base),
-            RASA_INTERFACE="127.0.0.1", RASA_AUTH_TOKEN=self.token,
+            RASA_PORT=str(self.lb_port),
+            ACTION_PORT=str(self.action_port),
+            RASA_INSTANCES=str(INSTANCES),
+            RASA_INSTANCE_BASE_PORT=str(self.instance_base),
+            RASA_INTERFACE="127.0.0.1",
+            RASA_AUTH_TOKEN=self.token,
             CORS_ORIGINS=f"http://127.0.0.1:{self.lb_port}",
             TRACKER_DB_URL=self.proxied_url.render_as_string(hide_password=False),
             BOOKING_DB_URL=self.proxied_url.render_as_string(hide_password=False),
             PROD_CREATE_DATABASE="0",
-            REDIS_HOST=REDIS_HOST, REDIS_PORT=str(REDIS_PORT), REDIS_DB=str(REDIS_DB),
+            REDIS_HOST=REDIS_HOST,
+            REDIS_PORT=str(REDIS_PORT),
+            REDIS_DB=str(REDIS_DB),
             REDIS_PASSWORD=os.environ.get("RELIABILITY_REDIS_PASSWORD", ""),
-            REDIS_LOCK_PREFIX=self.lock_prefix, RATE_LIMIT_KEY_PREFIX=self.rate_prefix,
+            REDIS_LOCK_PREFIX=self.lock_prefix,
+            RATE_LIMIT_KEY_PREFIX=self.rate_prefix,
             REDIS_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
             RATE_LIMIT_PER_MINUTE="30",
             # All test traffic comes from 127.0.0.1; the per-address limit has unit tests.
@@ -136,14 +147,28 @@ class Stack:
         finally:
             admin.dispose()
         direct = sa.engine.make_url(ADMIN_URL)
-        self._spawn("pgproxy", [sys.executable, str(ROOT / "tests/reliability/tcp_proxy.py"),
-                                str(self.proxy_port), direct.host or "127.0.0.1", str(direct.port or 5432)])
+        self._spawn(
+            "pgproxy",
+            [
+                sys.executable,
+                str(ROOT / "tests/reliability/tcp_proxy.py"),
+                str(self.proxy_port),
+                direct.host or "127.0.0.1",
+                str(direct.port or 5432),
+            ],
+        )
         self._wait(lambda: not _port_free(self.proxy_port), "the PostgreSQL proxy", 20)
 
     def start(self) -> None:
         self.create_database()
-        setup = subprocess.run(["scripts/run_prod.sh", "setup"], cwd=ROOT, env=self.env(),
-                               capture_output=True, text=True, timeout=180)
+        setup = subprocess.run(
+            ["scripts/run_prod.sh", "setup"],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert setup.returncode == 0, setup.stdout + setup.stderr
         self.start_part("actions")
         for i in range(1, INSTANCES + 1):
@@ -163,7 +188,11 @@ class Stack:
         # A fresh log per run; a restarted part appends to its own.
         log = open(self.logs / f"reliability-{name}.log", "ab" if name in self.procs else "wb")
         self.procs[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
@@ -233,8 +262,13 @@ class Stack:
         admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
         try:
             with admin.connect() as conn:
-                conn.execute(sa.text("select pg_terminate_backend(pid) from pg_stat_activity "
-                                     "where datname = :n and pid <> pg_backend_pid()"), {"n": self.db_name})
+                conn.execute(
+                    sa.text(
+                        "select pg_terminate_backend(pid) from pg_stat_activity "
+                        "where datname = :n and pid <> pg_backend_pid()"
+                    ),
+                    {"n": self.db_name},
+                )
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.db_name}"'))
         finally:
             admin.dispose()
@@ -249,8 +283,12 @@ class Stack:
     def redis(self):
         import redis
 
-        return redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB,
-                           password=os.environ.get("RELIABILITY_REDIS_PASSWORD") or None)
+        return redis.Redis(
+            host=REDIS_HOST,
+            port=REDIS_PORT,
+            db=REDIS_DB,
+            password=os.environ.get("RELIABILITY_REDIS_PASSWORD") or None,
+        )
 
     @property
     def engine(self) -> sa.engine.Engine:
@@ -261,8 +299,9 @@ class Stack:
     def events(self, sender: str) -> list[dict[str, Any]]:
         """The conversation's events as Rasa's SQL tracker store wrote them, in order."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.text("select data from events where sender_id = :s order by id"),
-                                {"s": sender}).all()
+            rows = conn.execute(
+                sa.text("select data from events where sender_id = :s order by id"), {"s": sender}
+            ).all()
         return [json.loads(row[0]) for row in rows]
 
     def form_state(self, sender: str) -> tuple[str | None, str | None]:

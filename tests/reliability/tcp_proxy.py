@@ -7,6 +7,7 @@ SIGUSR1 cuts: every open connection is closed and new ones are closed as soon as
 (clients see "server closed the connection unexpectedly", as when PostgreSQL goes away).
 SIGUSR2 restores forwarding. Prints "ready" once listening.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@ balancer, both instances, the action server, PostgreSQL). Each takes one of the 
 offered times, then all confirm at the same moment; a visitor told the slot was just taken
 takes a time from the new offer and confirms again. Afterwards: no slot booked twice, every
 confirmed reference in the database with that visitor's conversation and time."""
+
 import asyncio
 import re
 import uuid
@@ -16,9 +17,20 @@ from tests.reliability.stack import FIGURES, customs
 VISITORS = 12
 # Names the NLU model reads as `inform` (some names are taken for other intents mid-form, e.g.
 # "Emery Walsh" as safety_emergency: an NLU matter, not what this test is about).
-NAMES = ["Dana Whitfield", "Morgan Ellis", "Casey Morgan", "Jordan Pike", "Logan Reyes",
-         "Maria Lopez", "Sam Carter", "Priya Patel", "Chris Nguyen", "Alex Kim", "Taylor Brown",
-         "Noah Green"]
+NAMES = [
+    "Dana Whitfield",
+    "Morgan Ellis",
+    "Casey Morgan",
+    "Jordan Pike",
+    "Logan Reyes",
+    "Maria Lopez",
+    "Sam Carter",
+    "Priya Patel",
+    "Chris Nguyen",
+    "Alex Kim",
+    "Taylor Brown",
+    "Noah Green",
+]
 MAX_TURNS = 60
 TAKEN = re.compile(r"was just booked by someone else|no longer available", re.I)
 
@@ -51,16 +63,25 @@ class Visitor:
 
     def time_choice(self):
         """The payload of one of the first three offered times (n mod 3: races of four)."""
-        payloads = [b["payload"] for r in self.last for b in (r.get("buttons") or [])
-                    if "appointment_time" in (b.get("payload") or "")]
+        payloads = [
+            b["payload"]
+            for r in self.last
+            for b in (r.get("buttons") or [])
+            if "appointment_time" in (b.get("payload") or "")
+        ]
         assert payloads, f"{self.sender}: no times offered: {self.last}"
         return payloads[min(self.n % 3, len(payloads) - 1)]
 
     def answer(self):
         if self.slot == "appointment_time":
             return self.time_choice()
-        answers = {"full_name": NAMES[self.n % len(NAMES)], "contact": self.email,
-                   "state": "Oregon", "adult": "yes", "consent": "yes"}
+        answers = {
+            "full_name": NAMES[self.n % len(NAMES)],
+            "contact": self.email,
+            "state": "Oregon",
+            "adult": "yes",
+            "consent": "yes",
+        }
         assert self.slot in answers, f"{self.sender}: unexpected step {self.slot}: {self.last}"
         return answers[self.slot]
 
@@ -92,8 +113,9 @@ def test_concurrent_visitors_never_double_book(stack):
     references = [v.reference for v in visitors]
     assert all(references) and len(set(references)) == VISITORS
     with stack.engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "select reference, sender_id, start_utc, status, contact from bookings")).all()
+        rows = conn.execute(
+            sa.text("select reference, sender_id, start_utc, status, contact from bookings")
+        ).all()
     by_reference = {r.reference: r for r in rows}
     booked = [r.start_utc for r in rows if r.status == "booked"]
     assert len(booked) == len(set(booked)), "a slot is booked twice"

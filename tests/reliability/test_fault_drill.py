@@ -8,6 +8,7 @@ longer: within that), and no other process was restarted.
 The visitor speaks the widget's protocol (web/widget/widget.js): socket.io with reconnection,
 and on every (re)connect `session_request` with the session id it keeps, so a reconnect to
 another instance resumes the same conversation."""
+
 import asyncio
 import os
 import signal
@@ -49,7 +50,9 @@ class WholeProfile(Stack):
 
         def ready() -> bool:
             if proc.poll() is not None:
-                raise AssertionError(f"run_prod.sh exited with {proc.returncode}; see logs/reliability-drill.log")
+                raise AssertionError(
+                    f"run_prod.sh exited with {proc.returncode}; see logs/reliability-drill.log"
+                )
             return self.is_up("lb" if name == "drill-lb" else name)
 
         self._wait(ready, name, seconds)
@@ -74,7 +77,11 @@ def _part_pids(profile: WholeProfile) -> dict[str, int]:
         if b"rasa_ext.runtime.main" in args:
             port = int(args[args.index(b"--port") + 1])
             parts[f"rasa{port - profile.instance_base}"] = pid
-        elif b"actions" in args and b"--port" in args and args[args.index(b"--port") + 1] == str(profile.action_port).encode():
+        elif (
+            b"actions" in args
+            and b"--port" in args
+            and args[args.index(b"--port") + 1] == str(profile.action_port).encode()
+        ):
             parts["actions"] = pid
         elif b"console" in args and str(profile.console_port).encode() in args:
             parts["console"] = pid
@@ -151,8 +158,9 @@ def test_a_killed_instance_is_survived_and_restarted(profile):
         visitor = WidgetVisitor(profile.lb)
         # Long-polling, the widget's first transport (this python-socketio's WebSocket client
         # needs a newer aiohttp than Rasa pins); the held poll shows which instance serves it.
-        await visitor.sio.connect(profile.lb, socketio_path="socket.io", transports=["polling"],
-                                  wait_timeout=30)
+        await visitor.sio.connect(
+            profile.lb, socketio_path="socket.io", transports=["polling"], wait_timeout=30
+        )
         try:
             first = await visitor.say("what is tms", 60)
             assert first["topic"] == "tms.overview"
@@ -162,7 +170,9 @@ def test_a_killed_instance_is_survived_and_restarted(profile):
                 await asyncio.sleep(0.1)
             assert victim is not None, "could not tell which instance holds the socket"
             before = _part_pids(profile)
-            assert set(before) >= {"actions", "lb", "console"} | {f"rasa{i}" for i in range(1, INSTANCES + 1)}, before
+            assert set(before) >= {"actions", "lb", "console"} | {
+                f"rasa{i}" for i in range(1, INSTANCES + 1)
+            }, before
             os.kill(before[f"rasa{victim}"], signal.SIGKILL)
             killed_at = time.monotonic()
             # The widget notices its socket closing; the visitor's next message follows.

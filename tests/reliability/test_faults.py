@@ -7,6 +7,7 @@
 3. PostgreSQL becomes unreachable for a few seconds (the proxy in front of it cuts every
    connection): clear replies, no 5xx, no crashed process, and it recovers by itself.
 """
+
 import signal
 import time
 import uuid
@@ -49,8 +50,12 @@ def test_action_server_killed_mid_conversation(stack):
     payload, _, _ = visitor.say("does tms hurt")
     assert payload["topic"].startswith("tms."), payload
     turns = [e["text"] for e in stack.events(visitor.sender) if e.get("event") == "user"]
-    assert turns == ["what is tms", "what are the side effects of tms", "i want to end my life",
-                     "does tms hurt"]
+    assert turns == [
+        "what is tms",
+        "what are the side effects of tms",
+        "i want to end my life",
+        "does tms hurt",
+    ]
 
 
 def test_rasa_instance_killed_mid_booking(stack):
@@ -77,8 +82,12 @@ def test_rasa_instance_killed_mid_booking(stack):
     direct = f"{stack.instance(1)}/webhooks/rest/webhook"
     payload, _, replies = visitor.say("yes", url=direct)
     assert payload.get("requested_slot") == "appointment_time", payload
-    times = [b["payload"] for r in replies for b in (r.get("buttons") or [])
-             if "appointment_time" in b["payload"] and '"more"' not in b["payload"]]
+    times = [
+        b["payload"]
+        for r in replies
+        for b in (r.get("buttons") or [])
+        if "appointment_time" in b["payload"] and '"more"' not in b["payload"]
+    ]
     payload, _, _ = visitor.say(times[0], url=direct)
     assert payload.get("requested_slot") == "consent"
     payload, _, _ = visitor.say("yes", url=direct)
@@ -87,8 +96,9 @@ def test_rasa_instance_killed_mid_booking(stack):
     reference = payload.get("booking", {}).get("reference")
     assert reference, payload
     with stack.engine.connect() as conn:
-        row = conn.execute(sa.text("select sender_id, status from bookings where reference = :r"),
-                           {"r": reference}).first()
+        row = conn.execute(
+            sa.text("select sender_id, status from bookings where reference = :r"), {"r": reference}
+        ).first()
     assert row is not None and row.sender_id == visitor.sender and row.status == "booked"
 
 

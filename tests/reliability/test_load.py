@@ -3,6 +3,7 @@ sends consecutive turns of one conversation to different Rasa instances; then ev
 PostgreSQL must hold exactly the turns sent, in order, each followed by exactly the replies the
 visitor got. A second run sends several messages of one conversation at the same time to both
 instances: the Redis lock store must keep each turn's events together."""
+
 import asyncio
 import time
 import uuid
@@ -17,13 +18,26 @@ TURNS = 20
 # A visitor's session: questions, a medication question, a booking started and stopped, more
 # questions, and a message with contact details (which must never reach the logs).
 SCRIPT = [
-    "hi", "what is tms", "does tms hurt", "how long does a tms session take",
-    "what are the side effects of tms", "is tms covered by insurance",
-    "can I take sertraline during tms", "how many sessions do I need",
-    "book an evaluation", "Dana Whitfield", "dana.load{n}@example.com", "cancel",
-    "where are you located", "what are your hours", "is tms safe",
+    "hi",
+    "what is tms",
+    "does tms hurt",
+    "how long does a tms session take",
+    "what are the side effects of tms",
+    "is tms covered by insurance",
+    "can I take sertraline during tms",
+    "how many sessions do I need",
+    "book an evaluation",
+    "Dana Whitfield",
+    "dana.load{n}@example.com",
+    "cancel",
+    "where are you located",
+    "what are your hours",
+    "is tms safe",
     "my email is load{n}.pii@example.org and my phone is 503-555-01{nn}",
-    "can I drive after tms", "does tms work for anxiety", "thanks", "bye",
+    "can I drive after tms",
+    "does tms work for anxiety",
+    "thanks",
+    "bye",
 ]
 assert len(SCRIPT) == TURNS
 
@@ -52,10 +66,12 @@ def test_50_conversations_x_20_turns_lose_nothing(stack):
     async def run():
         timeout = aiohttp.ClientTimeout(total=300)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            await asyncio.gather(*(
-                conversation(session, stack.webhook, sender, script(n), records[sender])
-                for n, sender in enumerate(senders)
-            ))
+            await asyncio.gather(
+                *(
+                    conversation(session, stack.webhook, sender, script(n), records[sender])
+                    for n, sender in enumerate(senders)
+                )
+            )
 
     started = time.monotonic()
     asyncio.run(run())
@@ -92,8 +108,14 @@ def test_simultaneous_messages_of_one_conversation_are_serialised(stack):
     """5 conversations x 6 messages sent at once, alternating between the two instances."""
     conversations, burst = 5, 6
     senders = [f"burst-{stack.run}-{n}-{uuid.uuid4().hex[:6]}" for n in range(conversations)]
-    questions = ["what is tms", "does tms hurt", "is tms safe", "what are your hours",
-                 "how long does a tms session take", "where are you located"]
+    questions = [
+        "what is tms",
+        "does tms hurt",
+        "is tms safe",
+        "what are your hours",
+        "how long does a tms session take",
+        "where are you located",
+    ]
 
     async def run():
         timeout = aiohttp.ClientTimeout(total=300)

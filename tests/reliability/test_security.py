@@ -2,6 +2,7 @@
 Rasa's HTTP API is off on the instances and not routed by the load balancer, the instances
 listen on loopback only, CORS answers only the configured origins, long messages get the
 clear too-long reply."""
+
 import http.client
 import socket
 import time
@@ -120,8 +121,12 @@ def test_cors_only_for_configured_origins(stack):
     assert good.headers.get("Access-Control-Allow-Origin") == allowed
     bad = requests.options(stack.webhook, headers={"Origin": "https://evil.example", **preflight}, timeout=10)
     assert bad.headers.get("Access-Control-Allow-Origin") in (None, "")
-    response = requests.post(stack.webhook, json={"sender": f"c-{uuid.uuid4().hex}", "message": "hi"},
-                             headers={"Origin": "https://evil.example"}, timeout=60)
+    response = requests.post(
+        stack.webhook,
+        json={"sender": f"c-{uuid.uuid4().hex}", "message": "hi"},
+        headers={"Origin": "https://evil.example"},
+        timeout=60,
+    )
     assert response.headers.get("Access-Control-Allow-Origin") in (None, "")
 
 
@@ -129,6 +134,10 @@ def test_message_size_limit_gets_a_clear_reply(stack):
     response = _post(stack.webhook, f"long-{uuid.uuid4().hex}", "x" * (MAX_MESSAGE_CHARS + 1))
     assert response.status_code == 200
     assert knowledge_base().phrases["too_long"] in text_of(response.json())
-    response = requests.post(stack.webhook, data=b'{"sender": "a", "message": "' + b"x" * (2 << 20) + b'"}',
-                             headers={"Content-Type": "application/json"}, timeout=60)
+    response = requests.post(
+        stack.webhook,
+        data=b'{"sender": "a", "message": "' + b"x" * (2 << 20) + b'"}',
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
     assert response.status_code == 413

@@ -10,12 +10,12 @@ from typing import Any, Dict, List, Optional
 
 from icalendar import Calendar
 
+from practice.booking.store import BookingStore
 from practice.notifications.booking_events import BookingNotifier
 from practice.notifications.outbox import Outbox
 from practice.notifications.senders import SmtpSender
 from practice.notifications.settings import NotificationSettings, SmtpSettings
 from practice.notifications.worker import DeliveryWorker
-from practice.booking.store import BookingStore
 
 CLINIC_ADDRESS = "scheduling@clinic.test"
 SENDER_ADDRESS = "appointments@clinic.test"

@@ -1,4 +1,5 @@
 """actions/preload.py: what the first visitor would wait for is loaded at start, never fatally."""
+
 from actions import preload
 from practice.booking import service as booking_service_module
 

@@ -5,6 +5,7 @@ a "Tell me more" quick reply whose payload names the topic; the payload (or a ty
 more", read against the last topic answered) brings that topic's detail, still with its
 sources written out, the deferral and the contract payload.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,13 +24,21 @@ TOPICS_WITH_DETAIL = sorted(t.id for t in KB.topics.values() if t.detail)
 
 
 def run_action(
-    intent: str, entities: list[dict[str, Any]] | None = None, last_topic: str | None = None,
+    intent: str,
+    entities: list[dict[str, Any]] | None = None,
+    last_topic: str | None = None,
     text: str = "",
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
     tracker = Tracker(
-        "visitor-1", {"last_topic": last_topic}, latest,
-        [{"event": "user", "text": text, "parse_data": latest}], False, None, {}, "action_listen",
+        "visitor-1",
+        {"last_topic": last_topic},
+        latest,
+        [{"event": "user", "text": text, "parse_data": latest}],
+        False,
+        None,
+        {},
+        "action_listen",
     )
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionAnswer().run(dispatcher, tracker, {}))
@@ -47,8 +56,14 @@ def parse_payload(payload: str) -> dict[str, Any]:
 
 
 def test_topics_with_more_to_say_include_the_clinical_ones() -> None:
-    for topic_id in ("tms.overview", "tms.side_effects", "tms.serious_risks", "tms.daily_life",
-                     "tms.effectiveness", "meds.combination"):
+    for topic_id in (
+        "tms.overview",
+        "tms.side_effects",
+        "tms.serious_risks",
+        "tms.daily_life",
+        "tms.effectiveness",
+        "meds.combination",
+    ):
         assert topic_id in TOPICS_WITH_DETAIL
 
 
@@ -70,8 +85,9 @@ def test_lead_offers_tell_me_more_for_the_same_topic(topic_id: str) -> None:
 def test_tell_me_more_payload_gives_the_detail_with_sources_and_deferral(topic_id: str) -> None:
     topic = KB.topic(topic_id)
     entities = [{"entity": DETAIL_ENTITY, "value": topic_id}]
-    messages, events = run_action(DETAIL_INTENT, entities, last_topic="clinic.contact",
-                                  text=detail_payload(topic_id))
+    messages, events = run_action(
+        DETAIL_INTENT, entities, last_topic="clinic.contact", text=detail_payload(topic_id)
+    )
     (message,) = messages
     assert message["text"].startswith(topic.detail)
     for source in topic.sources:
@@ -109,7 +125,8 @@ def test_tell_me_more_with_nothing_before_it_is_a_fallback_turn() -> None:
 
 def test_an_unknown_topic_in_the_payload_is_not_trusted() -> None:
     entities = [{"entity": DETAIL_ENTITY, "value": "tms.made_up"}]
-    messages, _ = run_action(DETAIL_INTENT, entities, last_topic="tms.overview",
-                             text='/more_detail{"detail_topic": "tms.made_up"}')
+    messages, _ = run_action(
+        DETAIL_INTENT, entities, last_topic="tms.overview", text='/more_detail{"detail_topic": "tms.made_up"}'
+    )
     assert messages[0]["custom"]["topic"] == "tms.overview"
     assert re.search(r"\bnot meant\s+to cause a seizure\b", messages[0]["text"])

@@ -6,6 +6,7 @@ policy is stood in for, by `Conversation.policy` below, which follows data/rules
 trained model's RulePolicy does the same). Every turn is checked for exactly one contract
 payload, as the widget and converse_eval.py require.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,7 +32,11 @@ from rasa_sdk.executor import ActionExecutor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION_INTENTS = {
-    "tms_insurance", "tms_side_effects", "clinic_contact", "chitchat_greet", "out_of_scope",
+    "tms_insurance",
+    "tms_side_effects",
+    "clinic_contact",
+    "chitchat_greet",
+    "out_of_scope",
 }
 
 
@@ -54,7 +59,9 @@ class Conversation:
         self.domain = Domain.load(str(ROOT / "domain.yml"))
         self.endpoint = InProcessActionServer()
         self.nlg = TemplatedNaturalLanguageGenerator(self.domain.responses)
-        self.tracker = DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen")], self.domain.slots)
+        self.tracker = DialogueStateTracker.from_events(
+            sender, [ActionExecuted("action_listen")], self.domain.slots
+        )
 
     async def _run(self, name: str) -> bool:
         """Runs one action as the processor does; False if a form rejected."""
@@ -119,14 +126,19 @@ class Conversation:
 
     async def _after_form(self, form: str) -> None:
         if self.tracker.active_loop_name is None:
-            await self._run("action_booking_submit" if form == "booking_form" else "action_booking_manage_submit")
+            await self._run(
+                "action_booking_submit" if form == "booking_form" else "action_booking_manage_submit"
+            )
 
     def say(self, text: str, intent: str = "inform") -> dict[str, Any]:
         replies = asyncio.run(self._turn(text, intent))
         customs = [r["custom"] for r in replies if r.get("custom")]
         assert len(customs) == 1, (text, replies)
-        return {"custom": customs[0], "text": "\n".join(r["text"] or "" for r in replies),
-                "buttons": [b for r in replies for b in r.get("buttons") or []]}
+        return {
+            "custom": customs[0],
+            "text": "\n".join(r["text"] or "" for r in replies),
+            "buttons": [b for r in replies for b in r.get("buttons") or []],
+        }
 
 
 @pytest.fixture
@@ -136,7 +148,9 @@ def chat(booking_service):
 
 def test_happy_path_books_and_gives_a_reference(chat, booking_service):
     reply = chat.say("I'd like to book an evaluation", "booking_evaluation")
-    assert reply["custom"]["requested_slot"] == "full_name" and reply["custom"]["topic"] == "booking.evaluation"
+    assert (
+        reply["custom"]["requested_slot"] == "full_name" and reply["custom"]["topic"] == "booking.evaluation"
+    )
     assert chat.say("Dana Whitfield")["custom"]["requested_slot"] == "contact"
     assert chat.say("dana.whitfield@example.com")["custom"]["requested_slot"] == "state"
     assert chat.say("Oregon")["custom"]["requested_slot"] == "adult"
@@ -145,7 +159,10 @@ def test_happy_path_books_and_gives_a_reference(chat, booking_service):
     first_button = reply["buttons"][0]["payload"]
     assert chat.say(first_button)["custom"]["requested_slot"] == "consent"
     reply = chat.say("yes", "affirm")
-    assert reply["custom"]["requested_slot"] == "confirm" and "Tuesday, December 1 at 9:00 AM PST" in reply["text"]
+    assert (
+        reply["custom"]["requested_slot"] == "confirm"
+        and "Tuesday, December 1 at 9:00 AM PST" in reply["text"]
+    )
     reply = chat.say("yes", "affirm")
     reference = reply["custom"]["booking"]["reference"]
     assert reference in reply["text"] and "PST" in reply["text"]
@@ -209,8 +226,14 @@ def test_unlicensed_state_ends_with_alternatives(chat):
 
 def test_correction_at_the_summary_then_yes(chat, booking_service):
     chat.say("book an evaluation", "booking_evaluation")
-    for text, intent in (("Dana Whitfield", "inform"), ("503-555-0123", "inform"), ("WA", "inform"),
-                         ("yes", "affirm"), ("monday at 10am", "inform"), ("I agree", "affirm")):
+    for text, intent in (
+        ("Dana Whitfield", "inform"),
+        ("503-555-0123", "inform"),
+        ("WA", "inform"),
+        ("yes", "affirm"),
+        ("monday at 10am", "inform"),
+        ("I agree", "affirm"),
+    ):
         chat.say(text, intent)
     reply = chat.say("actually my email is dana.whitfield@example.com")
     assert reply["custom"]["requested_slot"] == "confirm" and "dana.whitfield@example.com" in reply["text"]
@@ -225,12 +248,19 @@ def test_correction_at_the_summary_then_yes(chat, booking_service):
 
 def test_manage_cancel_by_reference_and_contact(chat, booking_service):
     booked = booking_service.store.book(
-        full_name="Dana Whitfield", contact="dana@example.com", state="OR",
-        start_utc=booking_service.open_slots()[0], sender_id="earlier",
+        full_name="Dana Whitfield",
+        contact="dana@example.com",
+        state="OR",
+        start_utc=booking_service.open_slots()[0],
+        sender_id="earlier",
     )
     reply = chat.say("I need to cancel my appointment", "booking_manage")
-    assert reply["custom"] == {"topic": "booking.manage", "sources": [], "defer_to_clinician": False,
-                               "requested_slot": "manage_reference"}
+    assert reply["custom"] == {
+        "topic": "booking.manage",
+        "sources": [],
+        "defer_to_clinician": False,
+        "requested_slot": "manage_reference",
+    }
     assert chat.say(booked.reference)["custom"]["requested_slot"] == "manage_contact"
     assert chat.say("dana@example.com")["custom"]["requested_slot"] == "manage_choice"
     reply = chat.say('/inform{"booking_choice":"cancel"}')

@@ -1,5 +1,6 @@
 """The slot finder: weekly hours in the practice's zone, DST, lead time, horizon, blocked dates,
 and matching what a visitor types to an open slot."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -100,7 +101,11 @@ def test_skipped_and_repeated_night_hours_on_dst_days(booking_clinic):
     )
     availability = Availability.from_clinic(booking_clinic)
     slots = availability.open_slots(utc(2026, 3, 1, 12))
-    march = [availability.local(s).strftime("%H:%M %Z") for s in slots if availability.local(s).date() == date(2026, 3, 8)]
+    march = [
+        availability.local(s).strftime("%H:%M %Z")
+        for s in slots
+        if availability.local(s).date() == date(2026, 3, 8)
+    ]
     assert march == ["00:00 PST", "01:00 PST", "03:00 PDT"]  # 02:00 does not exist that night
     november = [s for s in slots if availability.local(s).date() == date(2026, 11, 1)]
     assert len(november) == len(set(november)) == 4  # 01:00 happens twice; offered once
@@ -176,7 +181,9 @@ def test_typed_times_match_an_open_slot(text, expected, availability, open_slots
     assert pick(text, availability, open_slots) == ("slot", expected)
 
 
-@pytest.mark.parametrize("text", ["more times", '/inform{"appointment_time":"more"}', "none of those work", "anything later?"])
+@pytest.mark.parametrize(
+    "text", ["more times", '/inform{"appointment_time":"more"}', "none of those work", "anything later?"]
+)
 def test_asking_for_more_times(text, availability, open_slots):
     assert pick(text, availability, open_slots)[0] == "more"
 

@@ -1,5 +1,6 @@
 """The bookings store: create, idempotent confirmation, cancel/move by reference + contact, the
 schema migration, and no double booking under concurrent requests (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import threading
@@ -30,8 +31,13 @@ RACERS = 20
 
 
 def details(**overrides):
-    values = dict(full_name="Dana Whitfield", contact="dana@example.com", state="OR",
-                  start_utc=SLOT, sender_id="visitor-1")
+    values = dict(
+        full_name="Dana Whitfield",
+        contact="dana@example.com",
+        state="OR",
+        start_utc=SLOT,
+        sender_id="visitor-1",
+    )
     values.update(overrides)
     return values
 
@@ -57,7 +63,11 @@ def test_a_booking_is_stored_with_a_reference_and_utc_time(store):
     stored = store.get(booking.reference)
     assert stored.start_utc == SLOT and stored.start_utc.tzinfo is not None
     assert (stored.full_name, stored.contact, stored.state, stored.status) == (
-        "Dana Whitfield", "dana@example.com", "OR", BOOKED)
+        "Dana Whitfield",
+        "dana@example.com",
+        "OR",
+        BOOKED,
+    )
     assert stored.sender_id == "visitor-1" and stored.created_at <= datetime.now(timezone.utc)
     assert store.booked_starts(SLOT - timedelta(days=1), SLOT + timedelta(days=1)) == {SLOT}
 
@@ -162,15 +172,21 @@ def test_the_database_rejects_a_second_active_booking_for_a_slot(store):
     store.book(**details())
     with pytest.raises(sa.exc.IntegrityError):
         with store.engine.begin() as conn:
-            conn.execute(sa.text(
+            conn.execute(
+                sa.text(
+                    "INSERT INTO bookings (reference, full_name, contact, state, start_utc, status,"
+                    " sender_id, created_at, updated_at) SELECT 'EV-ZZZZZZ', full_name, contact, state,"
+                    " start_utc, 'booked', 'x', created_at, updated_at FROM bookings"
+                )
+            )
+    with store.engine.begin() as conn:  # a cancelled duplicate is fine
+        conn.execute(
+            sa.text(
                 "INSERT INTO bookings (reference, full_name, contact, state, start_utc, status,"
                 " sender_id, created_at, updated_at) SELECT 'EV-ZZZZZZ', full_name, contact, state,"
-                " start_utc, 'booked', 'x', created_at, updated_at FROM bookings"))
-    with store.engine.begin() as conn:  # a cancelled duplicate is fine
-        conn.execute(sa.text(
-            "INSERT INTO bookings (reference, full_name, contact, state, start_utc, status,"
-            " sender_id, created_at, updated_at) SELECT 'EV-ZZZZZZ', full_name, contact, state,"
-            " start_utc, 'cancelled', 'x', created_at, updated_at FROM bookings WHERE status = 'booked'"))
+                " start_utc, 'cancelled', 'x', created_at, updated_at FROM bookings WHERE status = 'booked'"
+            )
+        )
 
 
 # ----------------------------------------------------------------------- concurrency
@@ -184,7 +200,9 @@ def race(make_store, n=RACERS):
     def attempt(i):
         barrier.wait()
         try:
-            return stores[i].book(**details(sender_id=f"racer-{i}", contact=f"racer{i}@example.com")).reference
+            return (
+                stores[i].book(**details(sender_id=f"racer-{i}", contact=f"racer{i}@example.com")).reference
+            )
         except SlotTaken:
             return None
 
@@ -240,7 +258,10 @@ def test_concurrent_bookings_of_one_slot_postgresql_exactly_one_wins(pg_schema_u
     assert count_rows(check, status=BOOKED) == 1
     # the retried confirmation and cancel/move behave the same on PostgreSQL
     winner = check.get(winners[0])
-    assert check.book(**details(sender_id=winner.sender_id, contact=winner.contact)).reference == winner.reference
+    assert (
+        check.book(**details(sender_id=winner.sender_id, contact=winner.contact)).reference
+        == winner.reference
+    )
     moved = check.move(winner.reference, winner.contact, OTHER_SLOT)
     assert moved.start_utc == OTHER_SLOT
     check.engine.dispose()
@@ -272,6 +293,7 @@ def test_racing_inserts_are_stopped_by_the_database_alone_postgresql(pg_schema_u
 
 # ------------------------------------------------------------------ caps against scripts
 
+
 def _future(hours: int) -> datetime:
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     return now + timedelta(days=2, hours=hours)
@@ -296,15 +318,24 @@ def test_a_contact_holds_at_most_its_upcoming_bookings(store):
 def test_one_address_makes_at_most_its_bookings_a_day(store):
     limits = BookingLimits(per_address_per_day=2)
     for i in range(2):
-        store.book(**details(start_utc=_future(i), contact=f"p{i}@example.com", sender_id=f"s{i}"),
-                   client_key="address-a", limits=limits)
+        store.book(
+            **details(start_utc=_future(i), contact=f"p{i}@example.com", sender_id=f"s{i}"),
+            client_key="address-a",
+            limits=limits,
+        )
     with pytest.raises(BookingLimitReached) as refused:
-        store.book(**details(start_utc=_future(5), contact="p9@example.com", sender_id="s9"),
-                   client_key="address-a", limits=limits)
+        store.book(
+            **details(start_utc=_future(5), contact="p9@example.com", sender_id="s9"),
+            client_key="address-a",
+            limits=limits,
+        )
     assert refused.value.which == "address"
     # Another address, or a booking without one (the operator's own machine), still books.
-    store.book(**details(start_utc=_future(6), contact="q@example.com", sender_id="t1"),
-               client_key="address-b", limits=limits)
+    store.book(
+        **details(start_utc=_future(6), contact="q@example.com", sender_id="t1"),
+        client_key="address-b",
+        limits=limits,
+    )
     store.book(**details(start_utc=_future(7), contact="r@example.com", sender_id="t2"), limits=limits)
     assert count_rows(store) == 4 and count_rows(store, client_key="address-a") == 2
 

@@ -1,5 +1,6 @@
 """The booking form's validators, questions and endings, run as the action server runs them
 (rasa_sdk Tracker + CollectingDispatcher), against a temporary database and a fixed clock."""
+
 from __future__ import annotations
 
 import asyncio
@@ -47,7 +48,9 @@ def run(action, tracker, domain) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def answer(form_tracker, domain_dict, field, text, slots=None, intent="inform", **kw):
     """The visitor answers `field` with `text`: what does the validator set and say?"""
-    tracker = form_tracker(slots=slots, text=text, intent=intent, requested=field, candidate={field: text}, **kw)
+    tracker = form_tracker(
+        slots=slots, text=text, intent=intent, requested=field, candidate={field: text}, **kw
+    )
     return run(ValidateBookingForm(), tracker, domain_dict)
 
 
@@ -104,25 +107,36 @@ def test_contact_invalid_gets_a_clear_message(form_tracker, domain_dict, text):
 def test_three_invalid_answers_offer_the_practice_contact_instead(form_tracker, domain_dict):
     failures = None
     for attempt in (1, 2):
-        slots, messages = answer(form_tracker, domain_dict, "contact", "nope", slots={"booking_failures": failures})
+        slots, messages = answer(
+            form_tracker, domain_dict, "contact", "nope", slots={"booking_failures": failures}
+        )
         failures = slots["booking_failures"]
         assert failures == {"contact": attempt} and messages
-    slots, messages = answer(form_tracker, domain_dict, "contact", "nope", slots={"booking_failures": failures})
+    slots, messages = answer(
+        form_tracker, domain_dict, "contact", "nope", slots={"booking_failures": failures}
+    )
     assert slots["requested_slot"] is None  # the form ends...
     assert slots["booking_outcome"] == {"kind": "gave_up", "field": "contact"}
     assert messages == []  # ...and the submit action says what to do instead
-    submitted, said = run(ActionBookingSubmit(), form_tracker(slots={**slots, "full_name": "Dana"}, form=None), domain_dict)
+    submitted, said = run(
+        ActionBookingSubmit(), form_tracker(slots={**slots, "full_name": "Dana"}, form=None), domain_dict
+    )
     assert "(503) 555-0142" in texts_of(said) and "care@example.com" in texts_of(said)
     assert customs(said) == [{"topic": "booking.evaluation", "sources": [], "defer_to_clinician": False}]
     assert "full_name" not in submitted  # what was given is kept for a later try
 
 
 def test_a_valid_answer_resets_the_failure_count(form_tracker, domain_dict):
-    slots, _ = answer(form_tracker, domain_dict, "contact", "dana@example.com", slots={"booking_failures": {"contact": 2}})
+    slots, _ = answer(
+        form_tracker, domain_dict, "contact", "dana@example.com", slots={"booking_failures": {"contact": 2}}
+    )
     assert slots["contact"] == "dana@example.com" and slots["booking_failures"] is None
 
 
-@pytest.mark.parametrize("text, code", [("Oregon", "OR"), ("WA", "WA"), ("I'll be at home in Vancouver, Washington", "WA"), ("orgeon", "OR")])
+@pytest.mark.parametrize(
+    "text, code",
+    [("Oregon", "OR"), ("WA", "WA"), ("I'll be at home in Vancouver, Washington", "WA"), ("orgeon", "OR")],
+)
 def test_state_accepts_licensed_names_and_abbreviations(form_tracker, domain_dict, text, code):
     slots, messages = answer(form_tracker, domain_dict, "state", text)
     assert slots["state"] == code and messages == []
@@ -143,7 +157,10 @@ def test_an_unknown_place_asks_again(form_tracker, domain_dict):
     assert slots["state"] is None and "US state" in texts_of(messages)
 
 
-@pytest.mark.parametrize("text, intent", [("yes", "affirm"), ("I'm 34", "inform"), ("/affirm", "affirm"), ("yes I'm over 18", "affirm")])
+@pytest.mark.parametrize(
+    "text, intent",
+    [("yes", "affirm"), ("I'm 34", "inform"), ("/affirm", "affirm"), ("yes I'm over 18", "affirm")],
+)
 def test_adult_yes(form_tracker, domain_dict, text, intent):
     slots, _ = answer(form_tracker, domain_dict, "adult", text, intent=intent)
     assert slots["adult"] is True
@@ -174,7 +191,9 @@ def test_consent(form_tracker, domain_dict):
 
 
 def test_a_time_button_is_accepted_silently(form_tracker, domain_dict):
-    slots, messages = answer(form_tracker, domain_dict, "appointment_time", '/inform{"appointment_time":"2026-12-01T17:00:00Z"}')
+    slots, messages = answer(
+        form_tracker, domain_dict, "appointment_time", '/inform{"appointment_time":"2026-12-01T17:00:00Z"}'
+    )
     assert slots["appointment_time"] == "2026-12-01T17:00:00Z" and messages == []
 
 
@@ -186,18 +205,30 @@ def test_a_typed_time_is_matched_and_read_back(form_tracker, domain_dict):
 
 def test_the_first_one_means_the_first_offered(form_tracker, domain_dict):
     offered = ["2026-12-02T18:00:00Z", "2026-12-02T19:00:00Z"]
-    slots, _ = answer(form_tracker, domain_dict, "appointment_time", "the first one", slots={"booking_offered": offered})
+    slots, _ = answer(
+        form_tracker, domain_dict, "appointment_time", "the first one", slots={"booking_offered": offered}
+    )
     assert slots["appointment_time"] == offered[0]
 
 
 def test_more_times_pages_without_an_error(form_tracker, domain_dict):
-    slots, messages = answer(form_tracker, domain_dict, "appointment_time", '/inform{"appointment_time":"more"}', slots={"booking_offer_page": 0})
+    slots, messages = answer(
+        form_tracker,
+        domain_dict,
+        "appointment_time",
+        '/inform{"appointment_time":"more"}',
+        slots={"booking_offer_page": 0},
+    )
     assert slots["appointment_time"] is None and slots["booking_offer_page"] == 1 and messages == []
 
 
 def test_a_slot_booked_meanwhile_is_reported_and_not_counted(form_tracker, domain_dict, booking_service):
-    booking_service.store.book(full_name="Sam", contact="sam@example.com", state="WA", start_utc=FIRST_SLOT, sender_id="other")
-    slots, messages = answer(form_tracker, domain_dict, "appointment_time", '/inform{"appointment_time":"2026-12-01T17:00:00Z"}')
+    booking_service.store.book(
+        full_name="Sam", contact="sam@example.com", state="WA", start_utc=FIRST_SLOT, sender_id="other"
+    )
+    slots, messages = answer(
+        form_tracker, domain_dict, "appointment_time", '/inform{"appointment_time":"2026-12-01T17:00:00Z"}'
+    )
     assert slots["appointment_time"] is None and "no longer available" in texts_of(messages)
     assert slots["booking_failures"] is None
 
@@ -214,11 +245,18 @@ def test_time_question_offers_the_soonest_slots_as_buttons(form_tracker, domain_
     assert len(customs(messages)) == 1
     assert customs(messages)[0]["requested_slot"] == "appointment_time"
     buttons = messages[0]["buttons"]
-    assert buttons[0] == {"title": "Tue Dec 1, 9:00 AM PST", "payload": '/inform{"appointment_time":"2026-12-01T17:00:00Z"}'}
+    assert buttons[0] == {
+        "title": "Tue Dec 1, 9:00 AM PST",
+        "payload": '/inform{"appointment_time":"2026-12-01T17:00:00Z"}',
+    }
     assert buttons[-1]["title"] == "More times" and len(buttons) == 6
     assert "1. Tue Dec 1, 9:00 AM PST" in messages[0]["text"]  # readable without buttons
     assert slots["booking_offered"][0] == "2026-12-01T17:00:00Z"
-    second, messages = run(AskAppointmentTime(), form_tracker(slots={"booking_offer_page": 1}, requested="appointment_time"), domain_dict)
+    second, messages = run(
+        AskAppointmentTime(),
+        form_tracker(slots={"booking_offer_page": 1}, requested="appointment_time"),
+        domain_dict,
+    )
     assert second["booking_offered"][0] == "2026-12-01T23:00:00Z"  # Tue 3 PM, the sixth slot
     assert "more open times" in messages[0]["text"]
 
@@ -236,7 +274,12 @@ def test_yes_at_the_summary_books_once_even_if_retried(form_tracker, domain_dict
         assert conn.execute(sa.text("SELECT COUNT(*) FROM bookings")).scalar_one() == 1
     stored = booking_service.store.get(reference)
     assert (stored.full_name, stored.contact, stored.state, stored.start_utc, stored.sender_id) == (
-        "Dana Whitfield", "dana@example.com", "OR", FIRST_SLOT, "visitor-1")
+        "Dana Whitfield",
+        "dana@example.com",
+        "OR",
+        FIRST_SLOT,
+        "visitor-1",
+    )
 
 
 def test_the_confirmation_gives_the_reference_time_and_next_steps(form_tracker, domain_dict):
@@ -251,8 +294,12 @@ def test_the_confirmation_gives_the_reference_time_and_next_steps(form_tracker, 
     assert reset["full_name"] is None and reset["contact"] is None  # nothing kept in the slots
 
 
-def test_a_slot_taken_before_yes_sends_the_visitor_back_to_the_times(form_tracker, domain_dict, booking_service):
-    booking_service.store.book(full_name="Sam", contact="sam@example.com", state="WA", start_utc=FIRST_SLOT, sender_id="other")
+def test_a_slot_taken_before_yes_sends_the_visitor_back_to_the_times(
+    form_tracker, domain_dict, booking_service
+):
+    booking_service.store.book(
+        full_name="Sam", contact="sam@example.com", state="WA", start_utc=FIRST_SLOT, sender_id="other"
+    )
     slots, messages = answer(form_tracker, domain_dict, "confirm", "yes", slots=FILLED, intent="affirm")
     assert slots["appointment_time"] is None and slots["confirm"] is None
     assert "just booked by someone else" in texts_of(messages)
@@ -268,21 +315,27 @@ def test_no_at_the_summary_asks_what_to_change(form_tracker, domain_dict):
     assert '/inform{"booking_choice":"change:appointment_time"}' in payloads and "/stop" in payloads
 
 
-@pytest.mark.parametrize("text", ["change the time", '/inform{"booking_choice":"change:appointment_time"}', "time"])
+@pytest.mark.parametrize(
+    "text", ["change the time", '/inform{"booking_choice":"change:appointment_time"}', "time"]
+)
 def test_naming_a_field_at_the_summary_asks_it_again(form_tracker, domain_dict, text):
     slots, _ = answer(form_tracker, domain_dict, "confirm", text, slots={**FILLED, "booking_fix": True})
     assert slots["appointment_time"] is None and slots["confirm"] is None
 
 
 def test_a_correction_at_the_summary_updates_the_field(form_tracker, domain_dict):
-    slots, messages = answer(form_tracker, domain_dict, "confirm", "actually my email is dana.w@example.com", slots=FILLED)
+    slots, messages = answer(
+        form_tracker, domain_dict, "confirm", "actually my email is dana.w@example.com", slots=FILLED
+    )
     assert slots["contact"] == "dana.w@example.com" and slots["confirm"] is None
     assert "updated your email or phone number" in texts_of(messages)
 
 
 def test_a_correction_mid_form_updates_the_field_and_asks_again(form_tracker, domain_dict):
     filled = {"full_name": "Dana Whitfield", "contact": "dana@example.com"}
-    slots, messages = answer(form_tracker, domain_dict, "state", "actually my email is new@example.com", slots=filled)
+    slots, messages = answer(
+        form_tracker, domain_dict, "state", "actually my email is new@example.com", slots=filled
+    )
     assert slots["contact"] == "new@example.com" and slots["state"] is None
     assert "updated" in texts_of(messages)
 
@@ -295,7 +348,13 @@ def test_a_correction_to_an_unlicensed_state_ends_the_booking(form_tracker, doma
 def test_summary_lists_the_fields_in_the_practice_time_zone(form_tracker, domain_dict):
     _, messages = run(AskConfirm(), form_tracker(slots=FILLED, requested="confirm"), domain_dict)
     text = messages[0]["text"]
-    for part in ("Dana Whitfield", "dana@example.com", "Oregon", "18 or older", "Tuesday, December 1 at 9:00 AM PST"):
+    for part in (
+        "Dana Whitfield",
+        "dana@example.com",
+        "Oregon",
+        "18 or older",
+        "Tuesday, December 1 at 9:00 AM PST",
+    ):
         assert part in text
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny", "/stop"]
 
@@ -306,7 +365,14 @@ def test_summary_lists_the_fields_in_the_practice_time_zone(form_tracker, domain
 def test_each_question_carries_one_payload_with_topic_and_requested_slot(form_tracker, domain_dict):
     for action, field in ((AskFullName(), "full_name"), (AskContact(), "contact")):
         _, messages = run(action, form_tracker(requested=field), domain_dict)
-        assert customs(messages) == [{"topic": "booking.evaluation", "sources": [], "defer_to_clinician": False, "requested_slot": field}]
+        assert customs(messages) == [
+            {
+                "topic": "booking.evaluation",
+                "sources": [],
+                "defer_to_clinician": False,
+                "requested_slot": field,
+            }
+        ]
 
 
 def test_the_first_question_introduces_the_booking(form_tracker, domain_dict):
@@ -314,7 +380,11 @@ def test_the_first_question_introduces_the_booking(form_tracker, domain_dict):
     _, messages = run(AskFullName(), form_tracker(requested="full_name", turn_events=started), domain_dict)
     text = messages[0]["text"]
     assert "don't share health details" in text and "988" in text and text.endswith("what's your full name?")
-    _, messages = run(AskContact(), form_tracker(slots={"full_name": "Dana"}, requested="contact", turn_events=started), domain_dict)
+    _, messages = run(
+        AskContact(),
+        form_tracker(slots={"full_name": "Dana"}, requested="contact", turn_events=started),
+        domain_dict,
+    )
     assert messages[0]["text"].startswith("Welcome back")
 
 
@@ -338,9 +408,27 @@ def test_asking_to_book_again_mid_booking_is_text_only(form_tracker, domain_dict
 
 def test_questions_crises_and_stop_are_never_taken_as_answers(domain_dict):
     """A crisis or a question mid-form must make the form reject, so the rules answer it."""
-    must_skip = {"safety_crisis", "safety_emergency", "tms_insurance", "meds_specific", "clinic_contact", "out_of_scope"}
-    for name in ("full_name", "contact", "state", "adult", "appointment_time", "consent", "confirm",
-                 "manage_reference", "manage_contact", "manage_choice", "manage_new_time"):
+    must_skip = {
+        "safety_crisis",
+        "safety_emergency",
+        "tms_insurance",
+        "meds_specific",
+        "clinic_contact",
+        "out_of_scope",
+    }
+    for name in (
+        "full_name",
+        "contact",
+        "state",
+        "adult",
+        "appointment_time",
+        "consent",
+        "confirm",
+        "manage_reference",
+        "manage_contact",
+        "manage_choice",
+        "manage_new_time",
+    ):
         for mapping in domain_dict["slots"][name]["mappings"]:
             assert mapping["type"] == "from_text"
             assert must_skip <= set(mapping["not_intent"]), name
@@ -355,15 +443,26 @@ def test_questions_crises_and_stop_are_never_taken_as_answers(domain_dict):
 
 def test_the_form_asks_exactly_the_product_fields(domain_dict):
     assert domain_dict["forms"]["booking_form"]["required_slots"] == [
-        "full_name", "contact", "state", "adult", "appointment_time", "consent", "confirm"]
+        "full_name",
+        "contact",
+        "state",
+        "adult",
+        "appointment_time",
+        "consent",
+        "confirm",
+    ]
     actions = set(domain_dict["actions"])
     for field in domain_dict["forms"]["booking_form"]["required_slots"]:
         assert f"action_ask_{field}" in actions
 
 
-def test_prefilled_answers_are_revalidated_when_the_booking_resumes(form_tracker, domain_dict, booking_service):
+def test_prefilled_answers_are_revalidated_when_the_booking_resumes(
+    form_tracker, domain_dict, booking_service
+):
     """After a crisis pause, "book an evaluation" validates what was kept, e.g. a time now gone."""
-    booking_service.store.book(full_name="Sam", contact="sam@example.com", state="WA", start_utc=FIRST_SLOT, sender_id="other")
+    booking_service.store.book(
+        full_name="Sam", contact="sam@example.com", state="WA", start_utc=FIRST_SLOT, sender_id="other"
+    )
     tracker = form_tracker(slots=FILLED, requested=None, candidate=dict(FILLED), intent="booking_evaluation")
     slots, messages = run(ValidateBookingForm(), tracker, domain_dict)
     assert slots["full_name"] == "Dana Whitfield" and slots["contact"] == "dana@example.com"
@@ -378,12 +477,23 @@ def test_prefilled_answers_are_revalidated_when_the_booking_resumes(form_tracker
 @pytest.fixture
 def booked(booking_service):
     return booking_service.store.book(
-        full_name="Dana Whitfield", contact="+15035550123", state="OR", start_utc=FIRST_SLOT, sender_id="visitor-0"
+        full_name="Dana Whitfield",
+        contact="+15035550123",
+        state="OR",
+        start_utc=FIRST_SLOT,
+        sender_id="visitor-0",
     )
 
 
 def manage(form_tracker, domain_dict, field, text, slots=None, intent="inform"):
-    tracker = form_tracker(slots=slots, text=text, intent=intent, requested=field, candidate={field: text}, form="booking_manage_form")
+    tracker = form_tracker(
+        slots=slots,
+        text=text,
+        intent=intent,
+        requested=field,
+        candidate={field: text},
+        form="booking_manage_form",
+    )
     return run(ValidateBookingManageForm(), tracker, domain_dict)
 
 
@@ -395,22 +505,47 @@ def test_manage_reference_is_read_from_text(form_tracker, domain_dict, booked):
 
 
 def test_manage_needs_the_contact_used_for_the_booking(form_tracker, domain_dict, booked):
-    slots, messages = manage(form_tracker, domain_dict, "manage_contact", "503 555 0199", slots={"manage_reference": booked.reference})
+    slots, messages = manage(
+        form_tracker,
+        domain_dict,
+        "manage_contact",
+        "503 555 0199",
+        slots={"manage_reference": booked.reference},
+    )
     assert slots["manage_reference"] is None and slots["manage_contact"] is None
     assert "couldn't find an active booking" in texts_of(messages)
-    slots, _ = manage(form_tracker, domain_dict, "manage_contact", "(503) 555-0123", slots={"manage_reference": booked.reference})
+    slots, _ = manage(
+        form_tracker,
+        domain_dict,
+        "manage_contact",
+        "(503) 555-0123",
+        slots={"manage_reference": booked.reference},
+    )
     assert slots["manage_contact"] == "+15035550123" and slots["requested_slot"] == "manage_choice"
 
 
 def test_manage_cancel(form_tracker, domain_dict, booked, booking_service):
     known = {"manage_reference": booked.reference, "manage_contact": "+15035550123"}
-    _, asked = run(AskManageChoice(), form_tracker(slots=known, requested="manage_choice", form="booking_manage_form"), domain_dict)
+    _, asked = run(
+        AskManageChoice(),
+        form_tracker(slots=known, requested="manage_choice", form="booking_manage_form"),
+        domain_dict,
+    )
     assert "Tuesday, December 1 at 9:00 AM PST" in asked[0]["text"]
-    assert customs(asked)[0] == {"topic": "booking.manage", "sources": [], "defer_to_clinician": False, "requested_slot": "manage_choice"}
-    slots, _ = manage(form_tracker, domain_dict, "manage_choice", '/inform{"booking_choice":"cancel"}', slots=known)
+    assert customs(asked)[0] == {
+        "topic": "booking.manage",
+        "sources": [],
+        "defer_to_clinician": False,
+        "requested_slot": "manage_choice",
+    }
+    slots, _ = manage(
+        form_tracker, domain_dict, "manage_choice", '/inform{"booking_choice":"cancel"}', slots=known
+    )
     assert slots["requested_slot"] is None and slots["manage_outcome"]["kind"] == "cancelled"
     assert booking_service.store.get(booked.reference).status == "cancelled"
-    cleared, said = run(ActionBookingManageSubmit(), form_tracker(slots={**known, **slots}, form=None), domain_dict)
+    cleared, said = run(
+        ActionBookingManageSubmit(), form_tracker(slots={**known, **slots}, form=None), domain_dict
+    )
     assert "is cancelled" in texts_of(said) and booked.reference in texts_of(said)
     assert "booking" not in customs(said)[0]  # not counted as a new booking
     assert cleared["manage_reference"] is None
@@ -425,23 +560,37 @@ def test_manage_move(form_tracker, domain_dict, booked, booking_service):
     known["manage_choice"] = "move"
     slots, _ = manage(form_tracker, domain_dict, "manage_new_time", "thursday 2pm", slots=known)
     assert slots["manage_outcome"]["kind"] == "moved" and slots["requested_slot"] is None
-    assert booking_service.store.get(booked.reference).start_utc == datetime(2026, 12, 3, 22, tzinfo=timezone.utc)
+    assert booking_service.store.get(booked.reference).start_utc == datetime(
+        2026, 12, 3, 22, tzinfo=timezone.utc
+    )
     _, said = run(ActionBookingManageSubmit(), form_tracker(slots={**known, **slots}, form=None), domain_dict)
     assert "moved to Thursday, December 3 at 2:00 PM PST" in texts_of(said)
 
 
 def test_manage_move_to_a_taken_slot_asks_again(form_tracker, domain_dict, booked, booking_service):
     taken = FIRST_SLOT + timedelta(hours=1)
-    booking_service.store.book(full_name="Sam", contact="sam@example.com", state="WA", start_utc=taken, sender_id="other")
+    booking_service.store.book(
+        full_name="Sam", contact="sam@example.com", state="WA", start_utc=taken, sender_id="other"
+    )
     known = {"manage_reference": booked.reference, "manage_contact": "+15035550123", "manage_choice": "move"}
-    slots, messages = manage(form_tracker, domain_dict, "manage_new_time", '/inform{"appointment_time":"2026-12-01T18:00:00Z"}', slots=known)
+    slots, messages = manage(
+        form_tracker,
+        domain_dict,
+        "manage_new_time",
+        '/inform{"appointment_time":"2026-12-01T18:00:00Z"}',
+        slots=known,
+    )
     assert slots["manage_new_time"] is None and "no longer available" in texts_of(messages)
     assert booking_service.store.get(booked.reference).start_utc == FIRST_SLOT
 
 
 def test_manage_starts_with_an_intro(form_tracker, domain_dict):
     started = [{"event": "active_loop", "name": "booking_manage_form"}]
-    _, messages = run(AskManageReference(), form_tracker(requested="manage_reference", form="booking_manage_form", turn_events=started), domain_dict)
+    _, messages = run(
+        AskManageReference(),
+        form_tracker(requested="manage_reference", form="booking_manage_form", turn_events=started),
+        domain_dict,
+    )
     assert "cancel or move" in messages[0]["text"] and customs(messages)[0]["topic"] == "booking.manage"
 
 
@@ -450,15 +599,19 @@ def test_field_parsers_used_by_the_validators():
     assert parse_state("i live in oregon or washington") is None  # ambiguous: ask again
 
 
-@pytest.mark.parametrize("status, said", [("attended", "in the past"), ("no_show", "in the past"),
-                                          ("cancelled", "cancelled")])
-def test_managing_an_inactive_booking_does_not_reveal_attendance(form_tracker, domain_dict, booked,
-                                                                 booking_service, status, said):
+@pytest.mark.parametrize(
+    "status, said", [("attended", "in the past"), ("no_show", "in the past"), ("cancelled", "cancelled")]
+)
+def test_managing_an_inactive_booking_does_not_reveal_attendance(
+    form_tracker, domain_dict, booked, booking_service, status, said
+):
     booking_service.store.set_status(booked.reference, status)
     known = {"manage_reference": booked.reference}
     slots, _ = manage(form_tracker, domain_dict, "manage_contact", "(503) 555-0123", slots=known)
     assert slots["manage_outcome"] == {"kind": "inactive", "status": said}
-    _, reply = run(ActionBookingManageSubmit(), form_tracker(slots={**known, **slots}, form=None), domain_dict)
+    _, reply = run(
+        ActionBookingManageSubmit(), form_tracker(slots={**known, **slots}, form=None), domain_dict
+    )
     text = texts_of(reply).lower()
     assert f"it was {said}" in text
     assert "attended" not in text and "no show" not in text and "no-show" not in text

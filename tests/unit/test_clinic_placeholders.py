@@ -3,6 +3,7 @@
 The shipped clinic.yml still has its EXAMPLE values, so these tests use it as it is, and a
 copy with test values (as tests/reliability does) for the other side.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,14 +41,31 @@ def test_lookalike_values_count_even_without_the_example_mark(tmp_path: Path, te
     assert placeholders(path) == [("contact.email", "hello@example.org")]
 
 
-@pytest.mark.parametrize("value", ["(503) 555-0142", "503.555.0199", "+1 971 555 1212",
-                                   "care@example.com", "https://clinic.example", "a@b.invalid"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "(503) 555-0142",
+        "503.555.0199",
+        "+1 971 555 1212",
+        "care@example.com",
+        "https://clinic.example",
+        "a@b.invalid",
+    ],
+)
 def test_placeholder_lookalikes(value: str) -> None:
     assert looks_like_placeholder(value)
 
 
-@pytest.mark.parametrize("value", ["(503) 010-4242", "care@clinic.test", "(503) 494-5550",
-                                   "https://www.synchronousmentalhealth.com", "care@examples.com"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "(503) 010-4242",
+        "care@clinic.test",
+        "(503) 494-5550",
+        "https://www.synchronousmentalhealth.com",
+        "care@examples.com",
+    ],
+)
 def test_real_looking_values_are_not_placeholders(value: str) -> None:
     assert not looks_like_placeholder(value)
 
@@ -73,8 +91,14 @@ def _run_prod(clinic_file: Path) -> subprocess.CompletedProcess:
     # "no-such-part" makes the script stop with its usage message right after the check, so
     # nothing is started either way.
     env = {**os.environ, "CLINIC_FILE": str(clinic_file), "RASA_AUTH_TOKEN": "unit-test"}
-    return subprocess.run(["scripts/run_prod.sh", "no-such-part"], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["scripts/run_prod.sh", "no-such-part"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_production_profile_refuses_to_start_with_placeholder_contact_details() -> None:

@@ -4,6 +4,7 @@ Checked over everything a visitor can read (each topic's lead and detail as rend
 sources and deferral, and each medication note): none may say TMS does not cause seizures
 (a seizure is a rare side effect), and every seizure rate quoted is the same figure.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,9 +55,7 @@ def test_the_check_catches_an_answer_that_denies_seizures(sentence: str) -> None
 
 
 def test_the_check_allows_the_correct_wording() -> None:
-    assert not seizure_denials(
-        "TMS is not meant to cause a seizure. A seizure is a rare side effect of TMS."
-    )
+    assert not seizure_denials("TMS is not meant to cause a seizure. A seizure is a rare side effect of TMS.")
 
 
 @pytest.mark.parametrize("name, text", rendered_texts())

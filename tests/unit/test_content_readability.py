@@ -4,6 +4,7 @@ Grade: Flesch-Kincaid (textstat), computed by scripts/content_report.py, which a
 the table in docs/content.md. The crisis and emergency entries are left out: visitors read
 utter_crisis / utter_emergency (domain.yml), which are maintained with the risk handling.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -51,8 +52,10 @@ def test_grading_counts_contact_details_as_words_and_list_lines_as_sentences() -
 
 def test_the_measure_tells_plain_from_dense_text() -> None:
     plain = "You sit in a chair. A coil sits on your head. It makes a clicking sound."
-    dense = ("Repetitive transcranial magnetic stimulation modulates corticolimbic "
-             "connectivity through electromagnetic induction in the dorsolateral prefrontal cortex.")
+    dense = (
+        "Repetitive transcranial magnetic stimulation modulates corticolimbic "
+        "connectivity through electromagnetic induction in the dorsolateral prefrontal cortex."
+    )
     assert grade(plain) <= 4 < MAX_GRADE < grade(dense)
 
 

@@ -1,5 +1,6 @@
 """Each knowledge entry says when it was last reviewed and against which sources, and the
 suite fails once a review is older than the practice's review interval (clinic.yml)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,8 +66,9 @@ def test_a_review_older_than_the_interval_is_overdue() -> None:
 
 
 def test_review_record_parses_a_date_and_the_sources_read() -> None:
-    record = parse_review("topic x", {"reviewed": dt.date(2026, 1, 2), "reviewed_against": ["a", "b"]},
-                          SOURCES, cited=["a"])
+    record = parse_review(
+        "topic x", {"reviewed": dt.date(2026, 1, 2), "reviewed_against": ["a", "b"]}, SOURCES, cited=["a"]
+    )
     assert record == ReviewRecord("topic x", dt.date(2026, 1, 2), ("a", "b"))
 
 

@@ -180,6 +180,7 @@ def test_every_family_name_is_unique_and_method_free():
 def test_lexicon_is_compiled_once_per_process():
     assert get_detector() is get_detector()
 
+
 @pytest.mark.parametrize("text, kind", FRESH_ALARM_LINES)
 def test_fresh_batch_alarm_is_detected_with_its_kind(text, kind):
     assert detect(text).kind == kind

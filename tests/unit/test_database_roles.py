@@ -1,6 +1,7 @@
 """deploy/postgres/roles.psql on a real PostgreSQL: each service's role can do its own work
 (Rasa stores trackers, the actions book, the console reads and deletes conversations and
 manages bookings) and nothing else (no reading of each other's tables, no password hashes)."""
+
 import asyncio
 import subprocess
 import uuid
@@ -31,16 +32,32 @@ def roles_db():
         conn.execute(sa.text(f'CREATE DATABASE "{database}" OWNER "{names["owner"]}"'))
     url = sa.engine.make_url(ADMIN_URL).set(database=database)
     try:
-        args = ["psql", "-X", "-q", url.render_as_string(hide_password=False), "-v", f"owner={names['owner']}"]
+        args = [
+            "psql",
+            "-X",
+            "-q",
+            url.render_as_string(hide_password=False),
+            "-v",
+            f"owner={names['owner']}",
+        ]
         for service in ("rasa", "actions", "console"):
             args += ["-v", f"{service}_role={names[service]}", "-v", f"{service}_password=pw-{run}-{service}"]
-        subprocess.run(args + ["-f", str(ROOT / "deploy/postgres/roles.psql")], check=True,
-                       capture_output=True, text=True)
+        subprocess.run(
+            args + ["-f", str(ROOT / "deploy/postgres/roles.psql")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         yield {k: url.set(username=v, password=f"pw-{run}-{k}") for k, v in names.items()}
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text("select pg_terminate_backend(pid) from pg_stat_activity "
-                                 "where datname = :d and pid <> pg_backend_pid()"), {"d": database})
+            conn.execute(
+                sa.text(
+                    "select pg_terminate_backend(pid) from pg_stat_activity "
+                    "where datname = :d and pid <> pg_backend_pid()"
+                ),
+                {"d": database},
+            )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}"'))
             for name in names.values():
                 conn.execute(sa.text(f'DROP ROLE IF EXISTS "{name}"'))
@@ -76,8 +93,15 @@ def test_each_service_role_does_its_work_and_nothing_else(roles_db, tmp_path, mo
 
     # Rasa stores a conversation (creating `events`).
     rasa = roles_db["rasa"]
-    store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host=rasa.host, port=rasa.port,
-                            db=rasa.database, username=rasa.username, password=rasa.password)
+    store = SQLTrackerStore(
+        Domain.empty(),
+        dialect="postgresql",
+        host=rasa.host,
+        port=rasa.port,
+        db=rasa.database,
+        username=rasa.username,
+        password=rasa.password,
+    )
     tracker = DialogueStateTracker("visitor-1", [])
     tracker.update(UserUttered("what is tms"))
     asyncio.run(store.save(tracker))
@@ -87,8 +111,13 @@ def test_each_service_role_does_its_work_and_nothing_else(roles_db, tmp_path, mo
     actions_url = roles_db["actions"].render_as_string(hide_password=False)
     bookings = BookingStore(actions_url, migrate=True)
     start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
-    booking = bookings.book(full_name="Dana Whitfield", contact="dana@example.com", state="OR",
-                            start_utc=start, sender_id="visitor-1")
+    booking = bookings.book(
+        full_name="Dana Whitfield",
+        contact="dana@example.com",
+        state="OR",
+        start_utc=start,
+        sender_id="visitor-1",
+    )
     bookings.engine.dispose()
 
     # The console creates its tables, reads the conversation, manages and deletes.
@@ -98,7 +127,9 @@ def test_each_service_role_does_its_work_and_nothing_else(roles_db, tmp_path, mo
     db = Database(Settings.from_env())
     with db.tracker.begin() as conn:
         assert conn.execute(sa.text("select count(*) from events where sender_id = 'visitor-1'")).scalar() > 0
-        conn.execute(sa.text("update bookings set status = 'attended' where reference = :r"), {"r": booking.reference})
+        conn.execute(
+            sa.text("update bookings set status = 'attended' where reference = :r"), {"r": booking.reference}
+        )
         conn.execute(sa.text("delete from events where sender_id = 'visitor-1'"))
     # Staff cancel a booking: the visitor's and the clinic's notices go to the outbox with it.
     staff_store = BookingStore(console_url)

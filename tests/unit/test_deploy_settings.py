@@ -1,6 +1,7 @@
 """The deployment files (deploy/) keep what the code assumes: no Rasa HTTP API and no token on
 a command line in production, X-Forwarded-For believed only from the proxies' own network, and
 one body-size cap everywhere in front of the channels."""
+
 import ipaddress
 import re
 from pathlib import Path
@@ -27,7 +28,7 @@ def test_helm_runs_rasa_without_the_api_and_trusts_only_the_ingress_network():
     trusted = env["FORWARDED_ALLOW_IPS"]
     assert "*" not in trusted
     for item in trusted.replace(",", " ").split():
-        assert ipaddress.ip_network(item, strict=False).num_addresses < 2 ** 24, item
+        assert ipaddress.ip_network(item, strict=False).num_addresses < 2**24, item
     body = values["ingress"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
     assert _size(body) == message_guard.MAX_BODY_BYTES
 
@@ -69,12 +70,18 @@ def test_compose_services_use_their_own_database_roles():
         url = (services[service].get("environment") or {}).get(variable)
         return url and url.split("//", 1)[1].split(":", 1)[0]
 
-    expected = {("rasa1", "TRACKER_DB_URL"): "tms_rasa", ("rasa2", "TRACKER_DB_URL"): "tms_rasa",
-                ("actions", "BOOKING_DB_URL"): "tms_actions", ("console", "TRACKER_DB_URL"): "tms_console",
-                ("console", "BOOKING_DB_URL"): "tms_console",
-                ("migrate", "BOOKING_DB_URL"): services["postgres"]["environment"]["POSTGRES_USER"]}
+    expected = {
+        ("rasa1", "TRACKER_DB_URL"): "tms_rasa",
+        ("rasa2", "TRACKER_DB_URL"): "tms_rasa",
+        ("actions", "BOOKING_DB_URL"): "tms_actions",
+        ("console", "TRACKER_DB_URL"): "tms_console",
+        ("console", "BOOKING_DB_URL"): "tms_console",
+        ("migrate", "BOOKING_DB_URL"): services["postgres"]["environment"]["POSTGRES_USER"],
+    }
     assert {key: user(*key) for key in expected} == expected
     # No service holds another's database credentials.
     assert user("actions", "TRACKER_DB_URL") is None and user("rasa1", "BOOKING_DB_URL") is None
     assert "./postgres:/docker-entrypoint-initdb.d:ro" in services["postgres"]["volumes"]
-    assert (DEPLOY / "postgres" / "roles.psql").is_file() and (DEPLOY / "postgres" / "init-roles.sh").is_file()
+    assert (DEPLOY / "postgres" / "roles.psql").is_file() and (
+        DEPLOY / "postgres" / "init-roles.sh"
+    ).is_file()

@@ -2,6 +2,7 @@
 computed with the docker SDK's own .dockerignore rules over a copy of the project in which an
 operator has left what compose and the run scripts tell them to keep beside it (secrets, the
 database, the generated API token, a venv, old models)."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -81,8 +82,9 @@ def operator_tree(tmp_path_factory):
     return tree
 
 
-@pytest.mark.parametrize("ignore_file", ["deploy/Dockerfile.dockerignore", ".dockerignore"],
-                         ids=["buildkit", "classic-builder"])
+@pytest.mark.parametrize(
+    "ignore_file", ["deploy/Dockerfile.dockerignore", ".dockerignore"], ids=["buildkit", "classic-builder"]
+)
 def test_no_secret_enters_the_build_context(operator_tree, ignore_file):
     ignore = operator_tree / ignore_file
     assert ignore.is_file(), f"{ignore_file} missing: the whole checkout would enter the image"

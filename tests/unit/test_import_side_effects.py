@@ -6,6 +6,7 @@ class attribute of every loaded `rasa.*` module is recorded, then every project 
 imported, and each recorded value must still be the same object. This would fail if a module
 ran `patches.install()` (or any other patch) at import, as rest_channel.py used to.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,15 +58,29 @@ print(json.dumps({"changed": changed, "imported": imported, "frozen": gc.get_fre
 
 
 def test_importing_every_project_module_leaves_rasa_as_shipped() -> None:
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(SCRIPT)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(SCRIPT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     imported = set(result["imported"])
-    assert {"rasa_ext.channels.rest_channel", "rasa_ext.channels.socketio_channel",
-            "rasa_ext.runtime.patches", "rasa_ext.runtime.main", "rasa_ext.runtime.lazy_imports",
-            "rasa_ext.stores.sql_tracker_store", "rasa_ext.policies.rule_policy",
-            "rasa_ext.nlu.linear_intent_classifier", "actions.answers", "console.app"} <= imported
+    assert {
+        "rasa_ext.channels.rest_channel",
+        "rasa_ext.channels.socketio_channel",
+        "rasa_ext.runtime.patches",
+        "rasa_ext.runtime.main",
+        "rasa_ext.runtime.lazy_imports",
+        "rasa_ext.stores.sql_tracker_store",
+        "rasa_ext.policies.rule_policy",
+        "rasa_ext.nlu.linear_intent_classifier",
+        "actions.answers",
+        "console.app",
+    } <= imported
     assert result["changed"] == []
     assert result["installed"] is None and result["originals"] == []
     assert result["frozen"] == 0 and result["meta_path_same"]
@@ -74,11 +89,20 @@ def test_importing_every_project_module_leaves_rasa_as_shipped() -> None:
 def test_the_snapshot_sees_a_patch() -> None:
     """The check above is not blind: install() in the same script is caught."""
     script = textwrap.dedent(SCRIPT).replace(
-        'after = snapshot()', 'from rasa_ext.runtime import patches as p\np.install()\nafter = snapshot()')
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_LAZY_IMPORTS": "0"})
+        "after = snapshot()", "from rasa_ext.runtime import patches as p\np.install()\nafter = snapshot()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_LAZY_IMPORTS": "0"},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     changed = json.loads(out.stdout.strip().splitlines()[-1])["changed"]
-    assert {"rasa.core.actions.action.RemoteAction._validate_action_result",
-            "rasa.engine.runner.dask.DaskGraphRunner.run",
-            "rasa.shared.core.events.Event.resolve_by_type"} <= set(changed)
+    assert {
+        "rasa.core.actions.action.RemoteAction._validate_action_result",
+        "rasa.engine.runner.dask.DaskGraphRunner.run",
+        "rasa.shared.core.events.Event.resolve_by_type",
+    } <= set(changed)

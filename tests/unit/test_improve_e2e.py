@@ -2,6 +2,7 @@
 with IMPROVE_E2E=1): an export that teaches wrong labels must lower held-out macro-F1, and the
 loop must then refuse the candidate, keep the model byte for byte and take its merged file out
 of data/ again, after printing the per-intent table and the changed predictions."""
+
 from __future__ import annotations
 
 import os
@@ -15,10 +16,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "current.tar.gz"
-pytestmark = pytest.mark.skipif(os.environ.get("IMPROVE_E2E") != "1" or not MODEL.exists(),
-                                reason="trains a model: IMPROVE_E2E=1 (and models/current.tar.gz)")
-SWAP = {"tms_side_effects": "tms_procedure", "tms_procedure": "tms_side_effects",
-        "tms_insurance": "tms_availability"}
+pytestmark = pytest.mark.skipif(
+    os.environ.get("IMPROVE_E2E") != "1" or not MODEL.exists(),
+    reason="trains a model: IMPROVE_E2E=1 (and models/current.tar.gz)",
+)
+SWAP = {
+    "tms_side_effects": "tms_procedure",
+    "tms_procedure": "tms_side_effects",
+    "tms_insurance": "tms_availability",
+}
 
 
 def wrong_labels() -> str:
@@ -40,9 +46,14 @@ def test_a_worse_model_is_refused(tmp_path):
     before = model.read_bytes()
     merged = ROOT / "data/nlu/annotations/nlu_annotations_wrong.yml"
     assert not merged.exists()
-    run = subprocess.run([sys.executable, "-m", "improve", "--export", str(export),
-                          "--model", str(model)], cwd=ROOT, capture_output=True, text=True, check=False,
-                         timeout=1200)
+    run = subprocess.run(
+        [sys.executable, "-m", "improve", "--export", str(export), "--model", str(model)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1200,
+    )
     print(run.stdout[-4000:], run.stderr[-2000:])
     assert run.returncode == 2, run.stdout + run.stderr
     assert "REFUSED: held-out macro-F1 dropped" in run.stdout

@@ -1,6 +1,7 @@
 """`make improve` (improve/): the merge of exported annotations, the before/after comparison
 and the promotion rule (a held-out macro-F1 drop refuses the candidate and takes the merged
 files out of data/ again), on real files; tests/unit/test_improve_e2e.py trains for real."""
+
 from __future__ import annotations
 
 import json
@@ -21,17 +22,26 @@ nlu:
 
 
 def report(macro: float, predictions: list[tuple[str, str, str]]) -> Report:
-    return Report(macro_f1=macro, accuracy=macro, predictions=sorted(predictions),
-                  intents={"tms_insurance": {"precision": 1, "recall": macro,
-                                             "f1-score": macro, "support": 2}})
+    return Report(
+        macro_f1=macro,
+        accuracy=macro,
+        predictions=sorted(predictions),
+        intents={"tms_insurance": {"precision": 1, "recall": macro, "f1-score": macro, "support": 2}},
+    )
 
 
 def write_rasa_results(folder: Path, macro: float, successes: list, errors: list) -> Path:
     folder.mkdir(parents=True)
-    (folder / "intent_report.json").write_text(json.dumps({
-        "tms_insurance": {"precision": 1.0, "recall": 0.5, "f1-score": 0.667, "support": 2},
-        "accuracy": 0.5, "macro avg": {"f1-score": macro, "support": 2},
-        "weighted avg": {"f1-score": macro, "support": 2}}))
+    (folder / "intent_report.json").write_text(
+        json.dumps(
+            {
+                "tms_insurance": {"precision": 1.0, "recall": 0.5, "f1-score": 0.667, "support": 2},
+                "accuracy": 0.5,
+                "macro avg": {"f1-score": macro, "support": 2},
+                "weighted avg": {"f1-score": macro, "support": 2},
+            }
+        )
+    )
     (folder / "intent_successes.json").write_text(json.dumps(successes))
     (folder / "intent_errors.json").write_text(json.dumps(errors))
     return folder
@@ -41,20 +51,25 @@ def test_reads_rasa_test_nlu_output(tmp_path):
     def item(text, gold, got):
         return {"text": text, "intent": gold, "intent_prediction": {"name": got, "confidence": 0.9}}
 
-    folder = write_rasa_results(tmp_path / "r", 0.667, [item("a", "tms_insurance", "tms_insurance")],
-                                [item("b", "tms_insurance", "out_of_scope")])
+    folder = write_rasa_results(
+        tmp_path / "r",
+        0.667,
+        [item("a", "tms_insurance", "tms_insurance")],
+        [item("b", "tms_insurance", "out_of_scope")],
+    )
     result = evaluate.read(folder)
     assert result.macro_f1 == 0.667 and set(result.intents) == {"tms_insurance"}
-    assert result.predictions == [("a", "tms_insurance", "tms_insurance"),
-                                  ("b", "tms_insurance", "out_of_scope")]
+    assert result.predictions == [
+        ("a", "tms_insurance", "tms_insurance"),
+        ("b", "tms_insurance", "out_of_scope"),
+    ]
 
 
 def test_changed_predictions_and_tables():
     before = report(0.5, [("a", "x", "x"), ("b", "x", "y"), ("c", "x", "y"), ("d", "z", "z")])
     after = report(0.6, [("a", "x", "y"), ("b", "x", "x"), ("c", "x", "w"), ("d", "z", "z")])
     changes = compare.changed_predictions(before, after)
-    assert [(c.text, c.verdict) for c in changes] == [("a", "broken"), ("b", "fixed"),
-                                                      ("c", "still wrong")]
+    assert [(c.text, c.verdict) for c in changes] == [("a", "broken"), ("b", "fixed"), ("c", "still wrong")]
     lines = compare.change_lines(changes)
     assert "changed: 3 (fixed 1, broken 1, still wrong 1)" in lines[0]
     assert any("'b': y -> x (want x)" in line for line in lines)
@@ -70,15 +85,19 @@ def test_merge_writes_once_and_refuses_other_content(tmp_path):
     with pytest.raises(ValueError):
         merge.merge({"x.yml": "version: '3.1'\nstories: []\n"}, tmp_path)
     with pytest.raises(ValueError):
-        merge.merge({"y.yml": "version: '3.1'\nnlu:\n  - regex: x\n    examples: '- a'\n"},
-                    tmp_path)
+        merge.merge({"y.yml": "version: '3.1'\nnlu:\n  - regex: x\n    examples: '- a'\n"}, tmp_path)
     assert merge.safe_name("../../etc/passwd") == "passwd.yml"
 
 
 @pytest.fixture
 def project(tmp_path):
-    for name in ("config.yml", "domain.yml", "build/spacy_en_tms/meta.json",
-                 "data/nlu/tms.yml", "components/x.py"):
+    for name in (
+        "config.yml",
+        "domain.yml",
+        "build/spacy_en_tms/meta.json",
+        "data/nlu/tms.yml",
+        "components/x.py",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name)
     models = tmp_path / "models"
@@ -93,8 +112,7 @@ def test_a_macro_f1_drop_refuses_the_candidate(project):
     merged = merge.merge({"nlu_annotations_1.yml": EXPORT}, project)
     decision = promote.decide(report(0.95, []), report(0.949, []))
     assert not decision.accepted and "dropped 0.9500 -> 0.9490" in decision.reason
-    promote.apply(decision, project / "candidate.tar.gz", project / "models/current.tar.gz",
-                  merged, project)
+    promote.apply(decision, project / "candidate.tar.gz", project / "models/current.tar.gz", merged, project)
     assert (project / "models/current.tar.gz").read_bytes() == b"current model"
     assert (project / "models/current.sha256").read_text() == "old digest\n"
     assert not (project / "data/nlu/annotations/nlu_annotations_1.yml").exists()
@@ -105,8 +123,7 @@ def test_no_drop_replaces_the_model_and_records_the_inputs(project):
     merged = merge.merge({"nlu_annotations_1.yml": EXPORT}, project)
     decision = promote.decide(report(0.95, []), report(0.95, []))
     assert decision.accepted
-    promote.apply(decision, project / "candidate.tar.gz", project / "models/current.tar.gz",
-                  merged, project)
+    promote.apply(decision, project / "candidate.tar.gz", project / "models/current.tar.gz", merged, project)
     assert (project / "models/current.tar.gz").read_bytes() == b"candidate model"
     assert (project / "models/current.previous.tar.gz").read_bytes() == b"current model"
     assert (project / "data/nlu/annotations/nlu_annotations_1.yml").exists()

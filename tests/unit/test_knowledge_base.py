@@ -5,6 +5,7 @@ non-negotiable: every catalog topic is answered, tms/meds answers cite and link 
 sources and defer to a clinician, clinic facts come only from clinic.yml, and no answer
 tells anyone to start, stop or change a medication, diagnoses, or rules on candidacy.
 """
+
 from __future__ import annotations
 
 import re
@@ -103,22 +104,36 @@ MAX_ANSWER_CHARS = 900  # read on a phone: a few sentences, not an article
 # negated or not: "you are not a candidate" is as much a ruling as "you are a candidate".
 _MEDS = r"(?:medications?|medicines?|meds|antidepressants?|pills|doses?|dosage|prescriptions?)"
 ADVICE_PATTERNS = [
-    (r"\byou should (?:stop|start|keep|increase|decrease|reduce|lower|raise|double|change"
-     r"|switch|quit|taper|skip|come off)\b", True),
+    (
+        r"\byou should (?:stop|start|keep|increase|decrease|reduce|lower|raise|double|change"
+        r"|switch|quit|taper|skip|come off)\b",
+        True,
+    ),
     (r"\b(?:stop|quit|start|begin) taking\b", True),
-    (r"\b(?:stop|quit|start|change|switch)(?: or (?:stop|change|start|switch))?"
-     rf" (?:your|any|a|the|all|all your) {_MEDS}", True),
-    (r"\b(?:increase|decrease|reduce|lower|raise|double|halve|cut|skip|adjust)"
-     rf" (?:your|the) {_MEDS}", True),
+    (
+        r"\b(?:stop|quit|start|change|switch)(?: or (?:stop|change|start|switch))?"
+        rf" (?:your|any|a|the|all|all your) {_MEDS}",
+        True,
+    ),
+    (
+        r"\b(?:increase|decrease|reduce|lower|raise|double|halve|cut|skip|adjust)"
+        rf" (?:your|the) {_MEDS}",
+        True,
+    ),
     (r"\btaper (?:off|down)\b", True),
     (r"\byou (?:can|may) (?:safely )?(?:stop|quit|skip|come off)\b", True),
     (r"\byou(?: are|'re| aren't)(?: not)? (?:an? )?(?:\w+ )?candidate\b", False),
     (r"\byou (?:(?:do not|don't|would|will|would not|wouldn't|probably|likely) )?qualify\b", False),
-    (r"(?<!whether )(?<!if )\b(?:tms|it) (?:is|would be|will be) (?:safe|right|suitable)"
-     r" for you\b", False),
-    (r"\byou (?:(?:probably|likely|may|might|clearly|don't|do not) )?(?:have|suffer from)"
-     r" (?:major )?(?:depression|bipolar|anxiety|ocd|ptsd|adhd|schizophrenia|an? \w+ disorder)\b",
-     False),
+    (
+        r"(?<!whether )(?<!if )\b(?:tms|it) (?:is|would be|will be) (?:safe|right|suitable)"
+        r" for you\b",
+        False,
+    ),
+    (
+        r"\byou (?:(?:probably|likely|may|might|clearly|don't|do not) )?(?:have|suffer from)"
+        r" (?:major )?(?:depression|bipolar|anxiety|ocd|ptsd|adhd|schizophrenia|an? \w+ disorder)\b",
+        False,
+    ),
 ]
 _NEGATION = re.compile(r"\b(?:never|not|no|don't|do not|doesn't|can't|cannot|won't)\b", re.I)
 _CLAUSE_END = re.compile(r"[.!?;:\n]")
@@ -168,9 +183,7 @@ def test_every_catalog_topic_has_exactly_one_answer(kb: KnowledgeBase) -> None:
 def test_every_source_id_resolves(raw_topics: dict) -> None:
     with open(KNOWLEDGE_DIR / "sources.yml", encoding="utf-8") as handle:
         known = set(yaml.safe_load(handle)["sources"])
-    unknown = {
-        tid: sorted(set(entry.get("sources") or []) - known) for tid, entry in raw_topics.items()
-    }
+    unknown = {tid: sorted(set(entry.get("sources") or []) - known) for tid, entry in raw_topics.items()}
     assert not {tid: ids for tid, ids in unknown.items() if ids}
 
 
@@ -203,9 +216,7 @@ def test_answer_renders_to_clean_short_text(kb: KnowledgeBase, topic_id: str) ->
 
 
 @pytest.mark.parametrize("topic_id", TOPIC_IDS)
-def test_answer_leaves_citations_and_deferral_to_the_renderer(
-    kb: KnowledgeBase, topic_id: str
-) -> None:
+def test_answer_leaves_citations_and_deferral_to_the_renderer(kb: KnowledgeBase, topic_id: str) -> None:
     answer = kb.topic(topic_id).answer
     assert kb.phrases["deferral"] not in answer
     assert kb.phrases["sources_heading"] not in answer
@@ -267,8 +278,7 @@ def test_answers_follow_a_changed_clinic_config(tmp_path: Path) -> None:
     """Every template branch must render (StrictUndefined) and track clinic.yml."""
     clinic = _clinic()
     clinic["name"] = "Example Psychiatry"
-    clinic["contact"].update(phone="(555) 010-9999", email="hello@example.org",
-                             live_chat_staffed=True)
+    clinic["contact"].update(phone="(555) 010-9999", email="hello@example.org", live_chat_staffed=True)
     clinic["delivers_tms"] = True
     clinic["insurance"]["known"] = True
     clinic["licensed_states"] = {"OR": "Oregon", "WA": "Washington", "ID": "Idaho"}
@@ -325,18 +335,14 @@ def test_meds_specific_without_a_name_asks_which_medication(kb: KnowledgeBase) -
 
 
 @pytest.mark.parametrize("topic_id", TOPICS_OFFERING_BOOKING)
-def test_booking_offered_where_an_evaluation_is_the_next_step(
-    kb: KnowledgeBase, topic_id: str
-) -> None:
+def test_booking_offered_where_an_evaluation_is_the_next_step(kb: KnowledgeBase, topic_id: str) -> None:
     topic = kb.topic(topic_id)
     assert topic.offer_booking and booking_buttons(kb, topic)
     assert kb.phrases["booking_offer"] in compose(kb, topic)
 
 
 @pytest.mark.parametrize("topic_id", TOPICS_NEVER_OFFERING_BOOKING)
-def test_no_booking_button_on_crisis_or_conversation_turns(
-    kb: KnowledgeBase, topic_id: str
-) -> None:
+def test_no_booking_button_on_crisis_or_conversation_turns(kb: KnowledgeBase, topic_id: str) -> None:
     assert not booking_buttons(kb, kb.topic(topic_id))
 
 

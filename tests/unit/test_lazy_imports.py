@@ -1,5 +1,6 @@
 """rasa_ext/runtime/lazy_imports.py: deferred modules run their real code on first use, no sooner,
 and the Rasa server's imports and model load leave TensorFlow out (docs/performance.md)."""
+
 import importlib
 import json
 import subprocess
@@ -55,8 +56,19 @@ def deferred(tmp_path, monkeypatch):
 
 def test_top_level_names_are_the_bindings_a_module_makes():
     names = top_level_names(MODULE_SOURCE)
-    assert {"json", "ospath", "VALUE", "a", "b", "c", "answer", "Thing", "FALLBACK", "INSIDE_IF",
-            "not_a_real_module_xyz"} <= names
+    assert {
+        "json",
+        "ospath",
+        "VALUE",
+        "a",
+        "b",
+        "c",
+        "answer",
+        "Thing",
+        "FALLBACK",
+        "INSIDE_IF",
+        "not_a_real_module_xyz",
+    } <= names
     assert "path" not in names and "RUNS" not in names
 
 
@@ -121,8 +133,12 @@ def _run(code: str, **env: str) -> dict:
     import os
 
     out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True,
-        timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -143,8 +159,7 @@ print(json.dumps({"installed": installed, "tensorflow": "tensorflow" in sys.modu
 
 def test_the_server_imports_leave_tensorflow_out():
     result = _run(SERVER_IMPORTS)
-    assert result == {"installed": True, "tensorflow": False, "train_utils_run": False,
-                      "thinc_has_tf": False}
+    assert result == {"installed": True, "tensorflow": False, "train_utils_run": False, "thinc_has_tf": False}
 
 
 def test_turned_off_it_imports_as_rasa_does():
@@ -167,9 +182,13 @@ def test_a_model_with_tensorflow_components_still_gets_them_whole():
                       "callback": callback,
                       "ted": TEDPolicy.__name__, "diet": DIETClassifier.__name__}))
     """)
-    assert result == {"tensorflow": True, "train_utils_run": True,
-                      "callback": "rasa.utils.tensorflow.callback", "ted": "TEDPolicy",
-                      "diet": "DIETClassifier"}
+    assert result == {
+        "tensorflow": True,
+        "train_utils_run": True,
+        "callback": "rasa.utils.tensorflow.callback",
+        "ted": "TEDPolicy",
+        "diet": "DIETClassifier",
+    }
 
 
 @pytest.mark.skipif(not MODEL.exists(), reason="needs the trained model (make train)")
@@ -195,8 +214,13 @@ def test_the_model_loads_and_parses_without_tensorflow_and_the_training_graph_is
                       "same_predict": deferred.predict_schema.as_dict() == plain.predict_schema.as_dict(),
                       "tf_after_train_schema": "tensorflow" in sys.modules}}))
     """)
-    assert result == {"intent": "tms_overview", "no_tf_after_load": True, "same_train": True,
-                      "same_predict": True, "tf_after_train_schema": True}
+    assert result == {
+        "intent": "tms_overview",
+        "no_tf_after_load": True,
+        "same_train": True,
+        "same_predict": True,
+        "tf_after_train_schema": True,
+    }
 
 
 def test_a_bad_training_graph_fails_when_it_is_read(monkeypatch):
@@ -208,13 +232,32 @@ def test_a_bad_training_graph_fails_when_it_is_read(monkeypatch):
     monkeypatch.setattr(lazy_imports, "ORIGINAL_FROM_DICT", None)
     lazy_imports.defer_train_schema()
     serialized = {
-        "trained_at": "2026-11-25T12:00:00", "rasa_open_source_version": "3.6.21",
-        "model_id": "x", "assistant_id": "a", "domain": {}, "training_type": 3,
-        "project_fingerprint": "f", "core_target": None, "nlu_target": "n", "language": "en",
+        "trained_at": "2026-11-25T12:00:00",
+        "rasa_open_source_version": "3.6.21",
+        "model_id": "x",
+        "assistant_id": "a",
+        "domain": {},
+        "training_type": 3,
+        "project_fingerprint": "f",
+        "core_target": None,
+        "nlu_target": "n",
+        "language": "en",
         "predict_schema": {"nodes": {}},
-        "train_schema": {"nodes": {"bad": {
-            "needs": {}, "uses": "no.such.Component", "constructor_name": "create", "fn": "train",
-            "config": {}, "eager": False, "is_target": False, "is_input": False, "resource": None}}},
+        "train_schema": {
+            "nodes": {
+                "bad": {
+                    "needs": {},
+                    "uses": "no.such.Component",
+                    "constructor_name": "create",
+                    "fn": "train",
+                    "config": {},
+                    "eager": False,
+                    "is_target": False,
+                    "is_input": False,
+                    "resource": None,
+                }
+            }
+        },
     }
     metadata = ModelMetadata.from_dict(json.loads(json.dumps(serialized)))
     assert metadata.predict_schema.nodes == {}
@@ -227,8 +270,13 @@ def test_a_bad_training_graph_fails_when_it_is_read(monkeypatch):
 def test_the_launcher_is_rasa_run():
     module = importlib.import_module("rasa_ext.runtime.main")
     assert callable(module.main)
-    out = subprocess.run([sys.executable, "-m", "rasa_ext.runtime.main", "run", "--help"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "rasa_ext.runtime.main", "run", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0 and "--enable-api" in out.stdout
 
 

@@ -1,4 +1,5 @@
 """LinearIntentClassifier: trains, persists through Rasa's model storage, loads, ranks."""
+
 import numpy as np
 import pytest
 import skops.io as sio
@@ -12,12 +13,22 @@ from rasa_ext.nlu import linear_intent_classifier as lic
 from rasa_ext.nlu.linear_intent_classifier import LinearIntentClassifier
 
 EXAMPLES = {
-    "tms_side_effects": ["does tms hurt", "tms side effects", "will tms give me a headache",
-                         "is scalp pain normal after tms", "any side effects from rtms",
-                         "does magnetic stimulation cause headaches"],
-    "clinic_insurance": ["do you take aetna", "which insurance plans do you accept",
-                         "is my blue cross plan accepted", "do you bill insurance",
-                         "can i use my insurance here", "is cigna in network"],
+    "tms_side_effects": [
+        "does tms hurt",
+        "tms side effects",
+        "will tms give me a headache",
+        "is scalp pain normal after tms",
+        "any side effects from rtms",
+        "does magnetic stimulation cause headaches",
+    ],
+    "clinic_insurance": [
+        "do you take aetna",
+        "which insurance plans do you accept",
+        "is my blue cross plan accepted",
+        "do you bill insurance",
+        "can i use my insurance here",
+        "is cigna in network",
+    ],
     "chitchat_greet": ["hi", "hello there", "hey", "good morning", "hiya", "hello"],
 }
 
@@ -32,10 +43,13 @@ def trained(storage, **config):
     context = ExecutionContext(GraphSchema({}), "test")
     component = LinearIntentClassifier.create(
         {**LinearIntentClassifier.get_default_config(), "calibration_folds": 3, **config},
-        storage, resource, context,
+        storage,
+        resource,
+        context,
     )
-    messages = [Message(data={"text": text, "intent": intent})
-                for intent, texts in EXAMPLES.items() for text in texts]
+    messages = [
+        Message(data={"text": text, "intent": intent}) for intent, texts in EXAMPLES.items() for text in texts
+    ]
     component.train(TrainingData(messages))
     return component, resource, context
 
@@ -62,10 +76,10 @@ def test_ranking_is_capped(storage):
 def test_survives_persist_and_load(storage):
     component, resource, context = trained(storage)
     loaded = LinearIntentClassifier.load(
-        LinearIntentClassifier.get_default_config(), storage, resource, context)
+        LinearIntentClassifier.get_default_config(), storage, resource, context
+    )
     for text in ["hey there", "does tms cause headaches", "do you take my insurance"]:
-        assert (classify(loaded, text).get("intent_ranking")
-                == classify(component, text).get("intent_ranking"))
+        assert classify(loaded, text).get("intent_ranking") == classify(component, text).get("intent_ranking")
 
 
 def test_load_refuses_types_outside_sklearn_numpy_scipy(storage, monkeypatch):
@@ -86,8 +100,17 @@ def test_empty_and_huge_text_are_classified_without_error(storage):
 
 def test_fast_path_gives_the_pipelines_own_probabilities(storage):
     component, _, _ = trained(storage)
-    texts = ["hi", "does tms hurt", "insurance?", "", "ok thanks a lot for the info",
-             "tms tms tms hurt hurt", "Ünïcödé ZZZ qqq", "a" * 5000, "does rtms hurt? hi hi hello"]
+    texts = [
+        "hi",
+        "does tms hurt",
+        "insurance?",
+        "",
+        "ok thanks a lot for the info",
+        "tms tms tms hurt hurt",
+        "Ünïcödé ZZZ qqq",
+        "a" * 5000,
+        "does rtms hurt? hi hi hello",
+    ]
     ours, theirs = component._predict_proba(texts), component.pipeline.predict_proba(texts)
     # the same features, summed in another order (lic.tfidf): equal to the last bits
     assert np.abs(ours - theirs).max() < 1e-12

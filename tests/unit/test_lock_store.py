@@ -1,5 +1,6 @@
 """rasa_ext/stores/lock_store.py: ticket numbers stay unique when instances race (Rasa 3.6's
 RedisLockStore can hand the same ticket to two instances)."""
+
 import asyncio
 import os
 import threading
@@ -23,8 +24,13 @@ def stores():
     client = redis.Redis.from_url(URL)
     db = client.connection_pool.connection_kwargs.get("db", 0)
     prefix = f"unit{uuid.uuid4().hex[:8]}"
-    config = EndpointConfig(url="127.0.0.1", type="rasa_ext.stores.lock_store.AtomicRedisLockStore",
-                            port=6379, db=db, key_prefix=prefix)
+    config = EndpointConfig(
+        url="127.0.0.1",
+        type="rasa_ext.stores.lock_store.AtomicRedisLockStore",
+        port=6379,
+        db=db,
+        key_prefix=prefix,
+    )
     yield [AtomicRedisLockStore(endpoint_config=config) for _ in range(4)]
     keys = list(client.scan_iter(match=f"{prefix}:*"))
     if keys:
@@ -34,8 +40,13 @@ def stores():
 def test_created_from_endpoints_like_rasa_does(stores):
     from rasa.core.lock_store import LockStore
 
-    config = EndpointConfig(url="127.0.0.1", type="rasa_ext.stores.lock_store.AtomicRedisLockStore",
-                            port="6379", db="14", key_prefix="abc")
+    config = EndpointConfig(
+        url="127.0.0.1",
+        type="rasa_ext.stores.lock_store.AtomicRedisLockStore",
+        port="6379",
+        db="14",
+        key_prefix="abc",
+    )
     store = LockStore.create(config)
     assert type(store).__name__ == "AtomicRedisLockStore" and store.key_prefix == "abc:lock:"
 

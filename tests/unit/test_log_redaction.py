@@ -1,13 +1,16 @@
 """practice/log_redaction.py: no emails, phone numbers or SQL parameters in any log record."""
+
 import logging
 
 from practice import log_redaction
 
 
 def test_redact():
-    text = ("mail dana.w+tms@example.com, phone (503) 555-0123 / +1 503.555.0123 / 5035550123; "
-            "ts 1732500000.123 port 127.0.0.1:5432\n[SQL: INSERT INTO bookings]\n"
-            "[parameters: {'contact': 'x@y.org', 'full_name': 'Dana'}]")
+    text = (
+        "mail dana.w+tms@example.com, phone (503) 555-0123 / +1 503.555.0123 / 5035550123; "
+        "ts 1732500000.123 port 127.0.0.1:5432\n[SQL: INSERT INTO bookings]\n"
+        "[parameters: {'contact': 'x@y.org', 'full_name': 'Dana'}]"
+    )
     out = log_redaction.redact(text)
     assert "example.com" not in out and "555" not in out and "Dana" not in out and "x@y" not in out
     assert out.count("[phone]") == 3 and "[parameters: hidden]" in out

@@ -4,6 +4,7 @@ Messages go through the real MedicationExtractor (as in /model/parse) to build t
 tracker's latest message, then through the action, and the reply is checked against
 docs/product_rules.md: by class, hedged, sources linked, the never-change line, the contract payload.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,13 +46,21 @@ def parse(text: str, intent: str = "meds_specific") -> dict[str, Any]:
 
 
 def run(
-    text: str, intent: str = "meds_specific", slots: dict[str, Any] | None = None,
+    text: str,
+    intent: str = "meds_specific",
+    slots: dict[str, Any] | None = None,
     latest: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     latest = latest or parse(text, intent)
     tracker = Tracker(
-        "visitor-1", {"last_topic": None, PENDING_SLOT: None, **(slots or {})}, latest,
-        [{"event": "user", "text": text, "parse_data": latest}], False, None, {}, "action_listen",
+        "visitor-1",
+        {"last_topic": None, PENDING_SLOT: None, **(slots or {})},
+        latest,
+        [{"event": "user", "text": text, "parse_data": latest}],
+        False,
+        None,
+        {},
+        "action_listen",
     )
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionAnswerMedications().run(dispatcher, tracker, {}))
@@ -97,9 +106,7 @@ def test_single_medication_is_answered_by_its_class_with_its_sources() -> None:
     assert "Wellbutrin (bupropion) is in the NDRI antidepressant group." in text
     assert ndri.note in text
     assert CATALOG.evidence["low"] in text  # "The evidence here is limited."
-    assert [s["url"] for s in payload["sources"]] == [
-        knowledge_base().sources[s].url for s in ndri.sources
-    ]
+    assert [s["url"] for s in payload["sources"]] == [knowledge_base().sources[s].url for s in ndri.sources]
     assert NEVER_CHANGE.search(text)
     assert slot(events, "last_topic") == "meds.specific"
     assert slot(events, PENDING_SLOT) is None
@@ -183,7 +190,9 @@ def test_a_family_word_gets_the_family_note_and_an_offer_to_say_more(family_id: 
 
 
 def test_names_and_class_words_together_list_every_class_once() -> None:
-    payload, text = payload_and_text(run("I'm on Zoloft, my SSRI, plus a mood stabiliser and sleeping pills")[0])
+    payload, text = payload_and_text(
+        run("I'm on Zoloft, my SSRI, plus a mood stabiliser and sleeping pills")[0]
+    )
     assert [m["name"] for m in payload["medications"]] == ["sertraline"]
     assert payload["medication_classes"] == ["ssri", "mood_stabilizer", "sleep_aid"]
     assert text.count(CATALOG.classes["ssri"].note) == 1  # "my SSRI" is the Zoloft answer
@@ -203,8 +212,11 @@ def test_class_words_are_found_in_the_text_when_nlu_gave_no_entities() -> None:
 
 
 def test_a_class_entity_that_does_not_match_its_text_is_ignored() -> None:
-    latest = {"text": "what about foo and tms", "intent": {"name": "meds_specific"},
-              "entities": [{"entity": "medication_class", "value": "ssri", "start": 11, "end": 14}]}
+    latest = {
+        "text": "what about foo and tms",
+        "intent": {"name": "meds_specific"},
+        "entities": [{"entity": "medication_class", "value": "ssri", "start": 11, "end": 14}],
+    }
     payload, text = payload_and_text(run("what about foo and tms", latest=latest)[0])
     assert payload["medication_classes"] == []
     assert re.search(r"which medication", text, re.I)
@@ -213,8 +225,10 @@ def test_a_class_entity_that_does_not_match_its_text_is_ignored() -> None:
 # ----------------------------------------------------------------------------- unknown / none
 @pytest.mark.parametrize(
     "text,named",
-    [("can I keep taking my thyroid pill during tms", "your thyroid pill"),
-     ("I take levothyroxine, is TMS ok?", "levothyroxine")],
+    [
+        ("can I keep taking my thyroid pill during tms", "your thyroid pill"),
+        ("I take levothyroxine, is TMS ok?", "levothyroxine"),
+    ],
 )
 def test_medication_not_in_the_list_is_not_guessed(text: str, named: str) -> None:
     messages, events = run(text)
@@ -235,9 +249,14 @@ def test_known_and_unknown_together_answers_the_known_and_defers_on_the_other() 
 
 
 def test_no_medication_asks_which_and_remembers_the_question() -> None:
-    messages, events = run("/meds_specific", latest={
-        "text": "/meds_specific", "intent": {"name": "meds_specific", "confidence": 1.0}, "entities": [],
-    })
+    messages, events = run(
+        "/meds_specific",
+        latest={
+            "text": "/meds_specific",
+            "intent": {"name": "meds_specific", "confidence": 1.0},
+            "entities": [],
+        },
+    )
     payload, text = payload_and_text(messages)
     assert_clinical_answer(payload, text)
     assert payload["medications"] == []
@@ -276,8 +295,11 @@ def test_entities_are_read_as_rasa_delivers_them() -> None:
 
 
 def test_an_entity_that_is_not_a_listed_generic_is_ignored() -> None:
-    latest = {"text": "what about foo", "intent": {"name": "meds_specific"},
-              "entities": [{"entity": "medication", "value": "foo", "start": 11, "end": 14}]}
+    latest = {
+        "text": "what about foo",
+        "intent": {"name": "meds_specific"},
+        "entities": [{"entity": "medication", "value": "foo", "start": 11, "end": 14}],
+    }
     payload, text = payload_and_text(run("what about foo", latest=latest)[0])
     assert payload["medications"] == []
     assert re.search(r"which medication", text, re.I)

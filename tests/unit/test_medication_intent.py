@@ -18,8 +18,11 @@ def parsed(text: str, intent: str, confidence: float = 0.9, ranking: list[dict] 
     message = Message.build(text=text)
     EXTRACTOR.process([message])
     message.set("intent", {"name": intent, "confidence": confidence})
-    message.set("intent_ranking", ranking or [{"name": intent, "confidence": confidence},
-                                              {"name": "meds_specific", "confidence": 0.05}])
+    message.set(
+        "intent_ranking",
+        ranking
+        or [{"name": intent, "confidence": confidence}, {"name": "meds_specific", "confidence": 0.05}],
+    )
     return message
 
 
@@ -32,8 +35,18 @@ def routed(text: str, intent: str, **kwargs) -> str:
 
 
 # ----------------------------------------------------------------------------- named medications
-@pytest.mark.parametrize("intent", ["tms_effectiveness", "tms_availability", "tms_safety_screening",
-                                    "meds_combination", "meds_stopping", "meds_overview", "nlu_fallback"])
+@pytest.mark.parametrize(
+    "intent",
+    [
+        "tms_effectiveness",
+        "tms_availability",
+        "tms_safety_screening",
+        "meds_combination",
+        "meds_stopping",
+        "meds_overview",
+        "nlu_fallback",
+    ],
+)
 def test_general_questions_naming_a_medication_become_meds_specific(intent):
     message = route(parsed("Does Abilify change how well TMS works?", intent))
     assert message.get("intent") == pytest.approx({"name": "meds_specific", "confidence": 0.9})
@@ -43,17 +56,29 @@ def test_general_questions_naming_a_medication_become_meds_specific(intent):
     assert record["previous_intent"]["name"] == intent and record["rule"]
 
 
-@pytest.mark.parametrize("intent", ["safety_crisis", "safety_emergency", "safety_medical_advice",
-                                    "meds_management", "booking_evaluation", "booking_manage",
-                                    "handoff_human", "clinic_services", "meds_specific"])
+@pytest.mark.parametrize(
+    "intent",
+    [
+        "safety_crisis",
+        "safety_emergency",
+        "safety_medical_advice",
+        "meds_management",
+        "booking_evaluation",
+        "booking_manage",
+        "handoff_human",
+        "clinic_services",
+        "meds_specific",
+    ],
+)
 def test_safety_booking_practice_and_answered_intents_are_left_alone(intent):
     message = route(parsed("Does Abilify change how well TMS works?", intent))
     assert message.get("intent")["name"] == intent
     assert message.get("medication_intent") is None
 
 
-@pytest.mark.parametrize("intent", ["chitchat_capabilities", "out_of_scope", "chitchat_greet",
-                                    "booking_what_to_expect", "inform"])
+@pytest.mark.parametrize(
+    "intent", ["chitchat_capabilities", "out_of_scope", "chitchat_greet", "booking_what_to_expect", "inform"]
+)
 def test_a_medication_and_tms_named_together_is_a_medication_question_whatever_the_classifier_read(intent):
     assert routed("I take Lexapro, anything I should know about TMS?", intent) == "meds_specific"
 
@@ -64,13 +89,23 @@ def test_without_tms_or_a_ranked_question_other_intents_stay(intent):
 
 
 def test_the_classifiers_ranking_can_say_it_is_a_medication_question():
-    ranking = [{"name": "chitchat_capabilities", "confidence": 0.45},
-               {"name": "meds_specific", "confidence": 0.30}]
-    assert routed("I'm on Cymbalta, anything I should know?", "chitchat_capabilities",
-                  ranking=ranking) == "meds_specific"
+    ranking = [
+        {"name": "chitchat_capabilities", "confidence": 0.45},
+        {"name": "meds_specific", "confidence": 0.30},
+    ]
+    assert (
+        routed("I'm on Cymbalta, anything I should know?", "chitchat_capabilities", ranking=ranking)
+        == "meds_specific"
+    )
     # a bare name is `inform`, answered by the medication rules as it is
-    assert routed("cymbalta", "inform", ranking=[{"name": "inform", "confidence": 0.5},
-                                                 {"name": "meds_specific", "confidence": 0.4}]) == "inform"
+    assert (
+        routed(
+            "cymbalta",
+            "inform",
+            ranking=[{"name": "inform", "confidence": 0.5}, {"name": "meds_specific", "confidence": 0.4}],
+        )
+        == "inform"
+    )
 
 
 def test_medications_tried_before_keep_the_tms_question():
@@ -84,14 +119,17 @@ def test_no_medication_no_change():
 
 
 # ----------------------------------------------------------------------------- class and family words
-@pytest.mark.parametrize("text,intent", [
-    ("my benzo, will it get in the way of TMS", "meds_stopping"),
-    ("can I keep taking my SSRI during TMS", "meds_combination"),
-    ("my mood stabiliser and tms", "meds_overview"),
-    ("will my antipsychotic stop tms from working", "tms_effectiveness"),
-    ("can I take my sleeping pill the night before tms", "nlu_fallback"),
-    ("ADHD meds and TMS?", "meds_combination"),
-])
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("my benzo, will it get in the way of TMS", "meds_stopping"),
+        ("can I keep taking my SSRI during TMS", "meds_combination"),
+        ("my mood stabiliser and tms", "meds_overview"),
+        ("will my antipsychotic stop tms from working", "tms_effectiveness"),
+        ("can I take my sleeping pill the night before tms", "nlu_fallback"),
+        ("ADHD meds and TMS?", "meds_combination"),
+    ],
+)
 def test_a_class_word_with_tms_becomes_meds_specific(text, intent):
     assert routed(text, intent) == "meds_specific"
 
@@ -101,39 +139,48 @@ def test_a_class_word_without_tms_is_still_an_overview_question():
     assert routed("what are benzos", "meds_overview") == "meds_overview"
 
 
-@pytest.mark.parametrize("text", [
-    "can I keep taking my antidepressant during TMS",
-    "I'm on antidepressants, can I still do TMS",
-    "my mom's anxiety meds, will they affect her tms",
-    "I take an antidepressant, is tms ok with it",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can I keep taking my antidepressant during TMS",
+        "I'm on antidepressants, can I still do TMS",
+        "my mom's anxiety meds, will they affect her tms",
+        "I take an antidepressant, is tms ok with it",
+    ],
+)
 def test_the_visitors_own_antidepressant_in_a_combination_question_becomes_meds_specific(text):
     assert routed(text, "meds_combination") == "meds_specific"
 
 
-@pytest.mark.parametrize("text,intent", [
-    ("can I do TMS and take antidepressants", "meds_combination"),
-    ("antidepressants and tms?", "meds_combination"),
-    ("can I quit my antidepressant once TMS works", "meds_stopping"),
-    ("I've tried three antidepressants, would tms be an option", "tms_candidates"),
-    ("my antidepressant only helps a little, am I a tms candidate", "tms_candidates"),
-])
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("can I do TMS and take antidepressants", "meds_combination"),
+        ("antidepressants and tms?", "meds_combination"),
+        ("can I quit my antidepressant once TMS works", "meds_stopping"),
+        ("I've tried three antidepressants, would tms be an option", "tms_candidates"),
+        ("my antidepressant only helps a little, am I a tms candidate", "tms_candidates"),
+    ],
+)
 def test_antidepressants_in_general_stay_general(text, intent):
     assert routed(text, intent) == intent
 
 
 # ----------------------------------------------------------------------------- self-managed changes
-@pytest.mark.parametrize("text,intent", [
-    ("how quickly can I come off my venlafaxine by myself", "meds_stopping"),
-    ("should I lower my wellbutrin dose before tms", "meds_specific"),
-    ("how do I taper off xanax", "out_of_scope"),
-    ("what's the best way to taper off klonopin", "clinic_contact"),
-    ("can I skip my zoloft on tms days", "tms_procedure"),
-    ("can i have a glass of wine with my seroquel", "meds_combination"),
-    ("should i wean off my benzos before starting tms", "meds_stopping"),
-    ("can I drink on my meds during tms", "meds_combination"),
-    ("can I stop my meds on my own", "meds_stopping"),
-])
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("how quickly can I come off my venlafaxine by myself", "meds_stopping"),
+        ("should I lower my wellbutrin dose before tms", "meds_specific"),
+        ("how do I taper off xanax", "out_of_scope"),
+        ("what's the best way to taper off klonopin", "clinic_contact"),
+        ("can I skip my zoloft on tms days", "tms_procedure"),
+        ("can i have a glass of wine with my seroquel", "meds_combination"),
+        ("should i wean off my benzos before starting tms", "meds_stopping"),
+        ("can I drink on my meds during tms", "meds_combination"),
+        ("can I stop my meds on my own", "meds_stopping"),
+    ],
+)
 def test_a_self_managed_change_gets_the_medical_advice_answer(text, intent):
     message = route(parsed(text, intent))
     assert message.get("intent")["name"] == "safety_medical_advice"
@@ -150,5 +197,8 @@ def test_a_taper_of_medication_in_general_stays_the_stopping_question():
 
 
 def test_a_dose_taken_as_usual_or_stated_is_not_a_change():
-    assert routed("can I take my usual dose of lexapro the morning of tms", "meds_combination") == "meds_specific"
+    assert (
+        routed("can I take my usual dose of lexapro the morning of tms", "meds_combination")
+        == "meds_specific"
+    )
     assert routed("I'm on zoloft 50mg, is tms ok", "meds_specific") == "meds_specific"

@@ -5,6 +5,7 @@ Covers the three places names are recognised, which must agree: the pure-Python 
 (EntityRuler), and the Rasa component that combines them (MedicationExtractor) as it runs
 after SpacyNLP and SpacyTokenizer.
 """
+
 from __future__ import annotations
 
 import re
@@ -102,9 +103,7 @@ def test_every_listed_name_is_recognised_in_a_sentence(name, generic, matcher, n
     start = sentence.index(name)
     # spaCy's EntityRuler, with the generic name as the pattern id
     doc = nlp(sentence.lower())
-    assert [(e.start_char, e.end_char, e.ent_id_) for e in doc.ents] == [
-        (start, start + len(name), generic)
-    ]
+    assert [(e.start_char, e.end_char, e.ent_id_) for e in doc.ents] == [(start, start + len(name), generic)]
     # the pure-Python matcher
     assert [(m.start, m.text, m.generic) for m in matcher.find(sentence)] == [(start, name, generic)]
     # the Rasa component, as /model/parse will show it
@@ -144,13 +143,40 @@ def test_misspelling_is_read_as_its_medication(typo, generic, matcher, parse) ->
     "word",
     [
         # one or two edits from a medication, but ordinary English
-        "lyric", "lyrics", "ability", "concert", "concern", "restore", "internal", "interval",
-        "pixel", "parents", "valid", "desired", "results", "silence", "ambient", "martian",
-        "forgive", "pristine", "neurotic", "effector", "concrete",
+        "lyric",
+        "lyrics",
+        "ability",
+        "concert",
+        "concern",
+        "restore",
+        "internal",
+        "interval",
+        "pixel",
+        "parents",
+        "valid",
+        "desired",
+        "results",
+        "silence",
+        "ambient",
+        "martian",
+        "forgive",
+        "pristine",
+        "neurotic",
+        "effector",
+        "concrete",
         # typos of ordinary words that are as close to a word as to a medication
-        "abiltiy", "concernd", "lyrice", "intervall", "resultz",
+        "abiltiy",
+        "concernd",
+        "lyrice",
+        "intervall",
+        "resultz",
         # medicines that are not in the list must not be stretched into listed ones
-        "clonidine", "strattera", "topamax", "guanfacine", "levothyroxine", "metformin",
+        "clonidine",
+        "strattera",
+        "topamax",
+        "guanfacine",
+        "levothyroxine",
+        "metformin",
     ],
 )
 def test_ordinary_and_unlisted_words_are_not_read_as_a_medication(word, matcher, parse) -> None:
@@ -212,7 +238,9 @@ def _is_real_medication(typed: str, matcher: MedicationMatcher) -> bool:
 
 
 def test_no_false_positives_in_any_non_medication_training_or_test_sentence(parse, matcher) -> None:
-    sentences = [(where, text) for where, intent, text in _nlu_sentences() if intent not in MEDICATION_INTENTS]
+    sentences = [
+        (where, text) for where, intent, text in _nlu_sentences() if intent not in MEDICATION_INTENTS
+    ]
     assert len(sentences) > 500, "the NLU data should be there to check against"
     wrong = []
     for where, text in sentences:

@@ -3,6 +3,7 @@ goes through the trained model (NLU pipeline, then the dialogue policies pick th
 the action the policies chose runs in the action server's executor; the reply's contract
 payload is checked. No HTTP and no running servers, so it runs with the unit tests.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,13 @@ class Assistant:
         prediction = await self.agent.processor.predict_next_for_sender_id(sender)
         action = max(prediction["scores"], key=lambda s: s["score"])["action"]
         response = await self.executor.run(
-            {"next_action": action, "sender_id": sender, "tracker": prediction["tracker"],
-             "domain": self.domain, "version": "3.6"}
+            {
+                "next_action": action,
+                "sender_id": sender,
+                "tracker": prediction["tracker"],
+                "domain": self.domain,
+                "version": "3.6",
+            }
         )
         customs = [m["custom"] for m in (response or {}).get("responses", []) if m.get("custom")]
         assert len(customs) == 1, f"{text!r}: {action} replied {response}"
@@ -89,8 +95,11 @@ def test_table_lines_are_not_training_or_held_out_examples() -> None:
 def _cases(cases):
     """The table's cases; a known risk-model false alarm is a strict expected failure."""
     return [
-        pytest.param(c, id=c["say"][:60], marks=[pytest.mark.xfail(strict=True, reason=c["risk_false_alarm"])])
-        if c.get("risk_false_alarm") else pytest.param(c, id=c["say"][:60])
+        pytest.param(
+            c, id=c["say"][:60], marks=[pytest.mark.xfail(strict=True, reason=c["risk_false_alarm"])]
+        )
+        if c.get("risk_false_alarm")
+        else pytest.param(c, id=c["say"][:60])
         for c in cases
     ]
 

@@ -4,6 +4,7 @@ A lexicon alarm on a topic word alone may become an answer with the 988 line onl
 model is sure, the message frames every mention as a topic, and its other clauses carry no
 risk on their own (practice/safety/risk_model.py ``assess_message``).
 """
+
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from practice.safety.risk_model import CLEAR, NONE, RiskModel, RiskThresholds, a
 
 CASES = yaml.safe_load((Path(__file__).parent / "mention_framing_cases.yml").read_text(encoding="utf-8"))
 CONFIG = yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text(encoding="utf-8"))
-THRESHOLDS = RiskThresholds(**next(
-    c for c in CONFIG["pipeline"] if c["name"].endswith("RiskClassifier"))["thresholds"])
+THRESHOLDS = RiskThresholds(
+    **next(c for c in CONFIG["pipeline"] if c["name"].endswith("RiskClassifier"))["thresholds"]
+)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["say"][:50] for c in CASES])
@@ -39,24 +41,30 @@ def model() -> RiskModel:
     return RiskModel.train(texts, labels)
 
 
-@pytest.mark.parametrize("text", [
-    "does tms reduce suicidal thoughts?",
-    "my uncle died by suicide, is depression hereditary?",
-    "Is there research on TMS for people with suicidal ideation?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does tms reduce suicidal thoughts?",
+        "my uncle died by suicide, is depression hereditary?",
+        "Is there research on TMS for people with suicidal ideation?",
+    ],
+)
 def test_a_framed_mention_the_model_is_sure_of_is_answered(model, text):
     decision = assess_message(text, model, THRESHOLDS)
     assert (decision.level, decision.source) == (NONE, "lexicon_mention")
     assert decision.as_dict()["mention"] in ("impersonal", "loss")
 
 
-@pytest.mark.parametrize("text", [
-    "i'm thinking about suicide, what does a tms session feel like?",
-    "suicidal. need help.",
-    "my thoughts of suicide are constant now",
-    "can tms help suicidal thoughts? mine are getting really bad and i've been looking at the pills in my cabinet",
-    "does clozapine overdose hurt? i have a lot",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm thinking about suicide, what does a tms session feel like?",
+        "suicidal. need help.",
+        "my thoughts of suicide are constant now",
+        "can tms help suicidal thoughts? mine are getting really bad and i've been looking at the pills in my cabinet",
+        "does clozapine overdose hurt? i have a lot",
+    ],
+)
 def test_a_mention_that_may_be_a_disclosure_keeps_at_least_a_check_in(model, text):
     assert assess_message(text, model, THRESHOLDS).level != NONE
 

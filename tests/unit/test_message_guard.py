@@ -1,5 +1,6 @@
 """The channels' screening (practice/message_guard.py) costs a bounded amount per message,
 runs the crisis screen once per message, and still finds crisis language in an over-long one."""
+
 import asyncio
 import time
 from types import SimpleNamespace
@@ -73,14 +74,16 @@ def test_a_message_just_over_the_limit_is_screened_whole():
 def _turn(channel, text, sender="visitor-" + "a" * 16):
     # No model loaded (the server's state before its first start): the channel's own replies.
     channel._app = SimpleNamespace(ctx=SimpleNamespace(agent=None))
+
     async def rasa_said_nothing(_message):
         return None
 
     return asyncio.run(channel._turn(rasa_said_nothing, sender, text, "198.51.100.1"))
 
 
-@pytest.mark.parametrize("text", ["what is tms", CRISIS, "x" * 50_000, "   "],
-                         ids=["question", "crisis", "over-long", "blank"])
+@pytest.mark.parametrize(
+    "text", ["what is tms", CRISIS, "x" * 50_000, "   "], ids=["question", "crisis", "over-long", "blank"]
+)
 def test_the_crisis_screen_runs_once_per_message(screenings, detect_calls, monkeypatch, text):
     monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
     monkeypatch.setattr("rasa_ext.channels.rate_limit._limiter", None)

@@ -6,6 +6,7 @@
 - every domain intent (except nlu_fallback) has at least MIN_TRAINING_EXAMPLES examples;
 - no training example is labelled with two different intents.
 """
+
 import collections
 import functools
 import re
@@ -42,9 +43,7 @@ def normalise(text: str) -> str:
 def _nlu_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix in NLU_SUFFIXES
-    )
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in NLU_SUFFIXES)
 
 
 @functools.cache
@@ -106,9 +105,7 @@ def test_held_out_examples_do_not_appear_in_training():
     for intent, text, path in held_out_examples():
         hit = seen.get(normalise(text))
         if hit is not None:
-            leaks.append(
-                f"{path}: {text!r} ({intent}) is in {hit[2]} as {hit[1]!r} ({hit[0]})"
-            )
+            leaks.append(f"{path}: {text!r} ({intent}) is in {hit[2]} as {hit[1]!r} ({hit[0]})")
     assert not leaks, "held-out examples found in training data:\n" + "\n".join(leaks)
 
 
@@ -119,8 +116,7 @@ def test_every_intent_used_is_in_domain():
         if intent not in declared:
             unknown[intent].add(path)
     assert not unknown, "intents not in domain.yml: " + "; ".join(
-        f"{intent} (in {', '.join(sorted(paths))})"
-        for intent, paths in sorted(unknown.items())
+        f"{intent} (in {', '.join(sorted(paths))})" for intent, paths in sorted(unknown.items())
     )
 
 
@@ -137,9 +133,7 @@ def test_every_domain_intent_has_enough_training_examples():
     )
 
 
-@pytest.mark.parametrize(
-    "examples", [training_examples, held_out_examples], ids=["training", "held-out"]
-)
+@pytest.mark.parametrize("examples", [training_examples, held_out_examples], ids=["training", "held-out"])
 def test_no_example_has_two_intents(examples):
     by_text = collections.defaultdict(set)
     where = collections.defaultdict(set)
@@ -152,6 +146,4 @@ def test_no_example_has_two_intents(examples):
         for key, intents in sorted(by_text.items())
         if len(intents) > 1
     ]
-    assert not conflicts, "examples labelled with more than one intent:\n" + "\n".join(
-        conflicts
-    )
+    assert not conflicts, "examples labelled with more than one intent:\n" + "\n".join(conflicts)

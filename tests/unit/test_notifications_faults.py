@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from practice.booking.store import make_engine, upgrade_schema
 from practice.notifications.outbox import Outbox, OutgoingMessage, enqueue
 from practice.notifications.tables import outbox as outbox_table
-from practice.booking.store import make_engine, upgrade_schema
 from tests.conftest import BOOKING_NOW
 from tests.unit.notification_fixtures import CLINIC_ADDRESS, make_harness, utc
 from tests.unit.smtp_recorder import SmtpServer, free_port

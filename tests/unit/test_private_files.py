@@ -1,6 +1,7 @@
 """Owner-only files for what the assistant stores: the launchers' umask, the var/ folder and the
 generated API token (scripts/env.sh), SQLite files whoever creates them (practice/private_files.py),
 and the API token passed to Rasa without a command line (rasa_ext/runtime/main.py)."""
+
 import os
 import stat
 import subprocess
@@ -24,8 +25,14 @@ def test_launchers_keep_var_and_the_token_private(tmp_path):
     # A var/ left world-readable by an older version is tightened too.
     (tmp_path / "var").mkdir(mode=0o755)
     os.chmod(tmp_path / "var", 0o755)
-    out = subprocess.run(["bash", "-c", f"source {ROOT}/scripts/env.sh && umask && touch var/new.db"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["bash", "-c", f"source {ROOT}/scripts/env.sh && umask && touch var/new.db"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "0077"
     assert _mode(tmp_path / "var") == 0o700
     assert _mode(tmp_path / "var" / "rasa_auth_token") == 0o600

@@ -1,5 +1,6 @@
 """rasa_ext/runtime/patches.py: the same results as Rasa's own code, with less work per turn;
 installed once, only on the Rasa version it was written for."""
+
 import asyncio
 from pathlib import Path
 from typing import Any, Dict
@@ -65,20 +66,39 @@ def _event_samples():
     """One real event of each kind Rasa serialises, as an action server would return it."""
     from rasa.shared.core import events as ev
 
-    return [e.as_dict() for e in [
-        ev.SlotSet("state", "OR"), ev.SlotSet("adult", True), ev.SlotSet("booking_failures", 0.0),
-        ev.SlotSet("requested_slot", None), ev.ActiveLoop("booking_form"), ev.ActiveLoop(None),
-        ev.BotUttered("hi", {"custom": {"topic": "x"}}, {"utter_action": "utter_x"}),
-        ev.FollowupAction("action_listen"), ev.Restarted(), ev.AllSlotsReset(),
-        ev.ActionExecuted("action_answer", policy="RulePolicy", confidence=1.0),
-        ev.UserUttered("hello", {"name": "greet", "confidence": 0.9},
-                       [{"entity": "medication", "value": "sertraline", "start": 0, "end": 3}]),
-        ev.SessionStarted(), ev.ActionReverted(), ev.UserUtteranceReverted(), ev.StoryExported(),
-        ev.ConversationPaused(), ev.ConversationResumed(), ev.LoopInterrupted(True),
-        ev.ActionExecutionRejected("action_x"), ev.EntitiesAdded([{"entity": "e", "value": 1}]),
-        ev.ReminderScheduled("intent_x", __import__("datetime").datetime(2026, 12, 1)),
-        ev.ReminderCancelled(name="r"), ev.AgentUttered("x"),
-    ]]
+    return [
+        e.as_dict()
+        for e in [
+            ev.SlotSet("state", "OR"),
+            ev.SlotSet("adult", True),
+            ev.SlotSet("booking_failures", 0.0),
+            ev.SlotSet("requested_slot", None),
+            ev.ActiveLoop("booking_form"),
+            ev.ActiveLoop(None),
+            ev.BotUttered("hi", {"custom": {"topic": "x"}}, {"utter_action": "utter_x"}),
+            ev.FollowupAction("action_listen"),
+            ev.Restarted(),
+            ev.AllSlotsReset(),
+            ev.ActionExecuted("action_answer", policy="RulePolicy", confidence=1.0),
+            ev.UserUttered(
+                "hello",
+                {"name": "greet", "confidence": 0.9},
+                [{"entity": "medication", "value": "sertraline", "start": 0, "end": 3}],
+            ),
+            ev.SessionStarted(),
+            ev.ActionReverted(),
+            ev.UserUtteranceReverted(),
+            ev.StoryExported(),
+            ev.ConversationPaused(),
+            ev.ConversationResumed(),
+            ev.LoopInterrupted(True),
+            ev.ActionExecutionRejected("action_x"),
+            ev.EntitiesAdded([{"entity": "e", "value": 1}]),
+            ev.ReminderScheduled("intent_x", __import__("datetime").datetime(2026, 12, 1)),
+            ev.ReminderCancelled(name="r"),
+            ev.AgentUttered("x"),
+        ]
+    ]
 
 
 def _mutations(value):
@@ -94,7 +114,7 @@ def _mutations(value):
     elif isinstance(value, list):
         for i, item in enumerate(value):
             for inner in _mutations(item):
-                yield value[:i] + [inner] + value[i + 1:]
+                yield value[:i] + [inner] + value[i + 1 :]
         for kind in kinds:
             yield value + [kind]
 
@@ -118,13 +138,18 @@ def test_the_compiled_schema_agrees_with_jsonschema_on_valid_and_broken_response
 
 
 def test_a_schema_not_split_by_event_is_left_to_jsonschema():
-    items = {"type": "object", "required": ["event"], "oneOf": [
-        {"properties": {"event": {"const": "slot"}}}, {"properties": {"event": {"const": "slot"}}}]}
+    items = {
+        "type": "object",
+        "required": ["event"],
+        "oneOf": [{"properties": {"event": {"const": "slot"}}}, {"properties": {"event": {"const": "slot"}}}],
+    }
     assert rasa_patches._split_by_event({"properties": {"events": {"items": items}}}) is None
     no_required = {**items, "required": [], "oneOf": items["oneOf"][:1]}
     assert rasa_patches._split_by_event({"properties": {"events": {"items": no_required}}}) is None
     skeleton, by_event = rasa_patches._split_by_event(RemoteAction.action_response_format_spec())
-    assert "oneOf" not in skeleton["properties"]["events"]["items"] and {"slot", "user", "bot"} <= set(by_event)
+    assert "oneOf" not in skeleton["properties"]["events"]["items"] and {"slot", "user", "bot"} <= set(
+        by_event
+    )
     assert "oneOf" in RemoteAction.action_response_format_spec()["properties"]["events"]["items"]
 
 
@@ -153,17 +178,20 @@ class Add(GraphComponent):
 
 
 def node(needs: Dict[str, str], bias: int = 0, target: bool = False) -> SchemaNode:
-    return SchemaNode(needs=needs, uses=Add, constructor_name="create", fn="add", config={"bias": bias},
-                      is_target=target)
+    return SchemaNode(
+        needs=needs, uses=Add, constructor_name="create", fn="add", config={"bias": bias}, is_target=target
+    )
 
 
-SCHEMA = GraphSchema({
-    "x": node({"a": "__input__"}, bias=1),
-    "y": node({"a": "x"}, bias=10),
-    "z": node({"a": "x", "b": "y"}, bias=100, target=True),
-    "w": node({"a": "y"}, bias=1000, target=True),
-    "unused": node({"a": "__other__"}, bias=5),
-})
+SCHEMA = GraphSchema(
+    {
+        "x": node({"a": "__input__"}, bias=1),
+        "y": node({"a": "x"}, bias=10),
+        "z": node({"a": "x", "b": "y"}, bias=100, target=True),
+        "w": node({"a": "y"}, bias=1000, target=True),
+        "unused": node({"a": "__other__"}, bias=5),
+    }
+)
 
 
 # Rasa's own run(): importing project modules patches nothing (test_import_side_effects.py).
@@ -181,8 +209,9 @@ def test_the_sequential_runner_gives_what_dask_gives(tmp_path, targets):
     expected = dask_run(r, inputs={"__input__": 2}, targets=targets)
     assert rasa_patches._run_graph_sequentially(r, inputs={"__input__": 2}, targets=targets) == expected
     # and again, from the cached plan
-    assert rasa_patches._run_graph_sequentially(r, inputs={"__input__": 5}, targets=targets) == \
-        dask_run(r, inputs={"__input__": 5}, targets=targets)
+    assert rasa_patches._run_graph_sequentially(r, inputs={"__input__": 5}, targets=targets) == dask_run(
+        r, inputs={"__input__": 5}, targets=targets
+    )
 
 
 def test_the_sequential_runner_fails_as_dask_does(tmp_path):
@@ -199,8 +228,11 @@ def fresh_install(monkeypatch):
     os.register_at_fork recorded instead of called (a hook cannot be removed)."""
     from rasa.shared.core.events import Event
 
-    for owner, attribute in ((RemoteAction, "_validate_action_result"), (DaskGraphRunner, "run"),
-                             (Event, "resolve_by_type")):
+    for owner, attribute in (
+        (RemoteAction, "_validate_action_result"),
+        (DaskGraphRunner, "run"),
+        (Event, "resolve_by_type"),
+    ):
         monkeypatch.setattr(owner, attribute, owner.__dict__[attribute])
     monkeypatch.setattr(rasa_patches, "_state", {"installed": None})
     monkeypatch.setattr(rasa_patches, "ORIGINALS", {})
@@ -316,19 +348,19 @@ def test_event_lookup_finds_an_event_class_defined_after_the_first_lookup():
 
 
 def test_a_tracker_round_trips_through_dicts_with_the_patch(monkeypatch):
-    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
-    from rasa.shared.core.events import Event
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     monkeypatch.setattr(Event, "resolve_by_type", staticmethod(rasa_patches._resolve_by_type))
-    events = [ActionExecuted("action_listen"), UserUttered("hi", {"name": "chitchat_greet"}),
-              SlotSet("last_topic", "tms.overview")]
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("hi", {"name": "chitchat_greet"}),
+        SlotSet("last_topic", "tms.overview"),
+    ]
     dicts = [e.as_dict() for e in events]
     assert [Event.from_parameters(d) for d in dicts] == events
     tracker = DialogueStateTracker.from_dict("t", dicts, [])
     assert list(tracker.events) == events
-
-
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -347,7 +379,13 @@ def test_rasa_test_through_the_entry_point_runs_with_the_patches_on():
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("RASA_PATCHES", None)
-    out = subprocess.run([sys.executable, "-m", "rasa_ext.runtime.main", "test", "core", "--help"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "rasa_ext.runtime.main", "test", "core", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert out.returncode == 0 and "--fail-on-prediction-errors" in out.stdout
     assert "rasa patches for Rasa 3.6.21: lazy_imports, validator, graph, events, gc on" in out.stderr

@@ -1,4 +1,5 @@
 """rasa_ext/channels/rate_limit.py: per-visitor and per-address windows, Redis or in-process."""
+
 import asyncio
 import os
 import uuid
@@ -89,13 +90,16 @@ def test_redis_down_lets_messages_through():
 
 
 def test_rate_limited_reply_is_a_contract_reply_and_crisis_still_wins():
-    crisis = {"text": "call 988", "custom": {"topic": "safety.crisis", "sources": [],
-                                             "defer_to_clinician": True, "flags": ["crisis"]}}
+    crisis = {
+        "text": "call 988",
+        "custom": {"topic": "safety.crisis", "sources": [], "defer_to_clinician": True, "flags": ["crisis"]},
+    }
     reply = message_guard.rate_limited_reply(message_guard.crisis_kind("what is tms"), crisis)
     assert len(reply) == 1 and reply[0]["custom"]["flags"] == ["rate_limited"]
     assert "988" in reply[0]["text"]
-    assert message_guard.rate_limited_reply(message_guard.crisis_kind("i want to kill myself"),
-                                            crisis) == [crisis]
+    assert message_guard.rate_limited_reply(message_guard.crisis_kind("i want to kill myself"), crisis) == [
+        crisis
+    ]
 
 
 def test_limiter_reads_the_environment(monkeypatch):
@@ -115,8 +119,10 @@ def test_the_per_address_limit_is_on_by_default(monkeypatch):
     assert limiter.per_address == rate_limit.DEFAULT_PER_ADDRESS > 0
     # A client rotating its visitor id is still held by its address.
     limiter.clock = Clock()
-    waits = [asyncio.run(limiter.retry_after(f"rotated-{i}", "198.51.100.9"))
-             for i in range(limiter.per_address + 1)]
+    waits = [
+        asyncio.run(limiter.retry_after(f"rotated-{i}", "198.51.100.9"))
+        for i in range(limiter.per_address + 1)
+    ]
     assert waits[:-1] == [0] * limiter.per_address and waits[-1] > 0
     assert asyncio.run(limiter.retry_after("someone", "198.51.100.10")) == 0
 

@@ -1,4 +1,5 @@
 """RiskClassifier, the last NLU component: the risk level decides the safety intent."""
+
 from __future__ import annotations
 
 import pytest
@@ -57,22 +58,42 @@ def test_clear_risk_overrides_a_confident_question_and_keeps_what_it_was(trained
 
 
 def test_the_question_asked_beside_the_risk_is_recorded(trained):
-    message = run(trained, _message("im going to end it tonight, is tms covered by insurance",
-                                    [("safety_crisis", 0.4), ("tms_insurance", 0.5), ("clinic_insurance", 0.01)]))
+    message = run(
+        trained,
+        _message(
+            "im going to end it tonight, is tms covered by insurance",
+            [("safety_crisis", 0.4), ("tms_insurance", 0.5), ("clinic_insurance", 0.01)],
+        ),
+    )
     assert message.get(RISK_KEY)["question"] == pytest.approx({"name": "tms_insurance", "confidence": 0.5})
-    crisis_only = run(trained, _message("i want to kill myself", [("safety_crisis", 0.95), ("clinic_contact", 0.02),
-                                                                  ("affirm", 0.01)]))
+    crisis_only = run(
+        trained,
+        _message(
+            "i want to kill myself", [("safety_crisis", 0.95), ("clinic_contact", 0.02), ("affirm", 0.01)]
+        ),
+    )
     assert crisis_only.get(RISK_KEY)["question"] is None
     unclear = run(trained, _message("hmm", [("tms_overview", 0.3), ("clinic_contact", 0.25)]))
     assert unclear.get(RISK_KEY)["question"] is None
-    answer = run(trained, _message("no, nothing like that. how long does tms take",
-                                   [("deny", 0.5), ("tms_procedure", 0.4), ("tms_overview", 0.05)]))
+    answer = run(
+        trained,
+        _message(
+            "no, nothing like that. how long does tms take",
+            [("deny", 0.5), ("tms_procedure", 0.4), ("tms_overview", 0.05)],
+        ),
+    )
     assert answer.get(RISK_KEY)["question"]["name"] == "tms_procedure"
 
 
 def test_clear_risk_overrides_nlu_fallback(trained):
-    message = run(trained, _message("i have decided to end my life this weekend", [("chitchat_greet", 0.2)],
-                                    top=("nlu_fallback", 0.35)))
+    message = run(
+        trained,
+        _message(
+            "i have decided to end my life this weekend",
+            [("chitchat_greet", 0.2)],
+            top=("nlu_fallback", 0.35),
+        ),
+    )
     assert message.get(INTENT)["name"] == "safety_crisis"
 
 
@@ -82,16 +103,19 @@ def test_emergency_gets_the_emergency_intent(trained):
 
 
 def test_an_intent_classifiers_crisis_on_an_ordinary_question_is_lowered(trained):
-    message = run(trained, _message("how many sessions of tms will i need",
-                                    [("safety_crisis", 0.6), ("tms_procedure", 0.35)]))
+    message = run(
+        trained,
+        _message("how many sessions of tms will i need", [("safety_crisis", 0.6), ("tms_procedure", 0.35)]),
+    )
     assert message.get(INTENT)["name"] == "tms_procedure"
     assert message.get(RISK_KEY)["action"] == "downgrade"
     assert all(r["name"] != "safety_crisis" for r in message.get(INTENT_RANKING_KEY))
 
 
 def test_lowered_crisis_with_no_good_alternative_goes_to_fallback(trained):
-    message = run(trained, _message("what is the weather on mars",
-                                    [("safety_crisis", 0.9), ("chitchat_greet", 0.05)]))
+    message = run(
+        trained, _message("what is the weather on mars", [("safety_crisis", 0.9), ("chitchat_greet", 0.05)])
+    )
     assert message.get(INTENT)["name"] == "nlu_fallback"
 
 
@@ -102,8 +126,12 @@ def test_ordinary_question_is_left_alone_with_a_none_record(trained):
 
 
 def test_possible_risk_is_recorded_not_overridden(trained):
-    message = run(trained, _message("honestly nothing ever gets better and i'm so tired of all of it",
-                                    [("tms_effectiveness", 0.4)]))
+    message = run(
+        trained,
+        _message(
+            "honestly nothing ever gets better and i'm so tired of all of it", [("tms_effectiveness", 0.4)]
+        ),
+    )
     assert message.get(RISK_KEY)["level"] == "possible"
     assert message.get(INTENT)["name"] == "tms_effectiveness"
 
@@ -127,7 +155,10 @@ def test_without_a_model_the_lexicon_still_raises_the_alarm(lexicon_only):
 
 
 def test_every_message_of_a_batch_is_judged(trained):
-    messages = [_message("what is tms", [("tms_overview", 0.9)]), _message("i want to die", [("tms_overview", 0.9)])]
+    messages = [
+        _message("what is tms", [("tms_overview", 0.9)]),
+        _message("i want to die", [("tms_overview", 0.9)]),
+    ]
     out = trained.process(messages)
     assert [m.get(INTENT)["name"] for m in out] == ["tms_overview", "safety_crisis"]
 

@@ -1,4 +1,5 @@
 """The risk model, its corpus and how it combines with the lexicon (practice/safety/risk_model.py)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -115,20 +116,26 @@ def test_probabilities_are_a_distribution(model):
         assert s.none + s.possible + s.crisis + s.emergency == pytest.approx(1.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("text", [
-    "i have decided to end my life this weekend",
-    "i bought a rope and i know which tree",
-    "ya no quiero vivir, quiero morirme",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i have decided to end my life this weekend",
+        "i bought a rope and i know which tree",
+        "ya no quiero vivir, quiero morirme",
+    ],
+)
 def test_plain_clear_risk_scores_high(model, text):
     assert model.score(text).clear >= 0.5
 
 
-@pytest.mark.parametrize("text", [
-    "how many tms sessions does a course usually take",
-    "do you take blue cross insurance",
-    "what are the office hours on friday",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many tms sessions does a course usually take",
+        "do you take blue cross insurance",
+        "what are the office hours on friday",
+    ],
+)
 def test_plain_questions_score_low(model, text):
     assert model.score(text).signal < 0.5
 
@@ -149,13 +156,16 @@ def test_check_in_answer_model_tells_yes_from_no():
 # ---------------------------------------------------------------- language
 
 
-@pytest.mark.parametrize("text,spanish", [
-    ("ya no quiero vivir, estoy muy cansada de todo", True),
-    ("me muero de hambre jaja, a que hora abren", True),
-    ("i don't want to live anymore", False),
-    ("is tms covered by my insurance", False),
-    ("", False),
-])
+@pytest.mark.parametrize(
+    "text,spanish",
+    [
+        ("ya no quiero vivir, estoy muy cansada de todo", True),
+        ("me muero de hambre jaja, a que hora abren", True),
+        ("i don't want to live anymore", False),
+        ("is tms covered by my insurance", False),
+        ("", False),
+    ],
+)
 def test_spanish_is_recognised(text, spanish):
     assert is_spanish(text) is spanish
 

@@ -1,4 +1,5 @@
 """RiskPolicy: crisis first in every state, check-ins for possible risk, risk added up over turns."""
+
 from pathlib import Path
 
 import pytest
@@ -17,15 +18,30 @@ LISTEN = ActionExecuted("action_listen")
 
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory) -> RiskPolicy:
-    return RiskPolicy.create(RiskPolicy.get_default_config(), LocalModelStorage(tmp_path_factory.mktemp("p")),
-                             Resource("risk_policy"), ExecutionContext(GraphSchema({}), "test"))
+    return RiskPolicy.create(
+        RiskPolicy.get_default_config(),
+        LocalModelStorage(tmp_path_factory.mktemp("p")),
+        Resource("risk_policy"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
 
 
-def said(intent: str, level: str = "none", signal: float = 0.0, spanish: bool = False,
-         answer_yes: float | None = None, asked: str | None = None, confidence: float = 0.9) -> UserUttered:
+def said(
+    intent: str,
+    level: str = "none",
+    signal: float = 0.0,
+    spanish: bool = False,
+    answer_yes: float | None = None,
+    asked: str | None = None,
+    confidence: float = 0.9,
+) -> UserUttered:
     """A visitor message as the NLU leaves it: intent plus the RiskClassifier's record."""
-    risk = {"level": level, "signal": signal, "spanish": spanish,
-            "previous_intent": {"name": asked or intent, "confidence": confidence}}
+    risk = {
+        "level": level,
+        "signal": signal,
+        "spanish": spanish,
+        "previous_intent": {"name": asked or intent, "confidence": confidence},
+    }
     if asked and asked.startswith(("tms_", "meds_", "clinic_")):
         risk["question"] = {"name": asked, "confidence": confidence}
     if answer_yes is not None:
@@ -40,8 +56,12 @@ def tracker_with(*events) -> DialogueStateTracker:
 
 def in_booking_form(*events) -> DialogueStateTracker:
     return tracker_with(
-        said("booking_evaluation"), ActionExecuted("booking_form"), ActiveLoop("booking_form"),
-        SlotSet("requested_slot", "full_name"), LISTEN, *events,
+        said("booking_evaluation"),
+        ActionExecuted("booking_form"),
+        ActiveLoop("booking_form"),
+        SlotSet("requested_slot", "full_name"),
+        LISTEN,
+        *events,
     )
 
 
@@ -53,14 +73,16 @@ def answered(*events) -> list:
 # ---------------------------------------------------------------- clear risk
 
 
-@pytest.mark.parametrize("intent,response", [("safety_crisis", "utter_crisis"),
-                                             ("safety_emergency", "utter_emergency")])
+@pytest.mark.parametrize(
+    "intent,response", [("safety_crisis", "utter_crisis"), ("safety_emergency", "utter_emergency")]
+)
 def test_clear_risk_is_answered_at_once(policy, intent, response):
     assert policy.next_action(tracker_with(said(intent, "clear", 0.99))) == response
 
 
-@pytest.mark.parametrize("intent,response", [("safety_crisis", "utter_crisis"),
-                                             ("safety_emergency", "utter_emergency")])
+@pytest.mark.parametrize(
+    "intent,response", [("safety_crisis", "utter_crisis"), ("safety_emergency", "utter_emergency")]
+)
 def test_crisis_wins_inside_booking_form(policy, intent, response):
     assert policy.next_action(in_booking_form(said(intent, "clear", 0.99))) == response
 
@@ -71,17 +93,24 @@ def test_booking_form_ends_after_the_crisis_reply(policy):
 
 
 def test_spanish_crisis_gets_the_spanish_reply(policy):
-    assert policy.next_action(tracker_with(said("safety_crisis", "clear", 0.99, spanish=True))) == "utter_crisis_es"
+    assert (
+        policy.next_action(tracker_with(said("safety_crisis", "clear", 0.99, spanish=True)))
+        == "utter_crisis_es"
+    )
 
 
 def test_risk_with_a_question_gets_the_crisis_reply_then_an_offer(policy):
     message = said("safety_crisis", "clear", 0.99, asked="tms_procedure")
     assert policy.next_action(tracker_with(message)) == "utter_crisis"
     assert policy.next_action(tracker_with(message, ActionExecuted("utter_crisis"))) == "utter_offer_question"
-    after_offer = tracker_with(message, ActionExecuted("utter_crisis"), ActionExecuted("utter_offer_question"))
+    after_offer = tracker_with(
+        message, ActionExecuted("utter_crisis"), ActionExecuted("utter_offer_question")
+    )
     assert policy.next_action(after_offer) == "action_listen"
-    yes = tracker_with(*answered(message, ActionExecuted("utter_crisis"), ActionExecuted("utter_offer_question")),
-                       said("affirm"))
+    yes = tracker_with(
+        *answered(message, ActionExecuted("utter_crisis"), ActionExecuted("utter_offer_question")),
+        said("affirm"),
+    )
     assert policy.next_action(yes) == "action_answer_earlier_question"
 
 
@@ -105,15 +134,21 @@ def test_check_in_waits_for_the_answer(policy):
 
 
 def check_in_answered(answer: UserUttered, *before) -> DialogueStateTracker:
-    return tracker_with(*before, *answered(said("tms_effectiveness", "possible", 0.7),
-                                           ActionExecuted("utter_check_in")), answer)
+    return tracker_with(
+        *before,
+        *answered(said("tms_effectiveness", "possible", 0.7), ActionExecuted("utter_check_in")),
+        answer,
+    )
 
 
-@pytest.mark.parametrize("answer", [
-    said("affirm"),
-    said("out_of_scope", answer_yes=0.8),  # "kinda, sometimes"
-    said("deny", "possible", 0.6, answer_yes=0.3),  # "no... i just can't keep doing this"
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        said("affirm"),
+        said("out_of_scope", answer_yes=0.8),  # "kinda, sometimes"
+        said("deny", "possible", 0.6, answer_yes=0.3),  # "no... i just can't keep doing this"
+    ],
+)
 def test_yes_or_a_risk_signal_after_a_check_in_gets_the_crisis_reply(policy, answer):
     assert policy.next_action(check_in_answered(answer)) == "utter_crisis"
 
@@ -121,14 +156,19 @@ def test_yes_or_a_risk_signal_after_a_check_in_gets_the_crisis_reply(policy, ans
 def test_no_after_a_check_in_is_acknowledged_and_the_question_answered(policy):
     tracker = check_in_answered(said("deny", answer_yes=0.05))
     assert policy.next_action(tracker) == "action_check_in_declined"
-    assert policy.next_action(tracker_with(*tracker.events, ActionExecuted("action_check_in_declined"))) == "action_listen"
+    assert (
+        policy.next_action(tracker_with(*tracker.events, ActionExecuted("action_check_in_declined")))
+        == "action_listen"
+    )
 
 
 def test_check_in_inside_the_booking_form_resumes_the_form(policy):
     tracker = in_booking_form(said("out_of_scope", "possible", 0.7))
     assert policy.next_action(tracker) == "utter_check_in"
-    tracker = in_booking_form(*answered(said("out_of_scope", "possible", 0.7), ActionExecuted("utter_check_in")),
-                              said("deny", answer_yes=0.05))
+    tracker = in_booking_form(
+        *answered(said("out_of_scope", "possible", 0.7), ActionExecuted("utter_check_in")),
+        said("deny", answer_yes=0.05),
+    )
     assert policy.next_action(tracker) == "action_check_in_declined"
     tracker.update(ActionExecuted("action_check_in_declined"))
     assert policy.next_action(tracker) == "booking_form"
@@ -141,7 +181,10 @@ def test_two_ambiguous_signals_in_a_row_add_up_to_a_check_in(policy):
     first = said("out_of_scope", "none", 0.4)
     assert policy.next_action(tracker_with(first)) is None  # one alone does not
     second = said("out_of_scope", "none", 0.4)
-    assert policy.next_action(tracker_with(*answered(first, ActionExecuted("action_answer")), second)) == "utter_check_in"
+    assert (
+        policy.next_action(tracker_with(*answered(first, ActionExecuted("action_answer")), second))
+        == "utter_check_in"
+    )
 
 
 def test_an_old_signal_fades(policy):
@@ -156,8 +199,10 @@ def test_a_weak_signal_after_a_strong_one_needs_its_own_signal(policy):
 
 
 def test_signals_before_a_declined_check_in_do_not_count_again(policy):
-    before = [*answered(said("out_of_scope", "possible", 0.7), ActionExecuted("utter_check_in")),
-              *answered(said("deny", answer_yes=0.05), ActionExecuted("action_check_in_declined"))]
+    before = [
+        *answered(said("out_of_scope", "possible", 0.7), ActionExecuted("utter_check_in")),
+        *answered(said("deny", answer_yes=0.05), ActionExecuted("action_check_in_declined")),
+    ]
     assert policy.next_action(tracker_with(*before, said("out_of_scope", "none", 0.35))) is None
 
 
@@ -167,7 +212,9 @@ def test_no_opinion_on_ordinary_messages(policy):
 
 
 def test_prediction_beats_forms_with_full_confidence(policy):
-    prediction = policy.predict_action_probabilities(in_booking_form(said("safety_crisis", "clear", 0.99)), DOMAIN)
+    prediction = policy.predict_action_probabilities(
+        in_booking_form(said("safety_crisis", "clear", 0.99)), DOMAIN
+    )
     assert prediction.max_confidence == pytest.approx(1.0)
     assert DOMAIN.action_names_or_texts[prediction.max_confidence_index] == "utter_crisis"
     assert prediction.is_no_user_prediction and prediction.policy_priority > 7
@@ -182,5 +229,7 @@ def test_a_risk_turn_inside_the_form_is_never_taken_as_the_forms_answer(policy):
 
 
 def test_outside_a_form_nothing_is_undone(policy):
-    prediction = policy.predict_action_probabilities(tracker_with(said("out_of_scope", "possible", 0.7)), DOMAIN)
+    prediction = policy.predict_action_probabilities(
+        tracker_with(said("out_of_scope", "possible", 0.7)), DOMAIN
+    )
     assert prediction.optional_events == []

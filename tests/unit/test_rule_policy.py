@@ -1,4 +1,5 @@
 """rasa_ext/policies/rule_policy.py: IndexedRulePolicy finds the rules Rasa's RulePolicy finds."""
+
 from pathlib import Path
 from typing import Any, Dict
 
@@ -30,8 +31,12 @@ def _rule_policy(tmp_path, cls=None):
     from rasa.engine.storage.resource import Resource
 
     cls = cls or IndexedRulePolicy
-    return cls(cls.get_default_config(), LocalModelStorage(tmp_path), Resource("rules"),
-               ExecutionContext(GraphSchema({}), "test"))
+    return cls(
+        cls.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("rules"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
 
 
 SNBS = "should_not_be_set"
@@ -67,8 +72,9 @@ def test_rule_lookup_finds_the_rules_rasa_finds_on_random_rules_and_conversation
 
     rng = random.Random(7)
     policy = _rule_policy(tmp_path)
-    rules = {json.dumps([_random_state(rng, True) for _ in range(rng.randint(0, 3))]): "a"
-             for _ in range(300)}
+    rules = {
+        json.dumps([_random_state(rng, True) for _ in range(rng.randint(0, 3))]): "a" for _ in range(300)
+    }
     found = 0
     for _ in range(3000):
         states = [_random_state(rng, False) for _ in range(rng.randint(0, 7))]
@@ -82,8 +88,12 @@ def test_rule_lookup_checks_every_rule_when_a_state_value_cannot_be_hashed(tmp_p
     import json
 
     policy = _rule_policy(tmp_path)
-    rules = {json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]): "a"}
-    states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet", "entities": ["x"]}}]
+    rules = {
+        json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]): "a"
+    }
+    states = [
+        {"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet", "entities": ["x"]}}
+    ]
     assert IndexedRulePolicy._get_possible_keys(policy, rules, states) == set(rules)
 
 
@@ -107,8 +117,11 @@ def test_rule_lookup_finds_the_rules_rasa_finds_for_every_turn_of_the_projects_s
     from rasa.core.training import load_data
 
     agent = Agent.load(str(MODEL))
-    policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
-                  if isinstance(getattr(node, "_component", None), RulePolicy))
+    policy = next(
+        node._component
+        for node in agent.processor.graph_runner._instantiated_nodes.values()
+        if isinstance(getattr(node, "_component", None), RulePolicy)
+    )
     assert type(policy) is IndexedRulePolicy  # the trained model uses it
     trackers = load_data(str(ROOT / "data"), agent.domain, augmentation_factor=0)
     trackers += load_data(str(ROOT / "tests" / "stories"), agent.domain, augmentation_factor=0)
@@ -116,11 +129,14 @@ def test_rule_lookup_finds_the_rules_rasa_finds_for_every_turn_of_the_projects_s
     for tracker in trackers:
         for prior, _ in tracker.generate_all_prior_trackers():
             for use_text in (False, True):
-                states = policy._prediction_states(prior, agent.domain, use_text,
-                                                   rule_only_data=policy._get_rule_only_data())
+                states = policy._prediction_states(
+                    prior, agent.domain, use_text, rule_only_data=policy._get_rule_only_data()
+                )
                 for name in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH):
                     expected = _rasa_possible_keys()(policy, policy.lookup[name], states)
-                    assert IndexedRulePolicy._get_possible_keys(policy, policy.lookup[name], states) == expected
+                    assert (
+                        IndexedRulePolicy._get_possible_keys(policy, policy.lookup[name], states) == expected
+                    )
                     calls += 1
                     matched += bool(expected)
     assert calls > 1000 and matched > 300
@@ -134,7 +150,9 @@ def test_the_index_answers_without_rasas_walk(tmp_path, monkeypatch):
         raise AssertionError("RulePolicy._get_possible_keys called")
 
     monkeypatch.setattr(RulePolicy, "_get_possible_keys", walk)
-    rules = {json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]): "a",
-             json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "stop"}}]): "b"}
+    rules = {
+        json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]): "a",
+        json.dumps([{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "stop"}}]): "b",
+    }
     states = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]
     assert _rule_policy(tmp_path)._get_possible_keys(rules, states) == {next(iter(rules))}

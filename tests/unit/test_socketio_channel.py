@@ -1,4 +1,5 @@
 """The widget's socket.io channel (rasa_ext/channels/socketio_channel.py), without a server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,18 +41,25 @@ def test_origin_check(monkeypatch):
     assert not channel.origin_allowed("http://localhost:8080.evil.example", "127.0.0.1:5005")
     configured = GuardedSocketIOInput.from_credentials({"cors_allowed_origins": ["https://x.org"]})
     assert configured.origin_allowed("https://x.org", "h") and not configured.origin_allowed(
-        "http://localhost:8080", "h")
+        "http://localhost:8080", "h"
+    )
 
 
 def test_output_sends_one_bubble_per_message_and_the_payload_as_custom():
     sio = FakeSio()
     output = GuardedSocketIOOutput(sio, "bot_uttered", reply_to="a" * 32)
-    message = {"text": "Para one.\n\nPara two.", "buttons": [{"title": "Book", "payload": "/book"}],
-               "custom": {"topic": "tms.candidates", "sources": []}}
+    message = {
+        "text": "Para one.\n\nPara two.",
+        "buttons": [{"title": "Book", "payload": "/book"}],
+        "custom": {"topic": "tms.candidates", "sources": []},
+    }
     asyncio.run(output.send_response("session-1", message))
     assert [e["data"] for e in sio.emitted] == [
-        {"text": "Para one.\n\nPara two.", "reply_to": "a" * 32,
-         "quick_replies": [{"content_type": "text", "title": "Book", "payload": "/book"}]},
+        {
+            "text": "Para one.\n\nPara two.",
+            "reply_to": "a" * 32,
+            "quick_replies": [{"content_type": "text", "title": "Book", "payload": "/book"}],
+        },
         {"custom": {"topic": "tms.candidates", "sources": []}, "reply_to": "a" * 32},
     ]
     assert {e["room"] for e in sio.emitted} == {"session-1"}

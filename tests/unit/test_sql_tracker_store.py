@@ -1,5 +1,6 @@
 """rasa_ext/stores/sql_tracker_store.py: the same rows and trackers as Rasa's SQLTrackerStore,
 and the class every endpoints file of the project names really is what Rasa builds."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,9 +39,13 @@ def _conversation(sender: str, turns: int, session_starts: Sequence[int] = (0,))
             listen = ActionExecuted("action_listen")
             listen.timestamp = clock = clock + 1
             tracker.update(listen)
-        for event in (UserUttered(f"question {turn}", {"name": "tms_overview", "confidence": 0.9}),
-                      ActionExecuted("action_answer"), BotUttered(f"answer {turn}"),
-                      SlotSet("last_topic", f"t{turn}"), ActionExecuted("action_listen")):
+        for event in (
+            UserUttered(f"question {turn}", {"name": "tms_overview", "confidence": 0.9}),
+            ActionExecuted("action_answer"),
+            BotUttered(f"answer {turn}"),
+            SlotSet("last_topic", f"t{turn}"),
+            ActionExecuted("action_listen"),
+        ):
             event.timestamp = clock = clock + 1
             tracker.update(event)
     return tracker
@@ -48,12 +53,15 @@ def _conversation(sender: str, turns: int, session_starts: Sequence[int] = (0,))
 
 def _rows(path: Path) -> List[Tuple[Any, ...]]:
     with sqlite3.connect(path) as db:
-        return db.execute("select id, sender_id, type_name, timestamp, intent_name, action_name, data"
-                          " from events order by id").fetchall()
+        return db.execute(
+            "select id, sender_id, type_name, timestamp, intent_name, action_name, data"
+            " from events order by id"
+        ).fetchall()
 
 
-async def _save_in_steps(store: SQLTrackerStore, tracker: DialogueStateTracker,
-                         steps: Sequence[Any] = (4, 11, None)) -> None:
+async def _save_in_steps(
+    store: SQLTrackerStore, tracker: DialogueStateTracker, steps: Sequence[Any] = (4, 11, None)
+) -> None:
     for end in steps:  # like a live chat: the tracker grows, each save appends the new events
         partial = DialogueStateTracker(tracker.sender_id, [])
         for event in list(tracker.events)[:end]:
@@ -119,7 +127,10 @@ def test_every_endpoints_file_names_this_store(tmp_path: Path) -> None:
         tracker_store = yaml.safe_load(path.read_text())["tracker_store"]
         assert tracker_store["type"] == CLASS_PATH, path
     compose = (ROOT / "deploy" / "docker-compose.yml").read_text()
-    assert "endpoints.prod.yml" in compose and "endpoints.prod.yml" in (ROOT / "deploy" / "helm-values.yml").read_text()
+    assert (
+        "endpoints.prod.yml" in compose
+        and "endpoints.prod.yml" in (ROOT / "deploy" / "helm-values.yml").read_text()
+    )
 
 
 def test_rasa_builds_this_store_from_the_endpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,8 +149,15 @@ def test_the_production_settings_reach_it_as_they_reach_rasas_store(monkeypatch:
     """endpoints.prod.yml gives `url` (host) and `dialect`: the same arguments SQLTrackerStore gets."""
     seen: List[dict] = []
     monkeypatch.setattr(SQLTrackerStore, "__init__", lambda self, **kwargs: seen.append(kwargs))
-    for name in ("TRACKER_DB_URL", "ACTION_ENDPOINT_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB",
-                 "REDIS_PASSWORD", "REDIS_LOCK_PREFIX"):
+    for name in (
+        "TRACKER_DB_URL",
+        "ACTION_ENDPOINT_URL",
+        "REDIS_HOST",
+        "REDIS_PORT",
+        "REDIS_DB",
+        "REDIS_PASSWORD",
+        "REDIS_LOCK_PREFIX",
+    ):
         monkeypatch.setenv(name, "postgresql://u@db:5432/a" if name == "TRACKER_DB_URL" else "1")
     config = read_endpoint_config(str(ROOT / "endpoints.prod.yml"), "tracker_store")
     assert isinstance(config, EndpointConfig)

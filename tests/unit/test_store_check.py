@@ -1,4 +1,5 @@
 """message_guard.conversation_store_down: the channels' check before a turn."""
+
 from types import SimpleNamespace
 
 import sqlalchemy as sa

@@ -2,6 +2,7 @@
 would get it, with the clinic's settings and the sources), another staff member approves or
 rejects it, and an approved change is exported as a validated patch to knowledge/topics.yml.
 Every step is in the audit log."""
+
 from __future__ import annotations
 
 from sanic import Blueprint
@@ -15,27 +16,47 @@ from console.web import actor, ctx, download, not_found, redirect_done, render
 
 def _form_entry(request: Request) -> dict:
     form = request.form
-    return {"answer": (form.get("answer") or "").strip(),
-            "detail": (form.get("detail") or "").strip() or None,
-            "sources": [s for s in form.getlist("source") or [] if s]}
+    return {
+        "answer": (form.get("answer") or "").strip(),
+        "detail": (form.get("detail") or "").strip() or None,
+        "sources": [s for s in form.getlist("source") or [] if s],
+    }
 
 
-def _editor(request: Request, topic_id: str, entry: dict | None = None,
-            errors: list[str] | None = None, note: str = "", status: int = 200) -> HTTPResponse:
+def _editor(
+    request: Request,
+    topic_id: str,
+    entry: dict | None = None,
+    errors: list[str] | None = None,
+    note: str = "",
+    status: int = 200,
+) -> HTTPResponse:
     kb = knowledge.load()
     base = knowledge.raw_topics()[topic_id]
-    entry = entry or {"answer": base["answer"], "detail": base.get("detail"),
-                      "sources": list(base.get("sources") or [])}
+    entry = entry or {
+        "answer": base["answer"],
+        "detail": base.get("detail"),
+        "sources": list(base.get("sources") or []),
+    }
     preview = None
     if not errors:
         try:
-            preview = knowledge.render(kb, topic_id, entry["answer"], entry["detail"],
-                                       entry["sources"])
+            preview = knowledge.render(kb, topic_id, entry["answer"], entry["detail"], entry["sources"])
         except Exception as error:  # noqa: BLE001 - shown to the editor, nothing saved
             errors = [f"the text does not render: {error}"]
-    return render(request, "answer_edit.html", status, topic_id=topic_id, base=base,
-                  entry=entry, preview=preview, errors=errors or [], note=note,
-                  all_sources=kb.sources, defers=knowledge.defers(topic_id))
+    return render(
+        request,
+        "answer_edit.html",
+        status,
+        topic_id=topic_id,
+        base=base,
+        entry=entry,
+        preview=preview,
+        errors=errors or [],
+        note=note,
+        all_sources=kb.sources,
+        defers=knowledge.defers(topic_id),
+    )
 
 
 def blueprint() -> Blueprint:
@@ -44,8 +65,9 @@ def blueprint() -> Blueprint:
     @bp.get("/answers")
     async def answers_list(request: Request) -> HTTPResponse:
         changes = store.listing(ctx(request).db)
-        return render(request, "answers.html", topics=knowledge.raw_topics(),
-                      changes=changes, states=store.STATES)
+        return render(
+            request, "answers.html", topics=knowledge.raw_topics(), changes=changes, states=store.STATES
+        )
 
     @bp.get("/answers/edit")
     async def answer_edit(request: Request) -> HTTPResponse:
@@ -66,8 +88,16 @@ def blueprint() -> Blueprint:
         errors = validate.check_entry(knowledge.load(), topic_id, topics[topic_id], entry)
         if errors or request.form.get("action") != "propose":  # preview, or fix first
             return _editor(request, topic_id, entry, errors, note, 422 if errors else 200)
-        change_id = store.propose(c.db, topic_id, entry["answer"], entry["detail"],
-                                  entry["sources"], topics[topic_id], note, actor(request))
+        change_id = store.propose(
+            c.db,
+            topic_id,
+            entry["answer"],
+            entry["detail"],
+            entry["sources"],
+            topics[topic_id],
+            note,
+            actor(request),
+        )
         audit.record(c.db, actor(request), "answer_proposed", topic_id, change=change_id)
         return redirect_done(f"/answers/change/{change_id}", "proposed")
 
@@ -77,10 +107,16 @@ def blueprint() -> Blueprint:
         if change is None:
             return not_found(request, "No such change.")
         kb = knowledge.load()
-        preview = knowledge.render(kb, change["topic_id"], change["answer"], change["detail"],
-                                   change["sources"])
-        return render(request, "answer_change.html", change=change, preview=preview,
-                      defers=knowledge.defers(change["topic_id"]))
+        preview = knowledge.render(
+            kb, change["topic_id"], change["answer"], change["detail"], change["sources"]
+        )
+        return render(
+            request,
+            "answer_change.html",
+            change=change,
+            preview=preview,
+            defers=knowledge.defers(change["topic_id"]),
+        )
 
     async def _decide(request: Request, change_id: int, approve: bool) -> HTTPResponse:
         c = ctx(request)
@@ -109,18 +145,27 @@ def blueprint() -> Blueprint:
         change = store.get(c.db, change_id)
         if change is None or change["status"] != "approved":
             return redirect_done(back, "not_approved")
-        entry = {"answer": change["answer"], "detail": change["detail"],
-                 "sources": change["sources"]}
+        entry = {"answer": change["answer"], "detail": change["detail"], "sources": change["sources"]}
         try:
             text = patch.make_patch(change["topic_id"], entry)
         except patch.PatchError as error:
-            audit.record(c.db, actor(request), "answer_export_refused", change["topic_id"],
-                         change=change_id, reason=str(error)[:200])
-            return render(request, "error.html", 422, title="Export refused",
-                          message=f"The change does not pass the knowledge checks: {error}")
+            audit.record(
+                c.db,
+                actor(request),
+                "answer_export_refused",
+                change["topic_id"],
+                change=change_id,
+                reason=str(error)[:200],
+            )
+            return render(
+                request,
+                "error.html",
+                422,
+                title="Export refused",
+                message=f"The change does not pass the knowledge checks: {error}",
+            )
         store.mark_exported(c.db, change_id, actor(request), text)
-        audit.record(c.db, actor(request), "answer_exported", change["topic_id"],
-                     change=change_id)
+        audit.record(c.db, actor(request), "answer_exported", change["topic_id"], change=change_id)
         return download(_patch_name(change), text, "text/x-diff; charset=utf-8")
 
     @bp.get("/answers/change/<change_id:int>/patch")
@@ -129,8 +174,7 @@ def blueprint() -> Blueprint:
         change = store.get(c.db, change_id)
         if change is None or not change["patch"]:
             return not_found(request, "No exported patch for that change.")
-        audit.record(c.db, actor(request), "answer_patch_downloaded", change["topic_id"],
-                     change=change_id)
+        audit.record(c.db, actor(request), "answer_patch_downloaded", change["topic_id"], change=change_id)
         return download(_patch_name(change), change["patch"], "text/x-diff; charset=utf-8")
 
     return bp
@@ -138,5 +182,3 @@ def blueprint() -> Blueprint:
 
 def _patch_name(change: dict) -> str:
     return f"answer_{change['topic_id'].replace('.', '_')}_{change['id']}.patch"
-
-

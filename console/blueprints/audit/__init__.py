@@ -1,4 +1,5 @@
 """The audit log (who did what, when), filterable by action."""
+
 from __future__ import annotations
 
 from sanic import Blueprint
@@ -20,8 +21,15 @@ def blueprint() -> Blueprint:
         action = request.args.get("action") or ""
         db = ctx(request).db
         rows, total = audit.entries(db, page, PAGE_SIZE, action)
-        return render(request, "audit.html", rows=rows, total=total, page=page,
-                      pages=max(1, -(-total // PAGE_SIZE)), action=action,
-                      actions=audit.actions(db))
+        return render(
+            request,
+            "audit.html",
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            action=action,
+            actions=audit.actions(db),
+        )
 
     return bp

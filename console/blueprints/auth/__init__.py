@@ -1,4 +1,5 @@
 """Login, logout, the home redirect and the health check."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,18 +37,25 @@ def can_open(request: Request, role: str | None, target: str) -> bool:
     return roles.allowed(role, roles.route_name(route.name))
 
 
-def login_page(request: Request, status: int = 200, error: str = "",
-               username: str = "") -> HTTPResponse:
+def login_page(request: Request, status: int = 200, error: str = "", username: str = "") -> HTTPResponse:
     c: ConsoleContext = ctx(request)
     # Reuse the browser's current token: another tab or a stray request (favicon) that
     # lands on /login must not invalidate the form already on screen.
     token = request.cookies.get(c.cookie_name(LOGIN_CSRF_COOKIE)) or ""
     if not (32 <= len(token) <= 64) or not token.replace("-", "").replace("_", "").isalnum():
         token = secrets.token_urlsafe(32)
-    resp = response.html(c.env.get_template("login.html").render(
-        session=None, csrf_token=token, path="/login", error=error, username=username,
-        next=safe_next(request.args.get("next") or (request.form or {}).get("next")),
-        done=DONE_MESSAGES.get(request.args.get("done") or "")), status=status)
+    resp = response.html(
+        c.env.get_template("login.html").render(
+            session=None,
+            csrf_token=token,
+            path="/login",
+            error=error,
+            username=username,
+            next=safe_next(request.args.get("next") or (request.form or {}).get("next")),
+            done=DONE_MESSAGES.get(request.args.get("done") or ""),
+        ),
+        status=status,
+    )
     c.set_cookie(resp, c.cookie_name(LOGIN_CSRF_COOKIE), token, 3600)
     return resp
 
@@ -76,8 +84,9 @@ def blueprint() -> Blueprint:
         form = request.form or {}
         expected = request.cookies.get(c.cookie_name(LOGIN_CSRF_COOKIE))
         if not same_origin(request) or not auth.tokens_match(expected, form.get("csrf_token")):
-            return login_page(request, 403, "The login form expired or was not sent from this "
-                                            "site. Please try again.")
+            return login_page(
+                request, 403, "The login form expired or was not sent from this site. Please try again."
+            )
         username = (form.get("username") or "").strip()[:64]
         client = auth.client_key(request.ip)
         try:
@@ -85,8 +94,12 @@ def blueprint() -> Blueprint:
         except auth.AuthError:
             audit.record(c.db, auth.account_name(c.db, username) or UNKNOWN_USER, "login_locked")
             await asyncio.sleep(c.settings.failure_delay_seconds)
-            return login_page(request, 429, "Too many failed attempts. Login is locked for a "
-                                            "while; try again later.", username)
+            return login_page(
+                request,
+                429,
+                "Too many failed attempts. Login is locked for a while; try again later.",
+                username,
+            )
         if user_id is None:
             audit.record(c.db, auth.account_name(c.db, username) or UNKNOWN_USER, "login_failed")
             await asyncio.sleep(c.settings.failure_delay_seconds)
@@ -99,8 +112,7 @@ def blueprint() -> Blueprint:
         if not can_open(request, role, target):
             target = roles.HOME.get(role or "", "/conversations")
         resp = response.redirect(target)
-        c.set_cookie(resp, c.cookie_name(SESSION_COOKIE), token,
-                     int(c.settings.session_hours * 3600))
+        c.set_cookie(resp, c.cookie_name(SESSION_COOKIE), token, int(c.settings.session_hours * 3600))
         c.clear_cookie(resp, c.cookie_name(LOGIN_CSRF_COOKIE))
         return resp
 

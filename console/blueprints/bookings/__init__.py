@@ -1,4 +1,5 @@
 """The bookings (the only view with names and contact details) and their status updates."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,16 @@ def blueprint() -> Blueprint:
         rows, error = bookings.list_bookings(filters.date_from, filters.date_to, status, c.tz)
         if rows:
             audit.record(c.db, actor(request), "view_bookings", None, count=len(rows))
-        return render(request, "bookings.html", rows=rows, error=error, filters=filters,
-                      booking_status=status, statuses=bookings.STATUSES, actions=bookings.ACTIONS)
+        return render(
+            request,
+            "bookings.html",
+            rows=rows,
+            error=error,
+            filters=filters,
+            booking_status=status,
+            statuses=bookings.STATUSES,
+            actions=bookings.ACTIONS,
+        )
 
     @bp.post("/bookings/update")
     async def booking_update(request: Request) -> HTTPResponse:

@@ -1,4 +1,5 @@
 """Call-back requests taken in the chat: open and done, marked done by staff (pages.py)."""
+
 from __future__ import annotations
 
 from sanic import Blueprint

@@ -1,5 +1,6 @@
 """Charts over a date range: conversations, fallback rate, topics, confidence, bookings, and
 per-topic helpfulness (thumbs up/down) with the helpful share and fallback rate per week."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,10 +28,16 @@ def blueprint() -> Blueprint:
             date_from, date_to = date_to, date_from
         date_from = max(date_from, date_to - dt.timedelta(days=365))
         data = charts.stats(c.db, date_from, date_to)
-        helpful = helpfulness.stats(c.db, date_from, date_to,
-                                    request.args.get("topic") or None)
-        return render(request, "charts.html", svg=charts.render_all(data), data=data,
-                      helpful=helpful, helpful_svg=helpfulness.render(helpful),
-                      date_from=date_from, date_to=date_to)
+        helpful = helpfulness.stats(c.db, date_from, date_to, request.args.get("topic") or None)
+        return render(
+            request,
+            "charts.html",
+            svg=charts.render_all(data),
+            data=data,
+            helpful=helpful,
+            helpful_svg=helpfulness.render(helpful),
+            date_from=date_from,
+            date_to=date_to,
+        )
 
     return bp

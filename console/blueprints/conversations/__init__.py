@@ -1,4 +1,5 @@
 """The conversation list (filters, search), transcripts and review marks."""
+
 from __future__ import annotations
 
 import time
@@ -26,9 +27,18 @@ def blueprint() -> Blueprint:
         rows, total = list_conversations(c.db, filters, page, c.settings.page_size)
         topics, intents = known_values(c.db)
         pages = max(1, -(-total // c.settings.page_size))
-        return render(request, "conversations.html", rows=rows, total=total, page=page,
-                      pages=pages, filters=filters, query=filters.as_query(), topics=topics,
-                      intents=sorted(set(intents) | set(c.domain_intents())))
+        return render(
+            request,
+            "conversations.html",
+            rows=rows,
+            total=total,
+            page=page,
+            pages=pages,
+            filters=filters,
+            query=filters.as_query(),
+            topics=topics,
+            intents=sorted(set(intents) | set(c.domain_intents())),
+        )
 
     @bp.get("/transcript")
     async def transcript_view(request: Request) -> HTTPResponse:
@@ -36,11 +46,13 @@ def blueprint() -> Blueprint:
         sender = request.args.get("sender") or ""
         data = transcript(c.db, sender)
         if data is None:
-            return not_found(request, "There is no conversation with that id (it may have "
-                                      "been deleted or purged).")
+            return not_found(
+                request, "There is no conversation with that id (it may have been deleted or purged)."
+            )
         audit.record(c.db, actor(request), "view_transcript", sender)
-        return render(request, "transcript.html", t=data, intents=c.domain_intents(),
-                      needs_new=notes.NEEDS_NEW_ANSWER)
+        return render(
+            request, "transcript.html", t=data, intents=c.domain_intents(), needs_new=notes.NEEDS_NEW_ANSWER
+        )
 
     @bp.post("/review")
     async def review(request: Request) -> HTTPResponse:
@@ -53,8 +65,11 @@ def blueprint() -> Blueprint:
         with c.db.console.begin() as conn:
             conn.execute(reviews.delete().where(reviews.c.sender_id == sender))
             if form.get("action") != "unmark":
-                conn.execute(reviews.insert().values(sender_id=sender, reviewed_by=actor(request),
-                                                     reviewed_at=time.time()))
+                conn.execute(
+                    reviews.insert().values(
+                        sender_id=sender, reviewed_by=actor(request), reviewed_at=time.time()
+                    )
+                )
         done = "unreviewed" if form.get("action") == "unmark" else "reviewed"
         audit.record(c.db, actor(request), f"mark_{done}", sender)
         return redirect_done(back, done)

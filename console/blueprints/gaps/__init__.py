@@ -2,6 +2,7 @@
 a thumbs-down or a denied check-in, grouped into clusters of similar questions, with bulk
 actions per cluster: annotate every message with an intent (into the annotation export), or
 mark them as needing a new topic, with a note."""
+
 from __future__ import annotations
 
 from sanic import Blueprint
@@ -35,8 +36,17 @@ def _annotate_all(c: ConsoleContext, request: Request, intent: str, note: str) -
             continue
         if sender not in personal_cache:
             personal_cache[sender] = personal_values(c.db, sender)
-        notes.annotate(c.db, sender, event_id, message["text"], message["intent"], intent,
-                       note, actor(request), personal_cache[sender])
+        notes.annotate(
+            c.db,
+            sender,
+            event_id,
+            message["text"],
+            message["intent"],
+            intent,
+            note,
+            actor(request),
+            personal_cache[sender],
+        )
         done.append(event_id)
     return done
 
@@ -54,9 +64,16 @@ def blueprint() -> Blueprint:
         days = days if days in DAY_CHOICES else 28
         messages = collect.unanswered(c.db, days)
         clusters = report.build(messages)
-        return render(request, "gaps.html", clusters=clusters, n_messages=len(messages),
-                      days=days, day_choices=DAY_CHOICES, intents=c.domain_intents(),
-                      reason_labels=REASON_LABELS)
+        return render(
+            request,
+            "gaps.html",
+            clusters=clusters,
+            n_messages=len(messages),
+            days=days,
+            day_choices=DAY_CHOICES,
+            intents=c.domain_intents(),
+            reason_labels=REASON_LABELS,
+        )
 
     @bp.post("/gaps/annotate")
     async def gaps_annotate(request: Request) -> HTTPResponse:
@@ -67,8 +84,7 @@ def blueprint() -> Blueprint:
         done = _annotate_all(c, request, intent, request.form.get("note") or "")
         if not done:
             return redirect_done("/gaps", "nothing_selected")
-        audit.record(c.db, actor(request), "bulk_annotate", intent, count=len(done),
-                     event_ids=done[:100])
+        audit.record(c.db, actor(request), "bulk_annotate", intent, count=len(done), event_ids=done[:100])
         return redirect_done("/gaps", "bulk_annotated")
 
     @bp.post("/gaps/new-topic")
@@ -80,12 +96,23 @@ def blueprint() -> Blueprint:
         done = _annotate_all(c, request, notes.NEEDS_NEW_ANSWER, note)
         if not done:
             return redirect_done("/gaps", "nothing_selected")
-        audit.record(c.db, actor(request), "new_topic_needed", None, count=len(done),
-                     event_ids=done[:100], note=note[:200])
+        audit.record(
+            c.db,
+            actor(request),
+            "new_topic_needed",
+            None,
+            count=len(done),
+            event_ids=done[:100],
+            note=note[:200],
+        )
         return redirect_done("/gaps", "new_topic_marked")
 
     return bp
 
 
-REASON_LABELS = {"fallback": "fallback", "low_confidence": "low confidence",
-                 "negative_feedback": "thumbs-down", "check_in_denied": "check-in denied"}
+REASON_LABELS = {
+    "fallback": "fallback",
+    "low_confidence": "low confidence",
+    "negative_feedback": "thumbs-down",
+    "check_in_denied": "check-in denied",
+}

@@ -1,5 +1,6 @@
 """The outbox (messages waiting, sent, dead; send a dead one again) and the local mail sink's
 messages (`make run`): pages.py."""
+
 from __future__ import annotations
 
 from sanic import Blueprint

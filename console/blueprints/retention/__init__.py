@@ -1,4 +1,5 @@
 """Deleting a conversation on a visitor's request and the retention purge."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -20,15 +21,20 @@ def blueprint() -> Blueprint:
         sender = form.get("sender") or ""
         if form.get("confirm") != "yes":
             return redirect_done("/transcript?" + urlencode({"sender": sender}), "confirm")
-        retention.delete_conversation(ctx(request).db, sender, actor(request),
-                                      form.get("reason") or "visitor request")
+        retention.delete_conversation(
+            ctx(request).db, sender, actor(request), form.get("reason") or "visitor request"
+        )
         return redirect_done("/conversations", "deleted")
 
     @bp.get("/retention")
     async def retention_view(request: Request) -> HTTPResponse:
         c = ctx(request)
-        return render(request, "retention.html", days=c.settings.retention_days,
-                      last=audit.entries(c.db, 1, 5, "retention_purge")[0])
+        return render(
+            request,
+            "retention.html",
+            days=c.settings.retention_days,
+            last=audit.entries(c.db, 1, 5, "retention_purge")[0],
+        )
 
     @bp.post("/retention/purge")
     async def purge(request: Request) -> HTTPResponse:

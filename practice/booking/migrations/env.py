@@ -5,6 +5,7 @@ start), or with the Alembic CLI: `alembic -c practice/booking/alembic.ini upgrad
 The version table is `booking_schema_version`, so this schema can share a database with Rasa's
 tracker store and the staff console without clashing with their tables.
 """
+
 from __future__ import annotations
 
 import sys

@@ -4,6 +4,7 @@ Revision ID: 0001_create_bookings
 Revises:
 Create Date: 2026-01-01
 """
+
 import sqlalchemy as sa
 from alembic import op
 

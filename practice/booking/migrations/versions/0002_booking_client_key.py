@@ -5,6 +5,7 @@ Revision ID: 0002_booking_client_key
 Revises: 0001_create_bookings
 Create Date: 2026-12-07
 """
+
 import sqlalchemy as sa
 from alembic import op
 
