@@ -19,6 +19,7 @@ from practice.knowledge.content_review import (
     medication_class_reviews,
     parse_review,
 )
+from practice.knowledge.schema import PhrasesFile, SourcesFile, TopicsFile, read_checked, read_clinic
 from practice.paths import CLINIC_FILE, KNOWLEDGE_DIR
 
 FALLBACK_TOPIC = "fallback"
@@ -69,16 +70,19 @@ def _as_text(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 class KnowledgeBase:
+    """The knowledge files and clinic.yml, each checked against its schema (schema.py) first:
+    a file of the wrong shape stops the loading with the file and the field named."""
+
     def __init__(self, knowledge_dir: Path = KNOWLEDGE_DIR, clinic_file: Path = CLINIC_FILE):
-        self.clinic: dict[str, Any] = _read_yaml(clinic_file)
-        raw_sources = _read_yaml(knowledge_dir / "sources.yml")["sources"]
+        self.clinic: dict[str, Any] = read_clinic(clinic_file)
+        raw_sources = read_checked(SourcesFile, knowledge_dir / "sources.yml")[0]["sources"]
         self.sources = {
             sid: Source(id=sid, **_as_text(s))
             for sid, s in raw_sources.items()
         }
         self._templates = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
         self._compiled: dict[str, jinja2.Template] = {}  # template text -> compiled, once
-        raw_topics = _read_yaml(knowledge_dir / "topics.yml")["topics"]
+        raw_topics = read_checked(TopicsFile, knowledge_dir / "topics.yml")[0]["topics"]
         self.reviews: list[ReviewRecord] = []
         self.topics = {tid: self._build_topic(tid, t) for tid, t in raw_topics.items()}
         self.reviews += medication_class_reviews(
@@ -86,7 +90,8 @@ class KnowledgeBase:
         )
         self._by_intent = {t.intent: t for t in self.topics.values()}
         self.phrases: dict[str, str] = {
-            k: self.render(v) for k, v in _read_yaml(knowledge_dir / "phrases.yml")["phrases"].items()
+            k: self.render(v)
+            for k, v in read_checked(PhrasesFile, knowledge_dir / "phrases.yml")[0]["phrases"].items()
         }
 
     def _build_topic(self, topic_id: str, raw: dict[str, Any]) -> Topic:

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
-import yaml
-
+from practice.knowledge.schema import read_clinic
 from practice.paths import PROJECT_ROOT
 
 TLS_MODES = ("none", "starttls", "ssl")
@@ -29,8 +28,8 @@ def clinic_file() -> Path:
 
 
 def load_clinic(path: Optional[Path] = None) -> Dict[str, Any]:
-    with open(path or clinic_file(), encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+    """clinic.yml, read and checked by the knowledge schema (one reader for the file)."""
+    return read_clinic(path or clinic_file())
 
 
 @dataclass(frozen=True)
