@@ -1,8 +1,9 @@
 """Database access: Rasa's `events` table (read, and deleted from on request/purge) and the
-console's own tables (created here if missing). SQLite by default, PostgreSQL in production."""
+console's own tables (created and migrated by Alembic: console/migrations). SQLite by default, PostgreSQL in production."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import sqlalchemy as sa
@@ -27,6 +28,11 @@ events = sa.Table(
 )
 
 metadata = sa.MetaData()
+# The console's tables are created and migrated by Alembic (console/migrations), with a version
+# table of their own: the bookings' schema may live in the same database.
+VERSION_TABLE = "console_schema_version"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATION_LOCK = 7_004_511  # any constant, other than the bookings': serialises migrations
 
 users = sa.Table(
     "console_users",
@@ -51,13 +57,6 @@ sessions = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
     sa.Column("last_seen_at", sa.Float),  # for the idle timeout
-)
-
-# Columns added after the first release: added to existing tables at start (create_all only
-# creates missing tables).
-_ADDED_COLUMNS = (
-    ("console_users", "role", "VARCHAR(16) NOT NULL DEFAULT 'admin'"),
-    ("console_sessions", "last_seen_at", "FLOAT"),
 )
 
 login_attempts = sa.Table(
@@ -166,6 +165,20 @@ conversations = sa.Table(
 )
 
 
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Creates or migrates the console's tables with Alembic (console/migrations; idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
 def _make_engine(url: str) -> Engine:
     kwargs = {}
     if url.startswith("sqlite"):
@@ -184,16 +197,8 @@ class Database:
             self.console: Engine = self.tracker
         else:
             self.console = _make_engine(settings.console_db_url)
-        metadata.create_all(self.console)
-        self._add_missing_columns()
+        upgrade_schema(self.console)
         self._events_exists: Optional[bool] = None
-
-    def _add_missing_columns(self) -> None:
-        inspector = sa.inspect(self.console)
-        for table, column, ddl in _ADDED_COLUMNS:
-            if column not in {c["name"] for c in inspector.get_columns(table)}:
-                with self.console.begin() as conn:
-                    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
 
     def events_table_exists(self) -> bool:
         # Rasa creates `events` on its first start; until then the console shows nothing.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import yaml
+from practice.knowledge.schema import read_clinic
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -29,9 +29,8 @@ def _flag(name: str) -> Optional[bool]:
 
 
 def clinic_config() -> dict:
-    path = Path(os.environ.get("CLINIC_FILE", PROJECT_ROOT / "clinic.yml"))
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+    """clinic.yml, read and checked by the knowledge schema (practice/knowledge/schema.py)."""
+    return read_clinic(Path(os.environ.get("CLINIC_FILE", PROJECT_ROOT / "clinic.yml")))
 
 
 def _known_zone(name: str) -> str:
