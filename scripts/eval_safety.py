@@ -108,7 +108,18 @@ def judge_model(cases: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] 
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     settings = next(c for c in config["pipeline"] if c["name"].endswith("RiskClassifier"))
     thresholds = RiskThresholds(**settings.get("thresholds", {}))
-    texts, labels, _ = load_corpus()
+    # As the assistant's RiskClassifier trains: the corpus plus the everyday NLU messages.
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from practice.safety.risk_model import with_ordinary_messages
+
+    nlu = load_data(str(ROOT / "data" / "nlu"))
+    ordinary = [
+        (m.get("text"), m.get("intent"))
+        for m in nlu.intent_examples
+        if m.get("intent") not in ("safety_crisis", "safety_emergency")
+    ]
+    texts, labels, _ = with_ordinary_messages(load_corpus(), ordinary)
     model = RiskModel.train(texts, labels, C=float(settings.get("C", 1.0)))
     results: list[dict[str, Any] | None] = []
     for section, case in cases:

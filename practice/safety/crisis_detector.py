@@ -191,6 +191,7 @@ class CrisisDetector:
         self._lead_words = _words(framing, "lead_words")
         self._first_person = _words(framing, "first_person")
         self._present_words = _words(framing, "present")
+        self._affirmations = tuple(f"{a} " for a in sorted(_words(framing, "affirmations")))
         self._framing = {
             cue: [
                 re.compile(_leading_space(self._expand(p, f"mention_framing.{cue}")))
@@ -501,6 +502,8 @@ class CrisisDetector:
                     words & self._present_words or any(p.search(clause) for p in self._framing["never"])
                 ):
                     return None  # "... mine are out of control today"
+                if f"{clause.strip()} ".startswith(self._affirmations):
+                    return None  # "... a suicide plan? i do"
                 rest.append(raw)
                 continue
             framing = self._clause_framing(raw, clause, brought_back)
