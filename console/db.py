@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from console.settings import Settings
+from practice import migrations
 from practice.private_files import make_private
 
 # Rasa's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent). Rasa creates and owns
@@ -167,16 +168,7 @@ conversations = sa.Table(
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Creates or migrates the console's tables with Alembic (console/migrations; idempotent)."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    migrations.upgrade(engine, MIGRATIONS_DIR, _PG_MIGRATION_LOCK, revision)
 
 
 def _make_engine(url: str) -> Engine:

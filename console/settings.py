@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Optional
 
 from practice.knowledge.schema import read_clinic
+from practice.paths import PROJECT_ROOT, clinic_file
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -30,7 +30,7 @@ def _flag(name: str) -> Optional[bool]:
 
 def clinic_config() -> dict:
     """clinic.yml, read and checked by the knowledge schema (practice/knowledge/schema.py)."""
-    return read_clinic(Path(os.environ.get("CLINIC_FILE", PROJECT_ROOT / "clinic.yml")))
+    return read_clinic(clinic_file())
 
 
 def _known_zone(name: str) -> str:

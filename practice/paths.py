@@ -10,6 +10,19 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-KNOWLEDGE_DIR = Path(os.environ.get("KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge"))
-CLINIC_FILE = Path(os.environ.get("CLINIC_FILE", PROJECT_ROOT / "clinic.yml"))
+
+
+def knowledge_dir() -> Path:
+    """The knowledge folder as the environment says now (tests and tools change it)."""
+    return Path(os.environ.get("KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge")
+
+
+def clinic_file() -> Path:
+    """The practice's file as the environment says now."""
+    return Path(os.environ.get("CLINIC_FILE") or PROJECT_ROOT / "clinic.yml")
+
+
+# As they were when the process started: the loaders' defaults.
+KNOWLEDGE_DIR = knowledge_dir()
+CLINIC_FILE = clinic_file()
 VAR_DIR = PROJECT_ROOT / "var"

@@ -3,7 +3,6 @@ would get it (clinic placeholders filled, sources cited, the clinician deferral 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,7 @@ import yaml
 
 from practice.knowledge.answer_text import compose, defers_to_clinician
 from practice.knowledge.loader import TOPIC_FIELDS, KnowledgeBase, Topic
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def knowledge_dir() -> Path:
-    return Path(os.environ.get("KNOWLEDGE_DIR") or ROOT / "knowledge")
-
-
-def clinic_file() -> Path:
-    return Path(os.environ.get("CLINIC_FILE") or ROOT / "clinic.yml")
+from practice.paths import clinic_file, knowledge_dir
 
 
 def load(folder: Path | None = None) -> KnowledgeBase:

@@ -12,39 +12,17 @@ import os
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import context
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from console.db import VERSION_TABLE, metadata  # noqa: E402
-
-config = context.config
-
-
-def _configure(**kwargs):
-    context.configure(
-        target_metadata=metadata,
-        version_table=VERSION_TABLE,
-        render_as_batch=True,  # SQLite cannot ALTER most things: use batch mode for changes
-        compare_type=True,
-        **kwargs,
-    )
+from practice.migrations import run_environment  # noqa: E402
 
 
-def run_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
-        return
-    import sqlalchemy as sa
-
-    url = config.get_main_option("sqlalchemy.url") or os.environ["CONSOLE_DB_URL"]
-    with sa.create_engine(url, future=True).begin() as connection:
-        _configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
+def _engine(url: str) -> sa.engine.Engine:
+    return sa.create_engine(url, future=True)
 
 
-run_online()
+run_environment(context, metadata, VERSION_TABLE, lambda: os.environ["CONSOLE_DB_URL"], _engine)

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from practice import migrations
 from practice.notifications.booking_events import ChangeHook, default_booking_notifier
 from practice.notifications.outbox import delete_booking_messages
 from practice.paths import VAR_DIR
@@ -174,16 +175,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Creates or migrates the bookings schema with Alembic (idempotent; safe to race)."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    migrations.upgrade(engine, MIGRATIONS_DIR, _PG_MIGRATION_LOCK, revision)
 
 
 class BookingStore:

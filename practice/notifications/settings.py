@@ -17,14 +17,10 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
 from practice.knowledge.schema import read_clinic
-from practice.paths import PROJECT_ROOT
+from practice.paths import PROJECT_ROOT, clinic_file
 
 TLS_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
-
-
-def clinic_file() -> Path:
-    return Path(os.environ.get("CLINIC_FILE") or PROJECT_ROOT / "clinic.yml")
 
 
 def load_clinic(path: Optional[Path] = None) -> Dict[str, Any]:

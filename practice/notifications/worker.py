@@ -27,7 +27,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from practice.notifications.outbox import Outbox, OutboxMessage, new_worker_id, utcnow
 from practice.notifications.senders import DeliveryError, Sender, SmtpSender
-from practice.notifications.settings import PROJECT_ROOT, NotificationSettings, SmtpSettings
+from practice.notifications.settings import NotificationSettings, SmtpSettings
+from practice.paths import PROJECT_ROOT
 
 logger = logging.getLogger("practice.notifications.worker")
 

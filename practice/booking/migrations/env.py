@@ -16,41 +16,6 @@ from alembic import context
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from practice.booking.store import VERSION_TABLE, db_url_from_env, make_engine, metadata  # noqa: E402
+from practice.migrations import run_environment  # noqa: E402
 
-config = context.config
-
-
-def _configure(**kwargs):
-    context.configure(
-        target_metadata=metadata,
-        version_table=VERSION_TABLE,
-        render_as_batch=True,  # SQLite cannot ALTER most things: use batch mode for changes
-        compare_type=True,
-        **kwargs,
-    )
-
-
-def run_offline() -> None:
-    _configure(url=config.get_main_option("sqlalchemy.url") or db_url_from_env(), literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
-        return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or db_url_from_env())
-    with engine.begin() as connection:
-        _configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_offline()
-else:
-    run_online()
+run_environment(context, metadata, VERSION_TABLE, db_url_from_env, make_engine)
