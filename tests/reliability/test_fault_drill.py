@@ -12,6 +12,7 @@ another instance resumes the same conversation."""
 import asyncio
 import os
 import signal
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -153,7 +154,39 @@ class WidgetVisitor:
         return await asyncio.wait_for(self.replies.get(), timeout)
 
 
+class RestartWatch:
+    """Asks the killed instance whether it serves, every 0.5 s from the kill on, in a thread of
+    its own: nothing the visitor does meanwhile (its next turn, its disconnect) delays the
+    figure. Measured after the visitor's disconnect instead, the figure was never under 30 s:
+    a socket.io client on long-polling waits for its pending poll before disconnect returns,
+    and the engine.io server does not answer that poll after the client's close packet, so the
+    poll ends at the client's own timeout (ping interval 25 s + 5 s) while the restarted
+    instance has long been serving."""
+
+    def __init__(self, profile: WholeProfile, name: str, killed_at: float, budget: float) -> None:
+        self.profile, self.name, self.killed_at, self.budget = profile, name, killed_at, budget
+        self.back_after: float | None = None
+        self.thread = threading.Thread(target=self._watch, name=f"watch-{name}", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while time.monotonic() - self.killed_at < self.budget:
+            if self.profile.is_up(self.name):
+                self.back_after = time.monotonic() - self.killed_at
+                return
+            time.sleep(0.5)
+
+    def result(self) -> float | None:
+        """Seconds from the kill to the first answer, or None if not back within the budget."""
+        self.thread.join()
+        return self.back_after
+
+
 def test_a_killed_instance_is_survived_and_restarted(profile):
+    # The killed instance must come back by itself within 30 s of the kill; on a machine so
+    # busy that the whole profile's own cold start took longer, within that.
+    budget = max(30.0, profile.cold_start_seconds)
+
     async def drill():
         visitor = WidgetVisitor(profile.lb)
         # Long-polling, the widget's first transport (this python-socketio's WebSocket client
@@ -175,28 +208,19 @@ def test_a_killed_instance_is_survived_and_restarted(profile):
             }, before
             os.kill(before[f"rasa{victim}"], signal.SIGKILL)
             killed_at = time.monotonic()
+            watch = RestartWatch(profile, f"rasa{victim}", killed_at, budget)
             # The widget notices its socket closing; the visitor's next message follows.
             await asyncio.wait_for(visitor.lost.wait(), 5)
             second = await visitor.say("does tms hurt", 5 - (time.monotonic() - killed_at))
             answered_after = time.monotonic() - killed_at
-            return visitor.session_id, victim, before, killed_at, second, answered_after
+            return visitor.session_id, victim, before, watch, second, answered_after
         finally:
-            await visitor.sio.disconnect()
+            await visitor.sio.disconnect()  # waits out the unanswered poll (RestartWatch)
 
-    session_id, victim, before, killed_at, second, answered_after = asyncio.run(drill())
+    session_id, victim, before, watch, second, answered_after = asyncio.run(drill())
     assert second["topic"].startswith("tms."), second
     assert answered_after < 5
-    # The killed instance comes back by itself. The product's target is 30 s; on this 2-core
-    # machine a restarted instance has come back after 31-32 s even when the whole profile's
-    # first start took 12 s (it stalls after loading spaCy: docs/security.md), so the drill
-    # allows 45 s, or twice a slower measured cold start, and records the figure.
-    budget = max(45.0, 2 * profile.cold_start_seconds)
-    back_after = None
-    while time.monotonic() - killed_at < budget:
-        if profile.is_up(f"rasa{victim}"):
-            back_after = time.monotonic() - killed_at
-            break
-        time.sleep(0.5)
+    back_after = watch.result()
     assert back_after is not None, f"rasa{victim} not back within {budget:.0f} s (logs/reliability-drill.log)"
     after = _part_pids(profile)
     for name, pid in before.items():
