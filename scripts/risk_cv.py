@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 
-from practice.safety.crisis_detector import detect, get_detector  # noqa: E402
+from practice.safety.crisis_detector import CRISIS, detect, get_detector  # noqa: E402
 from practice.safety.risk_model import (  # noqa: E402
     CLEAR,
     LABELS,
@@ -138,6 +138,9 @@ def main() -> None:
     )
     ap.add_argument("--max-benign-pairs", type=float, default=0.01)
     ap.add_argument("--decay", type=float, default=0.6)
+    ap.add_argument(
+        "--min-mention", type=float, default=0.5, help="lowest P(none) a factual mention may have"
+    )
     args = ap.parse_args()
 
     nlu = load_data(str(ROOT / "data" / "nlu"))
@@ -151,9 +154,9 @@ def main() -> None:
     lexicon = [detect(t) for t in texts]
     detector = get_detector()
     framing = {
-        i: detector.mention_framing(t)
+        i: detector.mention_framing(t, disclosure=not lexicon[i].mention)
         for i, t in enumerate(texts)
-        if lexicon[i].is_alarm and lexicon[i].mention
+        if lexicon[i].is_alarm
     }
     framed = {i: f is not None for i, f in framing.items()}
     rest_of = {i: f[1] for i, f in framing.items() if f is not None and f[1]}
@@ -206,7 +209,10 @@ def main() -> None:
     check_in = 1.01
     for t in sorted(grid, reverse=True):
         lost = rate(
-            [lexicon[i].is_alarm and scores[i].clear < clear_t and scores[i].none >= t for i in clear_lines]
+            [
+                lexicon[i].kind == CRISIS and scores[i].clear < clear_t and scores[i].none >= t
+                for i in clear_lines
+            ]
         )
         if lost > args.max_doubted:
             break
@@ -222,14 +228,15 @@ def main() -> None:
         return (
             bool(framed.get(i))
             and scores[i].clear < clear_t
-            and scores[i].none >= t
-            and scores[i].signal < possible_t
+            and scores[i].none >= (t if lexicon[i].mention else max(t, check_in))
             and (rest is None or rest.signal < possible_t)
         )
 
     mention = 1.01
-    # Below 1 - possible the model alone asks a check-in, which a mention keeps: no lower.
-    for t in sorted((g for g in grid if g >= round(1 - possible_t, 2)), reverse=True):
+    # Framed mentions may go below 1 - possible (where the model alone would ask a check-in):
+    # the framing says the model's doubt rests on the topic word; the search stops where
+    # risk lines start to be taken.
+    for t in sorted((g for g in grid if g >= args.min_mention), reverse=True):
         if sum(as_mention(i, t) for i in clear_lines + possible_lines) > args.max_mention_relaxed:
             break
         mention = t

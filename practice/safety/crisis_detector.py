@@ -87,6 +87,9 @@ _ESCAPES = re.compile(r"\\[a-zA-Z]")
 _WORDS = re.compile(r"[a-z]{2,}")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
 # A clause of the raw text, with the punctuation that ends it ("?" marks a question).
+# How a disclosure phrase may be framed (CrisisDetector.mention_framing with disclosure=True).
+DISCLOSURE_FRAMINGS = ("past", "loss", "reported")
+_RAW_SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
 _RAW_CLAUSE = re.compile(r"[^.?!;,\n\u2014\u2013]+[.?!;,\n\u2014\u2013]*")
 
 # Apostrophe contractions, applied to the word pair around each apostrophe; the bare forms
@@ -190,14 +193,21 @@ class CrisisDetector:
         self._question_words = _words(framing, "question_words")
         self._lead_words = _words(framing, "lead_words")
         self._first_person = _words(framing, "first_person")
+        self._self_words = _words(framing, "self_words")
+        self._elided_self = _words(framing, "elided_self")
         self._present_words = _words(framing, "present")
+        self._present_weak = _words(framing, "present_weak")
+        self._service_words = _words(framing, "service_words")
         self._affirmations = tuple(f"{a} " for a in sorted(_words(framing, "affirmations")))
+        self._retractions = [
+            re.compile(_leading_space(self._expand(p, "retraction"))) for p in lexicon.get("retraction") or []
+        ]
         self._framing = {
             cue: [
                 re.compile(_leading_space(self._expand(p, f"mention_framing.{cue}")))
                 for p in framing.get(cue) or []
             ]
-            for cue in ("topic_compounds", "past", "loss", "never")
+            for cue in ("topic_compounds", "past", "loss", "never", "wellness", "reported", "study", "role")
         }
 
         self._families: Dict[str, List[_Family]] = {}
@@ -473,65 +483,113 @@ class CrisisDetector:
             return Detection(IDIOM, min(idioms)[2])
         return NOTHING
 
-    def mention_framing(self, text: str) -> Optional[Tuple[str, str]]:
+    def mention_framing(self, text: str, disclosure: bool = False) -> Optional[Tuple[str, str]]:
         """How a message frames the topic words it names, and the rest of the message.
 
         None if it does not frame them all.
 
         Each clause (split at . ? ! ; , and dashes) that holds a match of a `mention: true`
-        family must be framed: "impersonal" (no first-person word, and a question or a topic
-        compound), "past" (distant past, nothing in the message bringing it back) or "loss"
-        (someone died). Returns the first clause's framing and the clauses that hold no
+        family must be framed: "loss" (someone died), "past" (distant past, nothing in the
+        message bringing it back; a recovery stated now does not), "reported" (what a label, a
+        form, a screening or someone says or asks), "study" (a project, a book, a show, something
+        read), "role" (the writer states a professional
+        role anywhere in the message) or "impersonal" (no first-person word, and a question
+        or a topic compound). Returns the first clause's framing and the clauses that hold no
         mention (for the risk model to read on their own: "can TMS help suicidal thoughts?
         mine are getting really bad" frames its mention and discloses in the rest); see the
         lexicon's `mention_framing` for the words and patterns.
+
+        ``disclosure``: frame the clauses that hold any alarm (not only topic words) and only as
+        someone else's or the distant past, a loss or a report ("I attempted suicide twelve
+        years ago, I've been stable since", "the intake form asks if I've wished I was dead"),
+        never as impersonal or by a role: a disclosure phrase in a question is still asked about.
         """
-        mention_families = [f for f in self._families[CRISIS] if f.mention]
+        mention_families = (
+            [f for kind in ALARM_KINDS for f in self._families[kind]]
+            if disclosure
+            else [f for f in self._families[CRISIS] if f.mention]
+        )
         framings: List[str] = []
         rest: List[str] = []
         whole = " " + self.normalise(text)
-        past_free = whole
-        for pattern in self._framing["past"]:
-            past_free = pattern.sub(" ", past_free)
-        brought_back = any(w in self._present_words for w in past_free.split())
-        for raw in _RAW_CLAUSE.findall(text or ""):
-            clause = " " + self.normalise(raw).replace("|", " ")
+        role = any(p.search(whole) for p in self._framing["role"])
+        clauses = [
+            (raw, " " + self.normalise(raw).replace("|", " "), sentence.rstrip().endswith("?"))
+            for sentence in _RAW_SENTENCE.findall(text or "")
+            for raw in _RAW_CLAUSE.findall(sentence)
+        ]
+        brought_back = any(self._in_the_present(clause, of_the_writer=False) for _, clause, _ in clauses)
+        for raw, clause, asks in clauses:
             if not any(f.any_match.search(clause) for f in mention_families):
-                words = set(clause.split())
-                if words & self._first_person and (
-                    words & self._present_words or any(p.search(clause) for p in self._framing["never"])
+                if set(clause.split()) & self._first_person and (
+                    self._in_the_present(clause) or any(p.search(clause) for p in self._framing["never"])
                 ):
                     return None  # "... mine are out of control today"
                 if f"{clause.strip()} ".startswith(self._affirmations):
                     return None  # "... a suicide plan? i do"
                 rest.append(raw)
                 continue
-            framing = self._clause_framing(raw, clause, brought_back)
-            if framing is None:
+            framing = self._clause_framing(clause, asks, brought_back, role and not disclosure)
+            if framing is None or (disclosure and framing not in DISCLOSURE_FRAMINGS):
                 return None
             framings.append(framing)
         return (framings[0], "".join(rest).strip()) if framings else None
 
-    def _clause_framing(self, raw: str, clause: str, brought_back: bool) -> Optional[str]:
+    def retracts(self, text: str) -> bool:
+        """Whether a message takes back or plays down what was said ("jk", "i'm fine, just a bad
+        day", "era broma"): said right after a crisis reply, it is met with a check-in."""
+        normalised = " " + self.normalise(text)
+        return any(p.search(normalised) for p in self._retractions)
+
+    def _in_the_present(self, clause: str, of_the_writer: bool = True) -> bool:
+        """A clause set in the present: a strong present word ("again", "lately"), or a weak one
+        ("now", "today") in a clause that names no service ("now I want to try TMS" is about
+        the treatment) and, with ``of_the_writer``, speaks of the writer. A recovery stated now
+        ("I'm 34 now and doing fine") and a dated past are left out first."""
+        words = set(self._without(self._without(clause, "wellness"), "past").split())
+        if words & self._present_words:
+            return True
+        return bool(
+            words & self._present_weak
+            and (words & self._self_words or not of_the_writer)
+            and not words & self._service_words
+        )
+
+    def _without(self, text: str, cue: str) -> str:
+        for pattern in self._framing[cue]:
+            text = pattern.sub(" ", text)
+        return text
+
+    def _clause_framing(self, clause: str, asks: bool, brought_back: bool, role: bool) -> Optional[str]:
+        if any(p.search(clause) for p in self._framing["never"]):
+            return None  # a method, a plan, "asking for me", a first-person disclosure
         words = clause.split()
-        if any(w in self._present_words for w in words) or any(
-            p.search(clause) for p in self._framing["never"]
-        ):
-            return None  # "today", "now"; a method or "asking for me"
+        if role:
+            return "role"
+        compound = any(p.search(clause) for p in self._framing["topic_compounds"])
+        present = set(self._without(self._without(clause, "wellness"), "past").split()) & (
+            self._present_words | self._present_weak
+        )
+        if present and not (compound and not set(words) & self._self_words):
+            return None  # "again", "today" beside the topic word, unless a topic compound
         if any(p.search(clause) for p in self._framing["loss"]):
             return "loss"
         if not brought_back and any(p.search(clause) for p in self._framing["past"]):
             return "past"
-        if any(w in self._first_person for w in words):
-            return None
+        if any(p.search(clause) for p in self._framing["reported"]):
+            return "reported"
+        if any(p.search(clause) for p in self._framing["study"]):
+            return "study"
+        if set(words) & self._first_person and not (
+            compound and set(words) & self._first_person <= {"my", "our"}
+        ):
+            return None  # "my daughter's school had a suicide prevention assembly" is a topic
         first = next((w for w in words if w not in self._lead_words), "")
-        if len(words) < 3:
-            return None  # "suicide?" names nothing but the word
-        if first in self._question_words or raw.rstrip().endswith("?"):
+        if len(words) < 3 or first in self._elided_self:
+            return None  # "suicide?" names nothing but the word; "thinking about suicide, normal?"
+        if first in self._question_words or asks:
             return "impersonal"
-        if any(p.search(clause) for p in self._framing["topic_compounds"]):
-            return "impersonal"
-        return None
+        return "impersonal" if compound else None
 
     def _idioms(self, text: str, index: Optional["_TokenIndex"]) -> List[Tuple[int, int, str]]:
         return [

@@ -352,7 +352,14 @@ def decide(scores: RiskScores, lexicon: Detection, thresholds: RiskThresholds) -
     """
     model_clear = scores.clear >= thresholds.clear
     verdict = "alarm" if lexicon.is_alarm else None  # the lexicon's, after the model's view
-    if verdict and not model_clear and scores.none >= thresholds.lexicon_check_in:
+    # An emergency phrase ("my mom overdosed") is never doubted into a question: only framed
+    # (assess_message) as the past, a loss or a report.
+    if (
+        verdict
+        and lexicon.kind != EMERGENCY
+        and not model_clear
+        and scores.none >= thresholds.lexicon_check_in
+    ):
         verdict = "doubted"
     if model_clear or verdict == "alarm":
         emergency = (verdict == "alarm" and lexicon.kind == EMERGENCY) or (
@@ -387,12 +394,18 @@ def assess_message(
         return decide(NO_SCORES, lexicon, thresholds)
     (scores,) = model.score_model_texts([normalised if normalised is not None else model_text(text)])
     decision = decide(scores, lexicon, thresholds)
-    if decision.source not in ("lexicon", "lexicon_doubted") or not lexicon.mention:
+    # A topic word alone may be framed once the model leans to no risk; a disclosure phrase
+    # only once the model doubts the alarm (`lexicon_check_in`), and only as the past, a loss
+    # or a report.
+    disclosure = not lexicon.mention
+    if decision.source not in ("lexicon", "lexicon_doubted"):
         return decision
-    # Only the lexicon's vote is set aside: the model alone must call the message no risk.
-    if scores.none < thresholds.mention or scores.signal >= thresholds.possible:
+    # The model's doubt may rest on the topic word itself, which the framing accounts for: its
+    # P(none) must reach `mention` (a disclosure phrase: `lexicon_check_in` as well), and the
+    # message's other clauses must read as no risk.
+    if scores.none < thresholds.mention or (disclosure and scores.none < thresholds.lexicon_check_in):
         return decision
-    framed = detector.mention_framing(text)
+    framed = detector.mention_framing(text, disclosure=disclosure)
     if framed is None:
         return decision
     framing, rest = framed

@@ -290,3 +290,19 @@ def test_a_remembered_answer_is_the_computed_one_and_long_messages_are_not_remem
     assert detector.detect(long_text).kind == CRISIS
     assert detector.detect(long_text).kind == CRISIS
     assert detector._recent.cache_info().currsize == len(texts)
+
+
+@pytest.mark.parametrize(
+    "text,retracts",
+    [
+        ("jk jk just a bad day. how much does an eval cost", True),
+        ("lol nvm i'm fine", True),
+        ("era broma, estoy bien", True),
+        ("I didn't mean it, forget what I said", True),
+        ("how much does an evaluation cost?", False),
+        ("yes", False),
+        ("kind of. sometimes. at night mostly", False),
+    ],
+)
+def test_taking_back_what_was_said_is_recognised(text, retracts):
+    assert get_detector().retracts(text) is retracts

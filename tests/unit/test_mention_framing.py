@@ -23,7 +23,7 @@ THRESHOLDS = RiskThresholds(
 
 @pytest.mark.parametrize("case", CASES, ids=[c["say"][:50] for c in CASES])
 def test_framing(case):
-    framed = get_detector().mention_framing(case["say"])
+    framed = get_detector().mention_framing(case["say"], disclosure=case.get("disclosure", False))
     assert (framed[0] if framed else None) == case["framed"]
 
 
