@@ -190,6 +190,7 @@ class RiskClassifier(GraphComponent, IntentClassifier):
                 PREDICTED_CONFIDENCE_KEY: previous.get(PREDICTED_CONFIDENCE_KEY),
             }
             record["question"] = self._question(message)
+            record["retraction"] = self._detector.retracts(text[:300])
             if decision.level == CLEAR:
                 self._raise_alarm(message, decision)
                 record["action"] = "override"

@@ -12,6 +12,8 @@ safety intent for clear risk. This policy turns that into the conversation:
   ``decay`` times less, since the last check-in or crisis reply. A check-in is asked when the
   message itself is possible risk, or when it carries some signal (``signal_floor``) and the
   sum reaches ``check_in_threshold``: two ambiguous turns in a row add up, one alone does not.
+- **Right after a crisis reply**: taking it back ("jk", "I'm fine, just a bad day"; the
+  lexicon's ``retraction``) gets the check-in question; a yes gets the crisis reply again.
 - **The answer to a check-in**: yes (the check-in answer model, ``answer_yes``), or any risk
   signal in the answer, gets the crisis reply; anything else gets an acknowledgement and the
   visitor's question answered (``action_check_in_declined``), then a form resumes.
@@ -157,6 +159,14 @@ class RiskPolicy(Policy):
             return CHECK_IN_DECLINED
         if previous_actions and previous_actions[-1] == OFFER and intent == AFFIRM:
             return ANSWER_EARLIER_QUESTION
+        if CRISIS_REPLIES.intersection(previous_actions) and previous_actions[-1] != OFFER:
+            # Right after a crisis reply: taking it back gets the direct question, and a yes
+            # ("yes", "kind of, at night mostly") confirms it: the crisis reply stands.
+            if risk.get("retraction"):
+                return self._in(CHECK_IN, spanish or self._was_spanish(history[-2]))
+            says_yes = float(risk.get("answer_yes") or 0.0) >= self.config["answer_yes_threshold"]
+            if says_yes or intent == AFFIRM:
+                return self._in(CRISIS, spanish or self._was_spanish(history[-2]))
         if self.should_check_in(history):
             return self._in(CHECK_IN, spanish)
         return None

@@ -34,6 +34,7 @@ def said(
     answer_yes: float | None = None,
     asked: str | None = None,
     confidence: float = 0.9,
+    retraction: bool = False,
 ) -> UserUttered:
     """A visitor message as the NLU leaves it: intent plus the RiskClassifier's record."""
     risk = {
@@ -46,6 +47,8 @@ def said(
         risk["question"] = {"name": asked, "confidence": confidence}
     if answer_yes is not None:
         risk["answer_yes"] = answer_yes
+    if retraction:
+        risk["retraction"] = True
     intent_data = {"name": intent, "confidence": confidence}
     return UserUttered("...", intent_data, parse_data={"intent": intent_data, "risk": risk})
 
@@ -117,6 +120,31 @@ def test_risk_with_a_question_gets_the_crisis_reply_then_an_offer(policy):
 def test_no_offer_when_the_crisis_message_asked_nothing(policy):
     message = said("safety_crisis", "clear", 0.99, asked="chitchat_greet")
     assert policy.next_action(tracker_with(message, ActionExecuted("utter_crisis"))) == "action_listen"
+
+
+def after_crisis_reply(answer: UserUttered, spanish: bool = False) -> DialogueStateTracker:
+    reply = "utter_crisis_es" if spanish else "utter_crisis"
+    return tracker_with(
+        *answered(said("safety_crisis", "clear", 0.99, spanish=spanish), ActionExecuted(reply)), answer
+    )
+
+
+def test_taking_a_crisis_message_back_gets_the_check_in_question(policy):
+    jk = said("clinic_insurance", "none", 0.05, answer_yes=0.1, retraction=True, asked="clinic_insurance")
+    assert policy.next_action(after_crisis_reply(jk)) == "utter_check_in"
+    assert policy.next_action(after_crisis_reply(jk, spanish=True)) == "utter_check_in_es"
+
+
+@pytest.mark.parametrize(
+    "answer", [said("affirm", answer_yes=0.9), said("out_of_scope", "none", 0.1, answer_yes=0.8)]
+)
+def test_a_yes_right_after_a_crisis_reply_keeps_the_crisis_reply(policy, answer):
+    assert policy.next_action(after_crisis_reply(answer)) == "utter_crisis"
+
+
+def test_an_ordinary_question_after_a_crisis_reply_is_answered(policy):
+    question = said("clinic_insurance", "none", 0.02, answer_yes=0.1, asked="clinic_insurance")
+    assert policy.next_action(after_crisis_reply(question)) is None
 
 
 # ---------------------------------------------------------------- possible risk: the check-in
