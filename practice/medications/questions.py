@@ -4,7 +4,8 @@ Used by the MedicationIntentRouter (rasa_ext/nlu/medication_router.py) once a me
 class word ("my benzo") or a family word ("my antidepressant") has been found:
 
 - self_managed_change(): the visitor asks how to change their own medication — a dose, a
-  taper, a skipped dose, stopping on their own, mixing it with alcohol or drugs. Those get
+  taper, a skipped dose, when to take it around a session, someone else's or a leftover
+  prescription, stopping on their own, mixing it with alcohol or drugs. Those get
   the "ask your prescriber" answer (safety.medical_advice), never a general one. It also
   applies to a medication named only as "my meds" (general_medication_spans()), except a
   taper: "should I taper off my meds before TMS" is the general meds.stopping question.
@@ -95,6 +96,35 @@ _PATTERNS = [
         ),
     ),
     (
+        # When to take one's own dose around a session: "should I take my Lamictal before or
+        # after TMS", "move my Adderall to the evening".
+        "timing",
+        re.compile(
+            r"\b(?:take|taking|have)\s+(?:it|them|(?:my|her|his)\s+(?:\w+\s+){0,3}?)"
+            r"(?:before or after|after or before)\b"
+            r"|\bshould (?:i|she|he|we) take\s+(?:it|them|(?:my|her|his)\s+(?:\w+\s+){0,2}?)"
+            r"(?:(?:right|just)\s+)?(?:before|after)\s+"
+            r"(?:(?:my|the|each|a|every)\s+)?(?:r?tms|sessions?|treatments?|appointments?)\b"
+            r"|\b(?:move|moving|shift|shifting|switch|switching|push|pushing)\s+(?:my|her|his|the)\s+"
+            r"(?:\w+\s+){0,2}?to\s+(?:the\s+)?(?:evening|morning|night|afternoon|bedtime|lunch)\b"
+            r"|\bwhat time (?:of (?:the )?day )?(?:should|do|can|could) (?:i|she|he|we) take\b",
+            _FLAGS,
+        ),
+    ),
+    (
+        # Someone else's or a leftover prescription: "can I take my friend's Ativan".
+        "borrowed",
+        re.compile(
+            r"\b(?:take|taking|use|using|try|trying|borrow\w*|have)\s+(?:(?:some|one|a\s+few)\s+(?:of\s+)?)?"
+            r"(?:my|a|her|his)\s+(?:\w+\s+)?(?:friend|mom|mum|mother|dad|father|sister|brother"
+            r"|roommate|partner|wife|husband|boyfriend|girlfriend|cousin|aunt|uncle|grandma"
+            r"|grandmother|grandpa|coworker|neighbou?r)(?:'|’)?s\b"
+            r"|\b(?:left\s?over|expired)\s+(?:\w+\s+){0,2}?(?:pills?|tablets?|prescriptions?|meds|bottles?)\b"
+            r"|\b(?:some|a few|the rest of (?:my|the))\s+(?:\w+\s+)?left\s?over\b",
+            _FLAGS,
+        ),
+    ),
+    (
         "alcohol",
         re.compile(
             r"\b(?:alcohol\w*|booze|beers?|wines?|liquor|vodka|whiske?y|tequila|rum|cocktails?"
@@ -119,6 +149,8 @@ _ON_MY_OWN = re.compile(
     r"\bcold turkey\b",
     _FLAGS,
 )
+# "what schedule should I follow" to come off a medication: a taper plan of one's own.
+_SCHEDULE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:schedule|timeline|plan)\b", _FLAGS)
 _HOW_FAST = re.compile(
     r"\bhow (?:quickly|fast)\b.{0,40}?\b(?:stop|quit|come off|get off|go off|drop)\b", _FLAGS
 )
@@ -128,7 +160,7 @@ def self_managed_change(
     text: str, mentions: Sequence[tuple[int, int]] = (), named: Sequence[tuple[int, int]] = ()
 ) -> str | None:
     """The kind of self-managed medication change asked about ("dose", "taper", "skip",
-    "switch", "alcohol", "stop_alone"), or None. `mentions`: where the medications (and
+    "switch", "timing", "borrowed", "alcohol", "stop_alone"), or None. `mentions`: where the medications (and
     class words) are in the text, for "double my Lamictal" and "take an extra Xanax";
     `named`: those that are medication names, for "how many Xanax" (but "how many
     antidepressants" counts medications tried, not pills)."""
@@ -148,7 +180,11 @@ def self_managed_change(
     for kind, pattern in _PATTERNS:
         if pattern.search(text):
             return kind
-    if (_ON_MY_OWN.search(text) and _STOP_VERB.search(text)) or _HOW_FAST.search(text):
+    if (
+        (_ON_MY_OWN.search(text) or _SCHEDULE.search(text))
+        and _STOP_VERB.search(text)
+        or _HOW_FAST.search(text)
+    ):
         return "stop_alone"
     return None
 
