@@ -525,8 +525,10 @@ class CrisisDetector:
                     self._in_the_present(clause) or any(p.search(clause) for p in self._framing["never"])
                 ):
                     return None  # "... mine are out of control today"
-                if f"{clause.strip()} ".startswith(self._affirmations):
-                    return None  # "... a suicide plan? i do"
+                if f"{clause.strip()} ".startswith(self._affirmations) and not any(
+                    p.search(clause) for p in self._framing["past"]
+                ):
+                    return None  # "... a suicide plan? i do" (not "i did in high school")
                 rest.append(raw)
                 continue
             framing = self._clause_framing(clause, asks, brought_back, role and not disclosure)
@@ -580,10 +582,8 @@ class CrisisDetector:
             return "reported"
         if any(p.search(clause) for p in self._framing["study"]):
             return "study"
-        if set(words) & self._first_person and not (
-            compound and set(words) & self._first_person <= {"my", "our"}
-        ):
-            return None  # "my daughter's school had a suicide prevention assembly" is a topic
+        if set(words) & self._first_person and not compound:
+            return None  # a topic compound names a topic: "where can I find suicide statistics"
         first = next((w for w in words if w not in self._lead_words), "")
         if len(words) < 3 or first in self._elided_self:
             return None  # "suicide?" names nothing but the word; "thinking about suicide, normal?"
