@@ -56,6 +56,8 @@ def _base(action: Optional[str]) -> Optional[str]:
 
 
 CRISIS_REPLIES = {CRISIS, EMERGENCY}
+# Intents of a message that asks nothing: after a crisis reply, a "yes" among them confirms it.
+NOT_A_QUESTION = {AFFIRM, "inform", "out_of_scope", "nlu_fallback"}
 
 
 def turns(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
@@ -164,8 +166,10 @@ class RiskPolicy(Policy):
             # ("yes", "kind of, at night mostly") confirms it: the crisis reply stands.
             if risk.get("retraction"):
                 return self._in(CHECK_IN, spanish or self._was_spanish(history[-2]))
+            # The answer model reads most short questions as a yes ("does tms hurt"): here a
+            # yes counts only when the message asks nothing the assistant answers.
             says_yes = float(risk.get("answer_yes") or 0.0) >= self.config["answer_yes_threshold"]
-            if says_yes or intent == AFFIRM:
+            if intent == AFFIRM or (says_yes and intent in NOT_A_QUESTION):
                 return self._in(CRISIS, spanish or self._was_spanish(history[-2]))
         if self.should_check_in(history):
             return self._in(CHECK_IN, spanish)
