@@ -180,11 +180,8 @@ def self_managed_change(
     for kind, pattern in _PATTERNS:
         if pattern.search(text):
             return kind
-    if (
-        (_ON_MY_OWN.search(text) or _SCHEDULE.search(text))
-        and _STOP_VERB.search(text)
-        or _HOW_FAST.search(text)
-    ):
+    own_plan = _ON_MY_OWN.search(text) or _SCHEDULE.search(text)
+    if (own_plan and _STOP_VERB.search(text)) or _HOW_FAST.search(text):
         return "stop_alone"
     return None
 

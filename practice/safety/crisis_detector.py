@@ -32,7 +32,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Pattern, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Pattern, Set, Tuple
 
 import yaml
 
@@ -86,9 +86,10 @@ _TOKEN = re.compile(r"\S+")
 _ESCAPES = re.compile(r"\\[a-zA-Z]")
 _WORDS = re.compile(r"[a-z]{2,}")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
-# A clause of the raw text, with the punctuation that ends it ("?" marks a question).
 # How a disclosure phrase may be framed (CrisisDetector.mention_framing with disclosure=True).
 DISCLOSURE_FRAMINGS = ("past", "loss", "reported")
+# A sentence, and a clause, of the raw text, with the punctuation that ends it ("?" marks a
+# question).
 _RAW_SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
 _RAW_CLAUSE = re.compile(r"[^.?!;,\n\u2014\u2013]+[.?!;,\n\u2014\u2013]*")
 
@@ -548,7 +549,7 @@ class CrisisDetector:
         ("now", "today") in a clause that names no service ("now I want to try TMS" is about
         the treatment) and, with ``of_the_writer``, speaks of the writer. A recovery stated now
         ("I'm 34 now and doing fine") and a dated past are left out first."""
-        words = set(self._without(self._without(clause, "wellness"), "past").split())
+        words = self._tense_words(clause)
         if words & self._present_words:
             return True
         return bool(
@@ -556,6 +557,10 @@ class CrisisDetector:
             and (words & self._self_words or not of_the_writer)
             and not words & self._service_words
         )
+
+    def _tense_words(self, clause: str) -> Set[str]:
+        """The clause's words once a recovery stated now and a dated past are taken out."""
+        return set(self._without(self._without(clause, "wellness"), "past").split())
 
     def _without(self, text: str, cue: str) -> str:
         for pattern in self._framing[cue]:
@@ -569,9 +574,7 @@ class CrisisDetector:
         if role:
             return "role"
         compound = any(p.search(clause) for p in self._framing["topic_compounds"])
-        present = set(self._without(self._without(clause, "wellness"), "past").split()) & (
-            self._present_words | self._present_weak
-        )
+        present = self._tense_words(clause) & (self._present_words | self._present_weak)
         if present and not (compound and not set(words) & self._self_words):
             return None  # "again", "today" beside the topic word, unless a topic compound
         if any(p.search(clause) for p in self._framing["loss"]):

@@ -394,15 +394,12 @@ def assess_message(
         return decide(NO_SCORES, lexicon, thresholds)
     (scores,) = model.score_model_texts([normalised if normalised is not None else model_text(text)])
     decision = decide(scores, lexicon, thresholds)
-    # A topic word alone may be framed once the model leans to no risk; a disclosure phrase
-    # only once the model doubts the alarm (`lexicon_check_in`), and only as the past, a loss
-    # or a report.
     disclosure = not lexicon.mention
     if decision.source not in ("lexicon", "lexicon_doubted"):
         return decision
     # The model's doubt may rest on the topic word itself, which the framing accounts for: its
-    # P(none) must reach `mention` (a disclosure phrase: `lexicon_check_in` as well), and the
-    # message's other clauses must read as no risk.
+    # P(none) must reach `mention`; a disclosure phrase must also be doubted (`lexicon_check_in`)
+    # and is framed only as the past, a loss or a report. The other clauses must read as no risk.
     if scores.none < thresholds.mention or (disclosure and scores.none < thresholds.lexicon_check_in):
         return decision
     framed = detector.mention_framing(text, disclosure=disclosure)
