@@ -8,7 +8,8 @@ export RASA_PORT=5105 ACTION_PORT=5155
 export TEST_DB_DIR="${TEST_DB_DIR:-$(mktemp -d)}"
 MODEL=models/current.tar.gz
 
-step() { printf '\n=== %s ===\n' "$*"; }
+# Each step's header shows the seconds since the suite started (where CI time goes).
+step() { printf '\n=== [%ss] %s ===\n' "$SECONDS" "$*"; }
 
 step "lint: ruff check, ruff format --check, mypy, import contracts (make lint)"
 make --no-print-directory lint
@@ -40,4 +41,4 @@ scripts/test_servers.sh .venv/bin/python -m pytest tests/integration tests/conso
 step "reliability: load, faults, fuzz, booking race on the production profile (PostgreSQL + Redis)"
 scripts/test_integration.sh
 
-echo; echo "ALL TESTS PASSED"
+echo; echo "ALL TESTS PASSED in ${SECONDS}s"
