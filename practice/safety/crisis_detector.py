@@ -208,7 +208,17 @@ class CrisisDetector:
                 re.compile(_leading_space(self._expand(p, f"mention_framing.{cue}")))
                 for p in framing.get(cue) or []
             ]
-            for cue in ("topic_compounds", "past", "loss", "never", "wellness", "reported", "study", "role")
+            for cue in (
+                "topic_compounds",
+                "past",
+                "loss",
+                "never",
+                "reason_withdrawn",
+                "wellness",
+                "reported",
+                "study",
+                "role",
+            )
         }
 
         self._families: Dict[str, List[_Family]] = {}
@@ -513,6 +523,8 @@ class CrisisDetector:
         framings: List[str] = []
         rest: List[str] = []
         whole = " " + self.normalise(text)
+        if any(p.search(whole) for p in self._framing["reason_withdrawn"]):
+            return None
         role = any(p.search(whole) for p in self._framing["role"])
         clauses = [
             (raw, " " + self.normalise(raw).replace("|", " "), sentence.rstrip().endswith("?"))

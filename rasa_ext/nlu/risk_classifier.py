@@ -89,7 +89,7 @@ class RiskClassifier(GraphComponent, IntentClassifier):
             # least this confidence, else nlu_fallback.
             "downgrade_threshold": 0.2,
             "question_min_confidence": 0.1,
-            "question_margin": 3.0,
+            "question_margin": 2.0,
             "random_seed": 42,
         }
 
