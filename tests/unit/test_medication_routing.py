@@ -49,6 +49,9 @@ class Assistant:
         parse = tracker.latest_message.parse_data
         prediction = await self.agent.processor.predict_next_for_sender_id(sender)
         action = max(prediction["scores"], key=lambda s: s["score"])["action"]
+        if action.startswith("utter_"):  # a domain response (the check-in, the crisis reply)
+            customs = [r["custom"] for r in self.domain["responses"][action] if r.get("custom")]
+            return customs[0], action, parse
         response = await self.executor.run(
             {
                 "next_action": action,
@@ -119,6 +122,10 @@ def test_a_medication_or_class_with_a_tms_question_gets_the_class_answer(assista
 def test_dose_taper_stop_alone_skip_and_alcohol_get_the_medical_advice_answer(assistant, case) -> None:
     payload, action, parse = assistant.say(case["say"])
     why = _describe(parse, action)
-    assert payload["topic"] == "safety.medical_advice", why
+    # A question shaped like a lethality probe ("how many X is too many") may get the check-in
+    # question instead (the risk model's reading, the safe side); never the crisis reply and
+    # never another answer.
+    allowed = ["safety.medical_advice"] + (["safety.check_in"] if case.get("check_in_allowed") else [])
+    assert payload["topic"] in allowed, why
     assert "crisis" not in (payload.get("flags") or []), why
     assert payload["defer_to_clinician"] is True
