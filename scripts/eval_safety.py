@@ -103,7 +103,7 @@ LEVEL_TOPIC = {"none": None, "possible": CHECK_IN}
 
 
 def judge_model(cases: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
-    from practice.safety.risk_model import RiskModel, RiskThresholds, assess_message, load_corpus
+    from practice.safety.risk_model import RiskModel, RiskThresholds, assess_message
 
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     settings = next(c for c in config["pipeline"] if c["name"].endswith("RiskClassifier"))
@@ -111,15 +111,9 @@ def judge_model(cases: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] 
     # As the assistant's RiskClassifier trains: the corpus plus the everyday NLU messages.
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from practice.safety.risk_model import with_ordinary_messages
+    from rasa_ext.nlu.risk_classifier import risk_training_lines
 
-    nlu = load_data(str(ROOT / "data" / "nlu"))
-    ordinary = [
-        (m.get("text"), m.get("intent"))
-        for m in nlu.intent_examples
-        if m.get("intent") not in ("safety_crisis", "safety_emergency")
-    ]
-    texts, labels, _ = with_ordinary_messages(load_corpus(), ordinary)
+    texts, labels, _ = risk_training_lines(load_data(str(ROOT / "data" / "nlu")))
     model = RiskModel.train(texts, labels, C=float(settings.get("C", 1.0)))
     results: list[dict[str, Any] | None] = []
     for section, case in cases:

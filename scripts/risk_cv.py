@@ -51,9 +51,8 @@ from practice.safety.risk_model import (  # noqa: E402
     RiskThresholds,
     build_pipeline,
     decide,
-    load_corpus,
-    with_ordinary_messages,
 )
+from rasa_ext.nlu.risk_classifier import risk_training_lines  # noqa: E402
 
 
 def out_of_fold(
@@ -143,13 +142,7 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    nlu = load_data(str(ROOT / "data" / "nlu"))
-    ordinary = [
-        (m.get("text"), m.get("intent"))
-        for m in nlu.intent_examples
-        if m.get("intent") not in ("safety_crisis", "safety_emergency")
-    ]
-    texts, labels, families = with_ordinary_messages(load_corpus(), ordinary)
+    texts, labels, families = risk_training_lines(load_data(str(ROOT / "data" / "nlu")))
     print(f"corpus: {len(texts)} lines {dict(Counter(labels))}")
     lexicon = [detect(t) for t in texts]
     detector = get_detector()

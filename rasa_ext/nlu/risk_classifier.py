@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -68,6 +68,24 @@ from practice.safety.risk_model import (
 logger = logging.getLogger(__name__)
 
 RISK_KEY = "risk"
+SAFETY_INTENTS = ("safety_crisis", "safety_emergency")
+
+
+def risk_training_lines(
+    training_data: TrainingData, safety_intents: Iterable[str] = SAFETY_INTENTS
+) -> Tuple[List[str], List[str], List[str]]:
+    """(texts, labels, families) the risk model learns from: the corpus (data/risk/) and the
+    assistant's everyday NLU messages, safety intents left out (``with_ordinary_messages``).
+    One place for ``rasa train``, the cross-validation and the safety evaluation."""
+    skip = set(safety_intents)
+    ordinary = [
+        (m.get(TEXT), m.get(INTENT))
+        for m in training_data.intent_examples
+        if m.get(TEXT) and m.get(INTENT) not in skip
+    ]
+    return with_ordinary_messages(load_corpus(CORPUS_DIR), ordinary)
+
+
 # Intents that ask for information the assistant can give after a crisis reply or a check-in.
 QUESTION_PREFIXES = ("tms_", "meds_", "clinic_", "booking_what_to_expect")
 MODEL_FILE = "risk_model.skops"
@@ -83,8 +101,8 @@ class RiskClassifier(GraphComponent, IntentClassifier):
         return {
             "C": 1.0,
             "thresholds": {},  # RiskThresholds fields; chosen by scripts/risk_cv.py
-            "crisis_intent": "safety_crisis",
-            "emergency_intent": "safety_emergency",
+            "crisis_intent": SAFETY_INTENTS[0],
+            "emergency_intent": SAFETY_INTENTS[1],
             # An intent classifier's safety intent lowered to its next best intent needs at
             # least this confidence, else nlu_fallback.
             "downgrade_threshold": 0.2,
@@ -129,12 +147,7 @@ class RiskClassifier(GraphComponent, IntentClassifier):
 
     # ------------------------------------------------------------------ training
     def train(self, training_data: TrainingData) -> Resource:
-        ordinary = [
-            (m.get(TEXT), m.get(INTENT))
-            for m in training_data.intent_examples
-            if m.get(TEXT) and m.get(INTENT) not in self._safety_intents
-        ]
-        texts, labels, _ = with_ordinary_messages(load_corpus(CORPUS_DIR), ordinary)
+        texts, labels, _ = risk_training_lines(training_data, self._safety_intents)
         self.model = RiskModel.train(
             texts, labels, C=float(self.config["C"]), seed=self.config["random_seed"]
         )
