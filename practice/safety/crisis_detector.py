@@ -203,6 +203,9 @@ class CrisisDetector:
         self._retractions = [
             re.compile(_leading_space(self._expand(p, "retraction"))) for p in lexicon.get("retraction") or []
         ]
+        self._leans_yes = [
+            re.compile(self._expand(p, "check_in_yes")) for p in lexicon.get("check_in_yes") or []
+        ]
         self._framing = {
             cue: [
                 re.compile(_leading_space(self._expand(p, f"mention_framing.{cue}")))
@@ -549,6 +552,12 @@ class CrisisDetector:
                 return None
             framings.append(framing)
         return (framings[0], "".join(rest).strip()) if framings else None
+
+    def leans_yes(self, text: str) -> bool:
+        """Whether an answer to the check-in question begins by leaning to yes ("kinda, what
+        should I do"); see the lexicon's `check_in_yes`."""
+        normalised = self.normalise(text)
+        return any(p.search(normalised) for p in self._leans_yes)
 
     def retracts(self, text: str) -> bool:
         """Whether a message takes back or plays down what was said ("jk", "i'm fine, just a bad

@@ -204,6 +204,7 @@ class RiskClassifier(GraphComponent, IntentClassifier):
             }
             record["question"] = self._question(message)
             record["retraction"] = self._detector.retracts(text[:300])
+            record["leans_yes"] = self._detector.leans_yes(text[:300])
             if decision.level == CLEAR:
                 self._raise_alarm(message, decision)
                 record["action"] = "override"

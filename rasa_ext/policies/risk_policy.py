@@ -156,6 +156,16 @@ class RiskPolicy(Policy):
             return self._in(CRISIS, spanish or (asked_check_in and self._was_spanish(history[-2])))
         if asked_check_in:
             says_yes = float(risk.get("answer_yes") or 0.0) >= self.config["answer_yes_threshold"]
+            # The answer model reads most questions as a yes: an answer that only asks a new
+            # question ("it's for a research paper, what does the evidence say?") is not one,
+            # unless it begins by leaning to yes ("kinda. what should I do").
+            if (
+                says_yes
+                and risk.get("question")
+                and not risk.get("leans_yes")
+                and intent not in NOT_A_QUESTION
+            ):
+                says_yes = False
             if says_yes or intent == AFFIRM or risk.get("level") != "none":
                 return self._in(CRISIS, spanish or self._was_spanish(history[-2]))
             return CHECK_IN_DECLINED

@@ -306,3 +306,21 @@ def test_a_remembered_answer_is_the_computed_one_and_long_messages_are_not_remem
 )
 def test_taking_back_what_was_said_is_recognised(text, retracts):
     assert get_detector().retracts(text) is retracts
+
+
+@pytest.mark.parametrize(
+    "text,leans",
+    [
+        ("kinda. what should I do", True),
+        ("yes, how do I get help", True),
+        ("sí, a veces", True),
+        ("I do", True),
+        ("maybe? idk", True),
+        ("it's for a research paper, what does the evidence say?", False),
+        ("do you see patients in Washington?", False),
+        ("I was wondering how long tms takes", False),
+        ("no, nothing like that", False),
+    ],
+)
+def test_an_answer_to_the_check_in_that_leans_to_yes_is_recognised(text, leans):
+    assert get_detector().leans_yes(text) is leans

@@ -35,6 +35,7 @@ def said(
     asked: str | None = None,
     confidence: float = 0.9,
     retraction: bool = False,
+    leans_yes: bool = False,
 ) -> UserUttered:
     """A visitor message as the NLU leaves it: intent plus the RiskClassifier's record."""
     risk = {
@@ -49,6 +50,8 @@ def said(
         risk["answer_yes"] = answer_yes
     if retraction:
         risk["retraction"] = True
+    if leans_yes:
+        risk["leans_yes"] = True
     intent_data = {"name": intent, "confidence": confidence}
     return UserUttered("...", intent_data, parse_data={"intent": intent_data, "risk": risk})
 
@@ -190,6 +193,25 @@ def test_no_after_a_check_in_is_acknowledged_and_the_question_answered(policy):
         policy.next_action(tracker_with(*tracker.events, ActionExecuted("action_check_in_declined")))
         == "action_listen"
     )
+
+
+def test_a_new_question_after_a_check_in_is_not_a_yes(policy):
+    # "it's for a research paper, what does the evidence say?": the answer model reads it as yes
+    question = said("tms_effectiveness", answer_yes=0.8, asked="tms_effectiveness")
+    assert policy.next_action(check_in_answered(question)) == "action_check_in_declined"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # "kinda. what should I do": it leans to yes before it asks
+        said("tms_effectiveness", answer_yes=0.8, asked="tms_effectiveness", leans_yes=True),
+        # a question with a risk signal in it
+        said("tms_effectiveness", "possible", 0.5, answer_yes=0.8, asked="tms_effectiveness"),
+    ],
+)
+def test_a_question_that_leans_to_yes_or_carries_risk_after_a_check_in_is_a_yes(policy, answer):
+    assert policy.next_action(check_in_answered(answer)) == "utter_crisis"
 
 
 def test_check_in_inside_the_booking_form_resumes_the_form(policy):
