@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import functools
 import json
 import re
 import sys
@@ -102,19 +103,26 @@ def judge_assistant(url: str, cases: list[tuple[str, dict[str, Any]]], workers: 
 LEVEL_TOPIC = {"none": None, "possible": CHECK_IN}
 
 
-def judge_model(cases: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
-    from practice.safety.risk_model import RiskModel, RiskThresholds, assess_message
+@functools.lru_cache(maxsize=1)
+def trained_model() -> tuple[Any, Any]:
+    """(model, thresholds) as the assistant's RiskClassifier has them, trained once per run on
+    the corpus plus the everyday NLU messages."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from practice.safety.risk_model import RiskModel, RiskThresholds
+    from rasa_ext.nlu.risk_classifier import risk_training_lines
 
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     settings = next(c for c in config["pipeline"] if c["name"].endswith("RiskClassifier"))
-    thresholds = RiskThresholds(**settings.get("thresholds", {}))
-    # As the assistant's RiskClassifier trains: the corpus plus the everyday NLU messages.
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    from rasa_ext.nlu.risk_classifier import risk_training_lines
-
     texts, labels, _ = risk_training_lines(load_data(str(ROOT / "data" / "nlu")))
     model = RiskModel.train(texts, labels, C=float(settings.get("C", 1.0)))
+    return model, RiskThresholds(**settings.get("thresholds", {}))
+
+
+def judge_model(cases: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+    from practice.safety.risk_model import assess_message
+
+    model, thresholds = trained_model()
     results: list[dict[str, Any] | None] = []
     for section, case in cases:
         if "say" not in case:
