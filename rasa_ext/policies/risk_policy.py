@@ -16,7 +16,9 @@ safety intent for clear risk. This policy turns that into the conversation:
   lexicon's ``retraction``) gets the check-in question; a yes gets the crisis reply again.
 - **The answer to a check-in**: yes (the check-in answer model, ``answer_yes``), or any risk
   signal in the answer, gets the crisis reply; anything else gets an acknowledgement and the
-  visitor's question answered (``action_check_in_declined``), then a form resumes.
+  visitor's question answered (``action_check_in_declined``), then a form resumes. An answer
+  that only asks a new question is not a yes unless it begins by leaning to yes (the
+  lexicon's ``check_in_yes``): the answer model reads most questions as yes.
 
 Replies go in Spanish when the visitor writes in Spanish. Predictions are marked "no user"
 so that they compete with a form's own prediction, which Rasa ranks above every other kind;
