@@ -553,17 +553,19 @@ class CrisisDetector:
             framings.append(framing)
         return (framings[0], "".join(rest).strip()) if framings else None
 
-    def leans_yes(self, text: str) -> bool:
+    def leans_yes(self, text: str, normalised: Optional[str] = None) -> bool:
         """Whether an answer to the check-in question begins by leaning to yes ("kinda, what
-        should I do"); see the lexicon's `check_in_yes`."""
-        normalised = self.normalise(text)
-        return any(p.search(normalised) for p in self._leans_yes)
+        should I do"); see the lexicon's `check_in_yes`. ``normalised``: ``normalise(text)``,
+        if already computed."""
+        folded = self.normalise(text) if normalised is None else normalised
+        return any(p.search(folded) for p in self._leans_yes)
 
-    def retracts(self, text: str) -> bool:
+    def retracts(self, text: str, normalised: Optional[str] = None) -> bool:
         """Whether a message takes back or plays down what was said ("jk", "i'm fine, just a bad
-        day", "era broma"): said right after a crisis reply, it is met with a check-in."""
-        normalised = " " + self.normalise(text)
-        return any(p.search(normalised) for p in self._retractions)
+        day", "era broma"): said right after a crisis reply, it is met with a check-in.
+        ``normalised``: ``normalise(text)``, if already computed."""
+        folded = " " + (self.normalise(text) if normalised is None else normalised)
+        return any(p.search(folded) for p in self._retractions)
 
     def _in_the_present(self, clause: str, of_the_writer: bool = True) -> bool:
         """A clause set in the present: a strong present word ("again", "lately"), or a weak one

@@ -203,8 +203,12 @@ class RiskClassifier(GraphComponent, IntentClassifier):
                 PREDICTED_CONFIDENCE_KEY: previous.get(PREDICTED_CONFIDENCE_KEY),
             }
             record["question"] = self._question(message)
-            record["retraction"] = self._detector.retracts(text[:300])
-            record["leans_yes"] = self._detector.leans_yes(text[:300])
+            # An answer is read from its first 300 characters, normalised once for both checks
+            # (a message that short already is: ``normalised`` is then its whole text).
+            head = text[:300]
+            head_normalised = normalised if len(text) <= 300 else self._detector.normalise(head)
+            record["retraction"] = self._detector.retracts(head, head_normalised)
+            record["leans_yes"] = self._detector.leans_yes(head, head_normalised)
             if decision.level == CLEAR:
                 self._raise_alarm(message, decision)
                 record["action"] = "override"

@@ -152,23 +152,21 @@ class RiskPolicy(Policy):
         risk = risk_of(parse)
         previous_actions = [_base(a) for a in history[-2]["actions"]] if len(history) > 1 else []
         asked_check_in = bool(previous_actions) and previous_actions[-1] == CHECK_IN
+        # The check-in answer model reads most questions as a yes ("does tms hurt"), so a yes
+        # counts differently after a check-in and after a crisis reply (below).
+        says_yes = float(risk.get("answer_yes") or 0.0) >= self.config["answer_yes_threshold"]
         if intent == EMERGENCY_INTENT:
             return self._in(EMERGENCY, spanish)
         if intent == CRISIS_INTENT:
             return self._in(CRISIS, spanish or (asked_check_in and self._was_spanish(history[-2])))
         if asked_check_in:
-            says_yes = float(risk.get("answer_yes") or 0.0) >= self.config["answer_yes_threshold"]
-            # The answer model reads most questions as a yes: an answer that only asks a new
-            # question ("it's for a research paper, what does the evidence say?") is not one,
-            # unless it begins by leaning to yes ("kinda. what should I do").
-            if (
-                says_yes
-                and risk.get("question")
-                and not risk.get("leans_yes")
-                and intent not in NOT_A_QUESTION
-            ):
-                says_yes = False
-            if says_yes or intent == AFFIRM or risk.get("level") != "none":
+            # An answer that only asks a new question ("it's for a research paper, what does the
+            # evidence say?") is not a yes, unless it begins by leaning to yes ("kinda. what
+            # should I do").
+            new_question = (
+                bool(risk.get("question")) and not risk.get("leans_yes") and intent not in NOT_A_QUESTION
+            )
+            if (says_yes and not new_question) or intent == AFFIRM or risk.get("level") != "none":
                 return self._in(CRISIS, spanish or self._was_spanish(history[-2]))
             return CHECK_IN_DECLINED
         if previous_actions and previous_actions[-1] == OFFER and intent == AFFIRM:
@@ -178,9 +176,7 @@ class RiskPolicy(Policy):
             # ("yes", "kind of, at night mostly") confirms it: the crisis reply stands.
             if risk.get("retraction"):
                 return self._in(CHECK_IN, spanish or self._was_spanish(history[-2]))
-            # The answer model reads most short questions as a yes ("does tms hurt"): here a
-            # yes counts only when the message asks nothing the assistant answers.
-            says_yes = float(risk.get("answer_yes") or 0.0) >= self.config["answer_yes_threshold"]
+            # Here a yes counts only when the message asks nothing the assistant answers.
             if intent == AFFIRM or (says_yes and intent in NOT_A_QUESTION):
                 return self._in(CRISIS, spanish or self._was_spanish(history[-2]))
         if self.should_check_in(history):
