@@ -553,6 +553,17 @@ class CrisisDetector:
             framings.append(framing)
         return (framings[0], "".join(rest).strip()) if framings else None
 
+    def alarm_sentences(self, text: str, limit: int = 3) -> List[str]:
+        """The first ``limit`` sentences of ``text`` (split at . ? ! and line breaks) that raise
+        an alarm on their own."""
+        found: List[str] = []
+        for sentence in _RAW_SENTENCE.findall(text or ""):
+            if len(found) >= limit:
+                break
+            if sentence.strip() and self.detect(sentence.strip()).is_alarm:
+                found.append(sentence.strip())
+        return found
+
     def leans_yes(self, text: str, normalised: Optional[str] = None) -> bool:
         """Whether an answer to the check-in question begins by leaning to yes ("kinda, what
         should I do"); see the lexicon's `check_in_yes`. ``normalised``: ``normalise(text)``,

@@ -325,7 +325,9 @@ class RiskDecision:
     kind: Optional[str]  # crisis / emergency when clear
     scores: RiskScores
     lexicon: Detection
-    source: str  # "lexicon", "model", "both", "lexicon_doubted", "lexicon_mention" or "none"
+    # "lexicon", "model", "both", "lexicon_doubted", "lexicon_sentence" (a doubt the alarm's own
+    # sentence overrules), "lexicon_mention" or "none"
+    source: str
     mention: Optional[str] = None  # how a factual mention was framed (source lexicon_mention)
 
     def as_dict(self) -> Dict[str, object]:
@@ -401,14 +403,37 @@ def assess_message(
     # P(none) must reach `mention`; a disclosure phrase must also be doubted (`lexicon_check_in`)
     # and is framed only as the past, a loss or a report. The other clauses must read as no risk.
     if scores.none < thresholds.mention or (disclosure and scores.none < thresholds.lexicon_check_in):
-        return decision
+        return _doubt_checked(text, decision, model, thresholds)
     framed = detector.mention_framing(text, disclosure=disclosure)
     if framed is None:
-        return decision
+        return _doubt_checked(text, decision, model, thresholds)
     framing, rest = framed
     if rest and model.score(rest).signal >= thresholds.possible:
-        return decision
+        return _doubt_checked(text, decision, model, thresholds)
     return RiskDecision(NONE, None, scores, lexicon, "lexicon_mention", framing)
+
+
+# A doubted alarm is checked in at most this many of its sentences (a pasted page stays cheap).
+MAX_DOUBT_SENTENCES = 3
+
+
+def _doubt_checked(text: str, decision: RiskDecision, model: "RiskModel", thresholds: RiskThresholds) -> RiskDecision:
+    """A doubted lexicon alarm keeps the crisis reply when the model, reading the alarm's own
+    sentence alone, calls it clear risk.
+
+    The model reads the whole message, so an everyday sentence beside the alarm can outweigh
+    it: "i want to die. not sure why im typing this into a clinic website" was doubted into a
+    check-in. Only messages of two or more sentences can change (one sentence is the whole
+    message, which the model already judged), and the same `clear` threshold applies.
+    """
+    if decision.source != "lexicon_doubted":
+        return decision
+    sentences = get_detector().alarm_sentences(text, limit=MAX_DOUBT_SENTENCES)
+    if len(sentences) == 0 or sentences == [text.strip()]:
+        return decision
+    if max(score.clear for score in model.score_many(sentences)) < thresholds.clear:
+        return decision
+    return RiskDecision(CLEAR, decision.lexicon.kind, decision.scores, decision.lexicon, "lexicon_sentence")
 
 
 # ---------------------------------------------------------------------------- language

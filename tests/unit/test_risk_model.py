@@ -184,3 +184,39 @@ def test_the_fast_path_gives_sklearns_probabilities(model):
     ours = model._predict_proba([model_text(t) for t in texts])
     theirs = model.pipeline.predict_proba([model_text(t) for t in texts])
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+# ---------------------------------------------------------------- a doubt the alarm's own sentence overrules
+
+
+class SentenceScores:
+    """A stand-in model: doubtful of every whole message, and of each sentence as told."""
+
+    def __init__(self, sentence_clear: float) -> None:
+        self.sentence_clear = sentence_clear
+
+    def score_model_texts(self, normalised):
+        return [scores(none=0.95, crisis=0.05) for _ in normalised]
+
+    def score_many(self, texts):
+        return [scores(none=1 - self.sentence_clear, crisis=self.sentence_clear) for _ in texts]
+
+    def score(self, text):
+        return self.score_many([text])[0]
+
+
+def test_an_alarm_sentence_the_model_calls_clear_keeps_the_crisis_reply():
+    from practice.safety.risk_model import assess_message
+
+    text = "i want to die. not sure why im typing this into a clinic website but here we are"
+    kept = assess_message(text, SentenceScores(sentence_clear=0.9), THRESHOLDS)
+    assert (kept.level, kept.kind, kept.source) == (CLEAR, "crisis", "lexicon_sentence")
+    doubted = assess_message(text, SentenceScores(sentence_clear=0.1), THRESHOLDS)
+    assert (doubted.level, doubted.source) == (POSSIBLE, "lexicon_doubted")
+
+
+def test_a_one_sentence_message_is_judged_whole():
+    from practice.safety.risk_model import assess_message
+
+    decision = assess_message("i would rather die than sit through another meeting", SentenceScores(0.9), THRESHOLDS)
+    assert (decision.level, decision.source) == (POSSIBLE, "lexicon_doubted")
