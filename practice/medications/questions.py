@@ -150,6 +150,11 @@ _ON_MY_OWN = re.compile(
     _FLAGS,
 )
 # "what schedule should I follow" to come off a medication: a taper plan of one's own.
+# "can I just stop it": stopping as a plain act of one's own, without the prescriber.
+_JUST_STOP = re.compile(
+    r"\b(?:can|could|should|may|do) (?:i|we) (?:just|simply) (?:stop|quit|drop|ditch|(?:go|come|get) off)\b",
+    _FLAGS,
+)
 _SCHEDULE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:schedule|timeline|plan)\b", _FLAGS)
 _HOW_FAST = re.compile(
     r"\bhow (?:quickly|fast)\b.{0,40}?\b(?:stop|quit|come off|get off|go off|drop)\b", _FLAGS
@@ -181,7 +186,7 @@ def self_managed_change(
         if pattern.search(text):
             return kind
     own_plan = _ON_MY_OWN.search(text) or _SCHEDULE.search(text)
-    if (own_plan and _STOP_VERB.search(text)) or _HOW_FAST.search(text):
+    if (own_plan and _STOP_VERB.search(text)) or _HOW_FAST.search(text) or _JUST_STOP.search(text):
         return "stop_alone"
     return None
 
