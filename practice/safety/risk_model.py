@@ -417,7 +417,9 @@ def assess_message(
 MAX_DOUBT_SENTENCES = 3
 
 
-def _doubt_checked(text: str, decision: RiskDecision, model: "RiskModel", thresholds: RiskThresholds) -> RiskDecision:
+def _doubt_checked(
+    text: str, decision: RiskDecision, model: "RiskModel", thresholds: RiskThresholds
+) -> RiskDecision:
     """A doubted lexicon alarm keeps the crisis reply when the model, reading the alarm's own
     sentence alone, calls it clear risk.
 

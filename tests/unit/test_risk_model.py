@@ -218,5 +218,7 @@ def test_an_alarm_sentence_the_model_calls_clear_keeps_the_crisis_reply():
 def test_a_one_sentence_message_is_judged_whole():
     from practice.safety.risk_model import assess_message
 
-    decision = assess_message("i would rather die than sit through another meeting", SentenceScores(0.9), THRESHOLDS)
+    decision = assess_message(
+        "i would rather die than sit through another meeting", SentenceScores(0.9), THRESHOLDS
+    )
     assert (decision.level, decision.source) == (POSSIBLE, "lexicon_doubted")
