@@ -149,12 +149,12 @@ _ON_MY_OWN = re.compile(
     r"\bcold turkey\b",
     _FLAGS,
 )
-# "what schedule should I follow" to come off a medication: a taper plan of one's own.
 # "can I just stop it": stopping as a plain act of one's own, without the prescriber.
 _JUST_STOP = re.compile(
     r"\b(?:can|could|should|may|do) (?:i|we) (?:just|simply) (?:stop|quit|drop|ditch|(?:go|come|get) off)\b",
     _FLAGS,
 )
+# "what schedule should I follow" to come off a medication: a taper plan of one's own.
 _SCHEDULE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:schedule|timeline|plan)\b", _FLAGS)
 _HOW_FAST = re.compile(
     r"\bhow (?:quickly|fast)\b.{0,40}?\b(?:stop|quit|come off|get off|go off|drop)\b", _FLAGS

@@ -557,11 +557,12 @@ class CrisisDetector:
         """The first ``limit`` sentences of ``text`` (split at . ? ! and line breaks) that raise
         an alarm on their own."""
         found: List[str] = []
-        for sentence in _RAW_SENTENCE.findall(text or ""):
+        for raw in _RAW_SENTENCE.findall(text or ""):
             if len(found) >= limit:
                 break
-            if sentence.strip() and self.detect(sentence.strip()).is_alarm:
-                found.append(sentence.strip())
+            sentence = raw.strip()
+            if sentence and self.detect(sentence).is_alarm:
+                found.append(sentence)
         return found
 
     def leans_yes(self, text: str, normalised: Optional[str] = None) -> bool:

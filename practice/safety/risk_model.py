@@ -396,20 +396,32 @@ def assess_message(
         return decide(NO_SCORES, lexicon, thresholds)
     (scores,) = model.score_model_texts([normalised if normalised is not None else model_text(text)])
     decision = decide(scores, lexicon, thresholds)
-    disclosure = not lexicon.mention
     if decision.source not in ("lexicon", "lexicon_doubted"):
         return decision
-    # The model's doubt may rest on the topic word itself, which the framing accounts for: its
-    # P(none) must reach `mention`; a disclosure phrase must also be doubted (`lexicon_check_in`)
-    # and is framed only as the past, a loss or a report. The other clauses must read as no risk.
+    return _factual_mention(text, decision, model, thresholds) or _doubt_checked(
+        text, decision, model, thresholds
+    )
+
+
+def _factual_mention(
+    text: str, decision: RiskDecision, model: "RiskModel", thresholds: RiskThresholds
+) -> Optional[RiskDecision]:
+    """The lexicon alarm of ``decision`` as a factual mention (source ``lexicon_mention``), or None.
+
+    The model's doubt may rest on the topic word itself, which the framing accounts for: its
+    P(none) must reach `mention`; a disclosure phrase must also be doubted (`lexicon_check_in`)
+    and is framed only as the past, a loss or a report. The other clauses must read as no risk.
+    """
+    scores, lexicon = decision.scores, decision.lexicon
+    disclosure = not lexicon.mention
     if scores.none < thresholds.mention or (disclosure and scores.none < thresholds.lexicon_check_in):
-        return _doubt_checked(text, decision, model, thresholds)
-    framed = detector.mention_framing(text, disclosure=disclosure)
+        return None
+    framed = get_detector().mention_framing(text, disclosure=disclosure)
     if framed is None:
-        return _doubt_checked(text, decision, model, thresholds)
+        return None
     framing, rest = framed
     if rest and model.score(rest).signal >= thresholds.possible:
-        return _doubt_checked(text, decision, model, thresholds)
+        return None
     return RiskDecision(NONE, None, scores, lexicon, "lexicon_mention", framing)
 
 
@@ -431,7 +443,7 @@ def _doubt_checked(
     if decision.source != "lexicon_doubted":
         return decision
     sentences = get_detector().alarm_sentences(text, limit=MAX_DOUBT_SENTENCES)
-    if len(sentences) == 0 or sentences == [text.strip()]:
+    if not sentences or sentences == [text.strip()]:
         return decision
     if max(score.clear for score in model.score_many(sentences)) < thresholds.clear:
         return decision
