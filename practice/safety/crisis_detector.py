@@ -113,6 +113,9 @@ class Detection:
     # The alarm rests on a topic word only ("suicide", "self-harm", "overdose", "988"), which a
     # factual question names as often as a disclosure does (lexicon: `mention: true`).
     mention: bool = False
+    # A first-person statement no context makes factual (lexicon: `sure: true`): the risk
+    # model never doubts it into a check-in.
+    sure: bool = False
 
     @property
     def is_alarm(self) -> bool:
@@ -143,6 +146,7 @@ class _Family:
     negatable: bool
     hypothetical_guard: bool
     mention: bool
+    sure: bool
 
 
 class LexiconError(ValueError):
@@ -260,6 +264,7 @@ class CrisisDetector:
                         negatable=bool(entry.get("negatable", False)),
                         hypothetical_guard=bool(entry.get("hypothetical_guard", False)),
                         mention=bool(entry.get("mention", False)),
+                        sure=bool(entry.get("sure", False)),
                     )
                 )
             self._families[kind] = families
@@ -490,7 +495,7 @@ class CrisisDetector:
                         continue
                     if self._inside_other_denial(padded, m):
                         continue
-                    return Detection(family.kind, family.name, family.mention)
+                    return Detection(family.kind, family.name, family.mention, family.sure)
         if idioms is None:
             idioms = self._idioms(padded, index)
         if idioms:

@@ -349,16 +349,18 @@ def decide(scores: RiskScores, lexicon: Detection, thresholds: RiskThresholds) -
     - Clear risk when the model's P(clear) reaches its threshold or the lexicon alarms; an
       emergency in either makes it an emergency (the lexicon's emergency families are narrow:
       something taken, a seizure now).
-    - A lexicon alarm the model doubts (``lexicon_check_in``) gets a check-in, never less.
+    - A lexicon alarm the model doubts (``lexicon_check_in``) gets a check-in, never less;
+      an alarm from a `sure` family (a first-person statement: "I'm suicidal") is not doubted.
     - Possible risk when P(not none) reaches its threshold.
     """
     model_clear = scores.clear >= thresholds.clear
     verdict = "alarm" if lexicon.is_alarm else None  # the lexicon's, after the model's view
     # An emergency phrase ("my mom overdosed") is never doubted into a question: only framed
-    # (assess_message) as the past, a loss or a report.
+    # (assess_message) as the past, a loss or a report. Nor is a `sure` family ("I'm suicidal").
     if (
         verdict
         and lexicon.kind != EMERGENCY
+        and not lexicon.sure
         and not model_clear
         and scores.none >= thresholds.lexicon_check_in
     ):

@@ -164,7 +164,7 @@ def test_detection_names_a_family_and_never_the_words():
     detection = detect("I'm going to hang myself")
     assert detection.kind == CRISIS
     assert detection.pattern in get_detector().family_names(CRISIS)
-    assert set(vars(detection)) == {"kind", "pattern", "mention"}  # a family name and a flag, no words
+    assert set(vars(detection)) == {"kind", "pattern", "mention", "sure"}  # a family name and flags, no words
     assert "hang" not in detection.pattern
 
 
@@ -324,3 +324,22 @@ def test_taking_back_what_was_said_is_recognised(text, retracts):
 )
 def test_an_answer_to_the_check_in_that_leans_to_yes_is_recognised(text, leans):
     assert get_detector().leans_yes(text) is leans
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm going to suicide prevention training at work next week",
+        "what happens if I am suicidal during treatment?",
+        "I was suicidal in college, I'm fine now",
+        "suicidal thoughts: can TMS help?",
+        "I'm not suicidal, just curious about TMS",
+        "I work with suicidal patients all day",
+        "my husband worries I'm suicidal because I sleep all day but I'm not",
+        "now I'm worried she thinks I'm suicidal",
+        "my brother tells people i'm suicidal to get attention. i'm not, i'm tired",
+    ],
+)
+def test_a_topic_a_question_or_the_past_is_never_a_sure_statement(text):
+    """`sure` families bypass the risk model's doubt, so they hold present statements only."""
+    assert not detect(text).sure

@@ -52,6 +52,12 @@ def test_the_model_never_silences_the_lexicon():
     assert unsure.level == CLEAR
 
 
+def test_a_sure_lexicon_family_is_never_doubted_into_a_check_in():
+    stated = Detection("crisis", "stated_suicidal", sure=True)
+    decision = decide(scores(none=0.99, possible=0.005, crisis=0.005), stated, THRESHOLDS)
+    assert (decision.level, decision.kind, decision.source) == (CLEAR, "crisis", "lexicon")
+
+
 def test_emergency_from_either_detector_is_an_emergency():
     assert decide(scores(none=0.2, crisis=0.3, emergency=0.5), NOTHING, THRESHOLDS).kind == "emergency"
     assert decide(scores(none=0.1, crisis=0.9), LEXICON_EMERGENCY, THRESHOLDS).kind == "emergency"
