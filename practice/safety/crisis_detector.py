@@ -87,7 +87,7 @@ _ESCAPES = re.compile(r"\\[a-zA-Z]")
 _WORDS = re.compile(r"[a-z]{2,}")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
 # How a disclosure phrase may be framed (CrisisDetector.mention_framing with disclosure=True).
-DISCLOSURE_FRAMINGS = ("past", "loss", "reported")
+DISCLOSURE_FRAMINGS = ("past", "loss", "reported", "another_well")
 # A sentence, and a clause, of the raw text, with the punctuation that ends it ("?" marks a
 # question).
 _RAW_SENTENCE = re.compile(r"[^.?!\n]+[.?!\n]*")
@@ -203,6 +203,7 @@ class CrisisDetector:
         self._present_words = _words(framing, "present")
         self._present_weak = _words(framing, "present_weak")
         self._service_words = _words(framing, "service_words")
+        self._writer_subject = _words(framing, "writer_subject")
         self._affirmations = tuple(f"{a} " for a in sorted(_words(framing, "affirmations")))
         self._retractions = [
             re.compile(_leading_space(self._expand(p, "retraction"))) for p in lexicon.get("retraction") or []
@@ -225,6 +226,8 @@ class CrisisDetector:
                 "reported",
                 "study",
                 "role",
+                "another_well",
+                "another_then",
             )
         }
 
@@ -511,7 +514,8 @@ class CrisisDetector:
         family must be framed: "loss" (someone died), "past" (distant past, nothing in the
         message bringing it back; a recovery stated now does not), "reported" (what a label, a
         form, a screening or someone says or asks), "study" (a project, a book, a show, something
-        read), "role" (the writer states a professional
+        read), "another_well" (someone else's past or a "what if" about them, in a message that
+        says they are well now), "role" (the writer states a professional
         role anywhere in the message) or "impersonal" (no first-person word, and a question
         or a topic compound). Returns the first clause's framing and the clauses that hold no
         mention (for the risk model to read on their own: "can TMS help suicidal thoughts?
@@ -534,6 +538,7 @@ class CrisisDetector:
         if any(p.search(whole) for p in self._framing["reason_withdrawn"]):
             return None
         role = any(p.search(whole) for p in self._framing["role"])
+        another_well = any(p.search(whole) for p in self._framing["another_well"])
         clauses = [
             (raw, " " + self.normalise(raw).replace("|", " "), sentence.rstrip().endswith("?"))
             for sentence in _RAW_SENTENCE.findall(text or "")
@@ -552,7 +557,7 @@ class CrisisDetector:
                     return None  # "... a suicide plan? i do" (not "i did in high school")
                 rest.append(raw)
                 continue
-            framing = self._clause_framing(clause, asks, brought_back, role and not disclosure)
+            framing = self._clause_framing(clause, asks, brought_back, role and not disclosure, another_well)
             if framing is None or (disclosure and framing not in DISCLOSURE_FRAMINGS):
                 return None
             framings.append(framing)
@@ -607,12 +612,20 @@ class CrisisDetector:
             text = pattern.sub(" ", text)
         return text
 
-    def _clause_framing(self, clause: str, asks: bool, brought_back: bool, role: bool) -> Optional[str]:
+    def _clause_framing(
+        self, clause: str, asks: bool, brought_back: bool, role: bool, another_well: bool = False
+    ) -> Optional[str]:
         if any(p.search(clause) for p in self._framing["never"]):
             return None  # a method, a plan, "asking for me", a first-person disclosure
         words = clause.split()
         if role:
             return "role"
+        if (
+            another_well
+            and not set(words) & self._writer_subject
+            and any(p.search(clause) for p in self._framing["another_then"])
+        ):
+            return "another_well"  # "if my son ever said he was suicidal ... he's fine"
         compound = any(p.search(clause) for p in self._framing["topic_compounds"])
         present = self._tense_words(clause) & (self._present_words | self._present_weak)
         if present and not (compound and not set(words) & self._self_words):

@@ -99,6 +99,17 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         return self._matrix(self._rows(texts))
 
+    def weighted(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
+        """One text's non-zero feature columns and their values: ``transform([text])`` without
+        building a sparse matrix (a fitted linear model needs only these)."""
+        (word_idx, word_n), (char_idx, char_n) = self._rows([text])[0]
+        parts = []
+        for counts, idf, idx in ((word_n, self.idf_word_, word_idx), (char_n, self.idf_char_, char_idx)):
+            weights = (1.0 + np.log(counts)) * idf[idx]
+            norm = np.sqrt(np.dot(weights, weights))
+            parts.append(weights / norm if norm else weights)
+        return np.concatenate((word_idx, char_idx + (1 << self.bits))), np.concatenate(parts)
+
     def _matrix(self, rows: list) -> sparse.csr_matrix:
         size = 1 << self.bits
         indptr, indices, data = [0], [], []

@@ -218,7 +218,12 @@ class RiskModel:
         if self._fast is None:
             return self.pipeline.predict_proba(texts)
         weights, intercept, a, b = self._fast
-        decision = np.asarray(self.pipeline.named_steps["features"].transform(texts) @ weights) + intercept
+        features = self.pipeline.named_steps["features"]
+        if len(texts) == 1:  # a message at a time, as the assistant scores them: no sparse matrix
+            columns, values = features.weighted(texts[0])
+            decision = (values @ weights[columns] + intercept)[np.newaxis, :]
+        else:
+            decision = np.asarray(features.transform(texts) @ weights) + intercept
         proba = 1.0 / (1.0 + np.exp(a * decision + b))
         total = proba.sum(axis=1, keepdims=True)
         return np.divide(proba, total, out=np.full_like(proba, 1 / proba.shape[1]), where=total != 0)

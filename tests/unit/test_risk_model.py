@@ -190,6 +190,8 @@ def test_the_fast_path_gives_sklearns_probabilities(model):
     ours = model._predict_proba([model_text(t) for t in texts])
     theirs = model.pipeline.predict_proba([model_text(t) for t in texts])
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+    one_at_a_time = np.vstack([model._predict_proba([model_text(t)]) for t in texts])
+    np.testing.assert_allclose(one_at_a_time, theirs, rtol=1e-9, atol=1e-12)
 
 
 # ---------------------------------------------------------------- a doubt the alarm's own sentence overrules
