@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +15,16 @@ from pathlib import Path
 from improve.evaluate import Report
 from improve.merge import Merge
 
-# The same inputs, in the same order, as scripts/train_if_changed.sh hashes.
-SERVER_ONLY = re.compile(
-    r"components/(channels|socketio_channel|message_guard|rate_limit|log_redaction|"
-    r"lock_store)\.py$"
+# The same inputs, in the same order, as scripts/train_if_changed.sh hashes
+# (tests/unit/test_improve_loop.py runs the script's own lines and compares).
+INPUT_FILES = (
+    "config.yml",
+    "domain.yml",
+    "build/spacy_en_tms/meta.json",
+    "knowledge/crisis_lexicon.yml",
+    "knowledge/medications.yml",
 )
+INPUT_FOLDERS = ("data", "practice", "rasa_ext/nlu", "rasa_ext/policies")
 
 
 @dataclass
@@ -42,11 +46,11 @@ def decide(before: Report, after: Report, tolerance: float = 0.0) -> Decision:
 
 def inputs_digest(root: Path) -> str:
     """scripts/train_if_changed.sh's digest of the training inputs (its `ls`/`find` + sort)."""
-    names = ["config.yml", "domain.yml", "build/spacy_en_tms/meta.json"]
-    for folder in ("data", "components"):
+    names = list(INPUT_FILES)
+    for folder in INPUT_FOLDERS:
         for path in (root / folder).rglob("*"):
             rel = path.relative_to(root).as_posix()
-            if path.is_file() and rel.endswith((".yml", ".py")) and not SERVER_ONLY.search(rel):
+            if path.is_file() and rel.endswith((".yml", ".py")):
                 names.append(rel)
     digest = hashlib.sha256()
     for name in sorted(names, key=lambda n: n.encode()):

@@ -95,8 +95,11 @@ def project(tmp_path):
         "config.yml",
         "domain.yml",
         "build/spacy_en_tms/meta.json",
+        "knowledge/crisis_lexicon.yml",
+        "knowledge/medications.yml",
         "data/nlu/tms.yml",
-        "components/x.py",
+        "practice/x.py",
+        "rasa_ext/nlu/y.py",
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name)
@@ -117,6 +120,21 @@ def test_a_macro_f1_drop_refuses_the_candidate(project):
     assert (project / "models/current.sha256").read_text() == "old digest\n"
     assert not (project / "data/nlu/annotations/nlu_annotations_1.yml").exists()
     assert not (project / "candidate.tar.gz").exists()
+
+
+def test_the_digest_is_the_one_train_if_changed_computes(project):
+    """Runs the script's own `inputs=` and `digest=` lines in the test project."""
+    import re
+    import subprocess
+
+    script = (Path(__file__).parents[2] / "scripts/train_if_changed.sh").read_text()
+    lines = re.search(r"^inputs=.*?^digest=.*?$", script, re.S | re.M).group(0)
+    shell = subprocess.run(
+        ["bash", "-c", lines + '\necho "$digest"'], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert shell.stdout.strip() == promote.inputs_digest(project)
+    (project / "rasa_ext/channels.py").write_text("server only")  # not a training input
+    assert promote.inputs_digest(project) == shell.stdout.strip()
 
 
 def test_no_drop_replaces_the_model_and_records_the_inputs(project):
