@@ -613,7 +613,7 @@ class CrisisDetector:
         return text
 
     def _clause_framing(
-        self, clause: str, asks: bool, brought_back: bool, role: bool, another_well: bool = False
+        self, clause: str, asks: bool, brought_back: bool, role: bool, another_well: bool
     ) -> Optional[str]:
         if any(p.search(clause) for p in self._framing["never"]):
             return None  # a method, a plan, "asking for me", a first-person disclosure

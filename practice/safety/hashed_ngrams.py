@@ -33,6 +33,13 @@ def _mix(values: np.ndarray, salt: int) -> np.ndarray:
     return (values ^ np.uint64(salt)) * _MULTIPLIER
 
 
+def _tfidf(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Sublinear term frequency times idf, L2-normalised (one block of one text)."""
+    weights = (1.0 + np.log(counts)) * idf
+    norm = np.sqrt(np.dot(weights, weights))
+    return weights / norm if norm else weights
+
+
 class HashedNgrams(TransformerMixin, BaseEstimator):
     """Sparse TF-IDF features: word ``word_ngrams`` and character ``char_ngrams`` n-grams."""
 
@@ -103,12 +110,8 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
         """One text's non-zero feature columns and their values: ``transform([text])`` without
         building a sparse matrix (a fitted linear model needs only these)."""
         (word_idx, word_n), (char_idx, char_n) = self._rows([text])[0]
-        parts = []
-        for counts, idf, idx in ((word_n, self.idf_word_, word_idx), (char_n, self.idf_char_, char_idx)):
-            weights = (1.0 + np.log(counts)) * idf[idx]
-            norm = np.sqrt(np.dot(weights, weights))
-            parts.append(weights / norm if norm else weights)
-        return np.concatenate((word_idx, char_idx + (1 << self.bits))), np.concatenate(parts)
+        values = (_tfidf(word_n, self.idf_word_[word_idx]), _tfidf(char_n, self.idf_char_[char_idx]))
+        return np.concatenate((word_idx, char_idx + (1 << self.bits))), np.concatenate(values)
 
     def _matrix(self, rows: list) -> sparse.csr_matrix:
         size = 1 << self.bits
@@ -118,10 +121,8 @@ class HashedNgrams(TransformerMixin, BaseEstimator):
                 (word_idx, word_n, self.idf_word_, 0),
                 (char_idx, char_n, self.idf_char_, size),
             ):
-                weights = (1.0 + np.log(counts)) * idf[idx]
-                norm = np.sqrt(np.dot(weights, weights))
                 indices.append(idx + offset)
-                data.append(weights / norm if norm else weights)
+                data.append(_tfidf(counts, idf[idx]))
             indptr.append(indptr[-1] + len(word_idx) + len(char_idx))
         return sparse.csr_matrix(
             (

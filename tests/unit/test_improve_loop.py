@@ -5,6 +5,8 @@ files out of data/ again), on real files; tests/unit/test_improve_e2e.py trains 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -124,9 +126,6 @@ def test_a_macro_f1_drop_refuses_the_candidate(project):
 
 def test_the_digest_is_the_one_train_if_changed_computes(project):
     """Runs the script's own `inputs=` and `digest=` lines in the test project."""
-    import re
-    import subprocess
-
     script = (Path(__file__).parents[2] / "scripts/train_if_changed.sh").read_text()
     lines = re.search(r"^inputs=.*?^digest=.*?$", script, re.S | re.M).group(0)
     shell = subprocess.run(
